@@ -1,0 +1,156 @@
+/**
+ * Compact JWS serialization (RFC 7515 section 7.1): strict decoding and signing.
+ *
+ * Decoding is split in two so that nothing in the payload is parsed before the
+ * signature is verified: {@link decodeJws} reads the structure and the header,
+ * {@link verifyJws} checks the signature with a key chosen by the caller, and
+ * {@link decodeJwsPayload} parses the payload afterwards.
+ */
+import { MalformedTokenError, TokenTooLargeError } from '../errors.js';
+import { decodeBase64Url, encodeBase64Url, isBase64Url } from './base64url.js';
+import { assertHeaderRules, type JwsHeader } from './header.js';
+import { parseJsonObject } from './json.js';
+import { DEFAULT_JWS_LIMITS, type JwsLimits } from './limits.js';
+import { type BoundKey, signBytes, verifyBytes } from './signature.js';
+
+/** A compact JWS whose structure and header passed every key-independent rule. */
+export interface DecodedJws {
+  /** The header, validated and frozen (shared between tokens with the same header). */
+  readonly header: JwsHeader;
+  /** `BASE64URL(header) || '.' || BASE64URL(payload)`. */
+  readonly signingInput: string;
+  readonly payloadSegment: string;
+  readonly signatureSegment: string;
+}
+
+const SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+// Tokens signed by one key share one header segment; parsing and checking it once
+// takes JSON.parse of the header off the hot path. Only valid headers are kept.
+const HEADER_CACHE_SIZE = 256;
+const headerCache = new Map<string, JwsHeader>();
+
+/** Read a compact JWS's structure and header. Throws a Tessera error on any deviation. */
+export function decodeJws(token: unknown, limits: JwsLimits = DEFAULT_JWS_LIMITS): DecodedJws {
+  if (typeof token !== 'string') throw new MalformedTokenError('Invalid token type. Token must be a string');
+  if (token.length > limits.maxTokenLength) throw new TokenTooLargeError();
+  if (!SHAPE.test(token)) diagnoseShape(token, limits);
+  const firstDot = token.indexOf('.');
+  const lastDot = token.lastIndexOf('.');
+  const headerSegment = token.slice(0, firstDot);
+  const signatureSegment = token.slice(lastDot + 1);
+  const header = headerCache.get(headerSegment) ?? decodeHeader(headerSegment, limits);
+  if (!canonicalTail(signatureSegment)) throw new MalformedTokenError('Invalid crypto padding', { header });
+  return {
+    header,
+    signingInput: token.slice(0, lastDot),
+    payloadSegment: token.slice(firstDot + 1, lastDot),
+    signatureSegment,
+  };
+}
+
+/** Verify the signature of a decoded JWS with a key the caller selected. */
+export function verifyJws(decoded: DecodedJws, key: BoundKey): boolean {
+  const signature = Buffer.from(decoded.signatureSegment, 'base64url');
+  return verifyBytes(key, decoded.signingInput, signature);
+}
+
+/** Parse the payload of a decoded (and, normally, verified) JWS as a JSON object. */
+export function decodeJwsPayload(
+  decoded: DecodedJws,
+  limits: JwsLimits = DEFAULT_JWS_LIMITS,
+): Record<string, unknown> {
+  const bytes = decodeBase64Url(decoded.payloadSegment);
+  if (bytes === undefined) throw new MalformedTokenError('Invalid payload padding', { header: decoded.header });
+  const parsed = parseJsonObject(bytes, limits.maxJsonDepth);
+  if (parsed.ok) return parsed.value;
+  throw new MalformedTokenError(jsonMessage('payload', parsed.failure, parsed.detail), { header: decoded.header });
+}
+
+/**
+ * Sign `payload` (an object, serialized compactly, or a string taken as is)
+ * under `header`; `alg` always comes from the key and overrides the header's.
+ */
+export function signJws(
+  header: Readonly<Record<string, unknown>>,
+  payload: Readonly<Record<string, unknown>> | string,
+  key: BoundKey,
+): string {
+  const headerSegment = encodeBase64Url(JSON.stringify({ ...header, alg: key.alg }));
+  const payloadSegment = encodeBase64Url(typeof payload === 'string' ? payload : JSON.stringify(payload));
+  const signingInput = `${headerSegment}.${payloadSegment}`;
+  return `${signingInput}.${signBytes(key, Buffer.from(signingInput, 'latin1')).toString('base64url')}`;
+}
+
+/** Read a header without verifying anything but its structure. For routing and debugging only. */
+export function decodeProtectedHeader(token: string, limits: JwsLimits = DEFAULT_JWS_LIMITS): JwsHeader {
+  return decodeJws(token, limits).header;
+}
+
+function decodeHeader(segment: string, limits: JwsLimits): JwsHeader {
+  if (segment.length > limits.maxHeaderLength) throw new TokenTooLargeError('Token header is too large');
+  const bytes = decodeBase64Url(segment);
+  if (bytes === undefined) throw new MalformedTokenError('Invalid header padding');
+  const parsed = parseJsonObject(bytes, limits.maxJsonDepth);
+  if (!parsed.ok) throw new MalformedTokenError(jsonMessage('header', parsed.failure, parsed.detail));
+  const header = deepFreeze(parsed.value);
+  assertHeaderRules(header);
+  if (headerCache.size >= HEADER_CACHE_SIZE) headerCache.clear();
+  headerCache.set(segment, header);
+  return header;
+}
+
+/**
+ * The slow path, reached only when the one-regex shape check failed: find the
+ * first rule broken, in PyJWT's order, so the message says what is wrong.
+ */
+function diagnoseShape(token: string, limits: JwsLimits): never {
+  const segments = token.split('.');
+  if (segments.length < 3) throw new MalformedTokenError('Not enough segments');
+  if (segments.length === 5) throw new MalformedTokenError('Encrypted tokens (JWE) are not accepted');
+  if (segments.length > 3) throw new MalformedTokenError('Too many segments');
+  const [headerSegment, payloadSegment, signatureSegment] = segments as [string, string, string];
+  if (headerSegment === '' || !isBase64Url(headerSegment)) throw new MalformedTokenError('Invalid header padding');
+  const header = decodeHeader(headerSegment, limits);
+  if (payloadSegment === '' || !isBase64Url(payloadSegment)) {
+    throw new MalformedTokenError('Invalid payload padding', { header });
+  }
+  throw new MalformedTokenError(
+    signatureSegment === '' ? 'Signature is missing' : 'Invalid crypto padding',
+    { header },
+  );
+}
+
+/**
+ * Base64url of a length not divisible by 4 has unused low bits in its last
+ * character; they must be zero, or two strings would carry one signature.
+ */
+function canonicalTail(segment: string): boolean {
+  const rem = segment.length % 4;
+  if (rem === 0) return true;
+  if (rem === 1) return false;
+  const code = segment.charCodeAt(segment.length - 1);
+  const value = code >= 97 ? code - 71 : code >= 65 ? code - 65 : code >= 48 ? code + 4 : code === 45 ? 62 : 63;
+  return (value & (rem === 2 ? 0x0f : 0x03)) === 0;
+}
+
+function jsonMessage(segment: 'header' | 'payload', failure: string, detail?: string): string {
+  switch (failure) {
+    case 'not_object':
+      return `Invalid ${segment} string: must be a json object`;
+    case 'too_deep':
+      return `Invalid ${segment} string: nested too deeply`;
+    case 'not_utf8':
+      return `Invalid ${segment} string: not valid UTF-8`;
+    default:
+      return `Invalid ${segment} string: ${detail ?? 'Invalid JSON'}`;
+  }
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key];
+    if (typeof child === 'object' && child !== null) deepFreeze(child);
+  }
+  return Object.freeze(value);
+}

@@ -1,0 +1,57 @@
+/**
+ * Bounded JSON for token segments: UTF-8 checked, object-only, depth-limited.
+ */
+import { isUtf8 } from 'node:buffer';
+
+/** Why a segment's JSON was refused; the caller words the message for its segment. */
+export type JsonObjectFailure = 'not_utf8' | 'syntax' | 'not_object' | 'too_deep';
+
+/** Parse `bytes` as a JSON object, or say why not. Never throws. */
+export function parseJsonObject(
+  bytes: Buffer,
+  maxDepth: number,
+): { ok: true; value: Record<string, unknown> } | { ok: false; failure: JsonObjectFailure; detail?: string } {
+  if (!isUtf8(bytes)) return { ok: false, failure: 'not_utf8' };
+  const text = bytes.toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, failure: 'syntax', detail: describeSyntaxError(text) };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, failure: 'not_object' };
+  }
+  if (!withinDepth(value, maxDepth)) return { ok: false, failure: 'too_deep' };
+  return { ok: true, value: value as Record<string, unknown> };
+}
+
+/**
+ * Iterative depth check. Claims are almost always flat, so the common case
+ * visits each top-level value once and pushes nothing.
+ */
+function withinDepth(root: object, maxDepth: number): boolean {
+  const stack: Array<[object, number]> = [[root, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (depth > maxDepth) return false;
+    for (const key in node) {
+      const child = (node as Record<string, unknown>)[key];
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return true;
+}
+
+/**
+ * Python's json module words the most common failure as below; Flask-JWT-Extended
+ * passes it to clients, so the flask profile repeats it where the cause is the same.
+ */
+function describeSyntaxError(text: string): string {
+  const first = text.trimStart()[0];
+  if (first === undefined || !'{["-0123456789tfnNI'.includes(first)) {
+    const column = text.length - text.trimStart().length;
+    return `Expecting value: line 1 column ${column + 1} (char ${column})`;
+  }
+  return 'Invalid JSON';
+}
