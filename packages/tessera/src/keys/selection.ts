@@ -1,0 +1,87 @@
+/**
+ * The key selection rules of the verification policy, in one place, so that the
+ * Keyring and RemoteJwks cannot drift apart:
+ *
+ * - the header's `alg` never chooses a routine: it is only compared with the
+ *   algorithm each key was bound to at import;
+ * - a string `kid` selects by exact string match (a Map lookup: no paths, no
+ *   normalisation, no case folding);
+ * - without a `kid`, every key bound to the header's `alg` is a candidate.
+ */
+import { AlgorithmNotAllowedError, KeyNotFoundError } from '../errors.js';
+import type { JwsHeader } from '../jws/header.js';
+import type { TesseraKey } from './key.js';
+
+/** Longest part of an attacker-chosen `kid` that an error message repeats. */
+const KID_ECHO_LIMIT = 64;
+
+interface KidEntry {
+  readonly alg: string;
+  /** The key alone, pre-wrapped so that a hit allocates nothing. */
+  readonly single: readonly TesseraKey[];
+}
+
+/**
+ * An immutable index of keys by `kid` and by `alg`. Built once per change of the
+ * key set (add, remove, refetch), then read on every verification without
+ * allocating.
+ */
+export class KeyIndex {
+  /** Every key of the index, in the order given. */
+  readonly keys: readonly TesseraKey[];
+  // Several keys may share a kid only when they are one material bound to
+  // several algorithms (a JWKS RSA key without `alg`); the Keyring forbids it.
+  private readonly byKid = new Map<string, readonly KidEntry[]>();
+  private readonly byAlg = new Map<string, readonly TesseraKey[]>();
+
+  constructor(keys: Iterable<TesseraKey>) {
+    const all: TesseraKey[] = [];
+    const kidGroups = new Map<string, KidEntry[]>();
+    const algGroups = new Map<string, TesseraKey[]>();
+    for (const key of keys) {
+      all.push(key);
+      if (key.kid !== undefined) {
+        const group = kidGroups.get(key.kid) ?? [];
+        group.push(Object.freeze({ alg: key.alg, single: Object.freeze([key]) }));
+        kidGroups.set(key.kid, group);
+      }
+      const byAlg = algGroups.get(key.alg) ?? [];
+      byAlg.push(key);
+      algGroups.set(key.alg, byAlg);
+    }
+    this.keys = Object.freeze(all);
+    for (const [kid, group] of kidGroups) this.byKid.set(kid, Object.freeze(group));
+    for (const [alg, group] of algGroups) this.byAlg.set(alg, Object.freeze(group));
+  }
+
+  /** Is there a key with exactly this `kid`? */
+  hasKid(kid: string): boolean {
+    return this.byKid.has(kid);
+  }
+
+  /**
+   * The keys that may verify a token with `header`, or a typed error. The
+   * returned arrays are shared and frozen: callers must not (and cannot) change them.
+   */
+  select(header: JwsHeader): readonly TesseraKey[] {
+    const { kid, alg } = header;
+    if (typeof kid === 'string') {
+      const group = this.byKid.get(kid);
+      if (group === undefined) throw new KeyNotFoundError(kidNotFoundMessage(kid), { header });
+      for (const entry of group) if (entry.alg === alg) return entry.single;
+      throw new AlgorithmNotAllowedError(undefined, { header });
+    }
+    const candidates = this.byAlg.get(alg);
+    if (candidates === undefined) throw new AlgorithmNotAllowedError(undefined, { header });
+    return candidates;
+  }
+}
+
+/**
+ * The `kid` comes from the token, so the message quotes at most a short,
+ * escaped prefix of it: enough to debug a rotation, too little to abuse a log.
+ */
+export function kidNotFoundMessage(kid: string): string {
+  const shown = kid.length > KID_ECHO_LIMIT ? `${kid.slice(0, KID_ECHO_LIMIT)}…` : kid;
+  return `No key matches kid ${JSON.stringify(shown)}`;
+}
