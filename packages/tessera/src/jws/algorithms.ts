@@ -80,7 +80,9 @@ export const ALGORITHMS: Readonly<Record<JwsAlgorithm, AlgorithmSpec>> = Object.
 });
 
 /** All algorithm names, in table order. */
-export const ALGORITHM_NAMES: readonly JwsAlgorithm[] = Object.freeze(Object.keys(ALGORITHMS) as JwsAlgorithm[]);
+export const ALGORITHM_NAMES: readonly JwsAlgorithm[] = Object.freeze(
+  Object.keys(ALGORITHMS) as JwsAlgorithm[],
+);
 
 /** Narrow an untrusted string to a supported algorithm (exact, case-sensitive). */
 export function isJwsAlgorithm(value: unknown): value is JwsAlgorithm {

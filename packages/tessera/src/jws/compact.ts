@@ -61,10 +61,13 @@ export function decodeJwsPayload(
   limits: JwsLimits = DEFAULT_JWS_LIMITS,
 ): Record<string, unknown> {
   const bytes = decodeBase64Url(decoded.payloadSegment);
-  if (bytes === undefined) throw new MalformedTokenError('Invalid payload padding', { header: decoded.header });
+  if (bytes === undefined)
+    throw new MalformedTokenError('Invalid payload padding', { header: decoded.header });
   const parsed = parseJsonObject(bytes, limits.maxJsonDepth);
   if (parsed.ok) return parsed.value;
-  throw new MalformedTokenError(jsonMessage('payload', parsed.failure, parsed.detail), { header: decoded.header });
+  throw new MalformedTokenError(jsonMessage('payload', parsed.failure, parsed.detail), {
+    header: decoded.header,
+  });
 }
 
 /**
@@ -110,15 +113,15 @@ function diagnoseShape(token: string, limits: JwsLimits): never {
   if (segments.length === 5) throw new MalformedTokenError('Encrypted tokens (JWE) are not accepted');
   if (segments.length > 3) throw new MalformedTokenError('Too many segments');
   const [headerSegment, payloadSegment, signatureSegment] = segments as [string, string, string];
-  if (headerSegment === '' || !isBase64Url(headerSegment)) throw new MalformedTokenError('Invalid header padding');
+  if (headerSegment === '' || !isBase64Url(headerSegment))
+    throw new MalformedTokenError('Invalid header padding');
   const header = decodeHeader(headerSegment, limits);
   if (payloadSegment === '' || !isBase64Url(payloadSegment)) {
     throw new MalformedTokenError('Invalid payload padding', { header });
   }
-  throw new MalformedTokenError(
-    signatureSegment === '' ? 'Signature is missing' : 'Invalid crypto padding',
-    { header },
-  );
+  throw new MalformedTokenError(signatureSegment === '' ? 'Signature is missing' : 'Invalid crypto padding', {
+    header,
+  });
 }
 
 /**
@@ -130,7 +133,8 @@ function canonicalTail(segment: string): boolean {
   if (rem === 0) return true;
   if (rem === 1) return false;
   const code = segment.charCodeAt(segment.length - 1);
-  const value = code >= 97 ? code - 71 : code >= 65 ? code - 65 : code >= 48 ? code + 4 : code === 45 ? 62 : 63;
+  const value =
+    code >= 97 ? code - 71 : code >= 65 ? code - 65 : code >= 48 ? code + 4 : code === 45 ? 62 : 63;
   return (value & (rem === 2 ? 0x0f : 0x03)) === 0;
 }
 

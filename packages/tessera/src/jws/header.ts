@@ -25,7 +25,8 @@ const UNDERSTOOD_CRITICAL: ReadonlySet<string> = new Set();
 export function assertHeaderRules(header: Record<string, unknown>): asserts header is JwsHeader {
   const parts = { header };
   const { alg, kid, crit } = header;
-  if (typeof alg !== 'string' || alg.toLowerCase() === 'none') throw new AlgorithmNotAllowedError(undefined, parts);
+  if (typeof alg !== 'string' || alg.toLowerCase() === 'none')
+    throw new AlgorithmNotAllowedError(undefined, parts);
   if (kid !== undefined && typeof kid !== 'string') {
     throw new InvalidHeaderParameterError('Key ID header parameter must be a string', parts);
   }

@@ -46,8 +46,10 @@ export function verifyBytes(bound: BoundKey, data: Buffer | string, signature: B
       case 'rsa-pss':
         return verify(spec.hash!, bytes, { key: bound.key, ...PSS }, signature);
       case 'ecdsa':
-        return validEcdsaShape(spec, signature) &&
-          verify(spec.hash!, bytes, { key: bound.key, dsaEncoding: 'ieee-p1363' }, signature);
+        return (
+          validEcdsaShape(spec, signature) &&
+          verify(spec.hash!, bytes, { key: bound.key, dsaEncoding: 'ieee-p1363' }, signature)
+        );
       case 'eddsa':
         return verify(null, bytes, bound.key, signature);
     }

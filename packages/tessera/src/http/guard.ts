@@ -1,0 +1,160 @@
+/**
+ * The request guard: `jwtRequired(...)` semantics without a framework. Finds
+ * the token, verifies it through the manager, and returns what a route needs,
+ * or an answer to send. Adapters are thin translations around {@link createGuard}.
+ */
+import { ConfigError, NoAuthorizationError, TesseraError } from '../errors.js';
+import type { JwsHeader } from '../jws/header.js';
+import { type ResponseData, TOKEN_LOCATIONS, type TokenLocation } from '../manager/options.js';
+import type { TokenManager } from '../manager/token-manager.js';
+import type { JwtPayload } from '../tokens/validate.js';
+import { setAccessCookies } from './cookies.js';
+import { locateToken } from './locate.js';
+import type { RequestLike } from './request.js';
+import { errorResponse } from './responses.js';
+
+/** What a route requires (Flask-JWT-Extended's `jwt_required` arguments). */
+export interface JwtRequiredOptions {
+  /** A missing token is fine (the context is then null); an invalid one is still refused. */
+  optional?: boolean;
+  /** Require a fresh access token. */
+  fresh?: boolean;
+  /** Require a refresh token (for the refresh endpoint). */
+  refresh?: boolean;
+  /** Where to look, overriding the configured locations for this route. */
+  locations?: TokenLocation | readonly TokenLocation[];
+  /** Check the token type. Default true. */
+  verifyType?: boolean;
+  /** Skip the store and tokenInBlocklist checks. */
+  skipRevocationCheck?: boolean;
+  /** Accept this token type instead of `access` (SimpleJWT sliding tokens). */
+  tokenType?: string;
+}
+
+/** What a protected route knows about its caller. */
+export interface JwtContext<TUser = unknown> {
+  readonly token: string;
+  readonly header: JwsHeader;
+  readonly payload: JwtPayload;
+  readonly identity: unknown;
+  /** What userLookup returned (undefined without a userLookup). */
+  readonly user: TUser | undefined;
+  /** Where the token was found. */
+  readonly location: TokenLocation;
+}
+
+/** The guard's verdict for one request. */
+export type GuardResult<TUser> =
+  | {
+      readonly ok: true;
+      /** Null when the route is optional and no token was sent. */
+      readonly jwt: JwtContext<TUser> | null;
+      /** Set-Cookie values to add to the response (implicit refresh of the access cookie). */
+      readonly setCookies: readonly string[];
+    }
+  | { readonly ok: false; readonly error: TesseraError; readonly response: ResponseData };
+
+/** A guard bound to a manager and a route's options. */
+export type Guard<TUser> = (req: RequestLike) => Promise<GuardResult<TUser>>;
+
+/**
+ * Build a guard. Options are validated here, once, so a typo fails at startup.
+ * Errors that are not Tessera errors (a callback that crashed) are re-thrown
+ * for the framework's own error handling.
+ */
+export function createGuard<TUser>(
+  manager: TokenManager<TUser>,
+  options: JwtRequiredOptions = {},
+): Guard<TUser> {
+  const config = manager.config;
+  const locations = routeLocations(options.locations, config.transport.locations);
+  const exemptOptions = config.profile.name !== 'simplejwt';
+  return async (req) => {
+    try {
+      if (exemptOptions && req.method.toUpperCase() === 'OPTIONS')
+        return { ok: true, jwt: null, setCookies: [] };
+      const jwt = await verifyJwtInRequest(manager, req, options, locations);
+      const setCookies = jwt === null ? [] : await implicitRefresh(manager, jwt);
+      return { ok: true, jwt, setCookies };
+    } catch (error) {
+      if (!(error instanceof TesseraError)) throw error;
+      return { ok: false, error, response: await errorResponse(config, error) };
+    }
+  };
+}
+
+/**
+ * Find and verify the request's token; null when `optional` and none was sent.
+ * Throws the Tessera error that explains a refusal.
+ */
+export async function verifyJwtInRequest<TUser>(
+  manager: TokenManager<TUser>,
+  req: RequestLike,
+  options: JwtRequiredOptions = {},
+  locations: readonly TokenLocation[] = routeLocations(options.locations, manager.config.transport.locations),
+): Promise<JwtContext<TUser> | null> {
+  const refresh = options.refresh ?? false;
+  let found: Awaited<ReturnType<typeof locateToken>>;
+  try {
+    found = await locateToken(req, manager.config.transport, manager.config.profile.name, locations, refresh);
+  } catch (error) {
+    if (options.optional && error instanceof NoAuthorizationError) return null;
+    throw error;
+  }
+  const verified = await manager.verifyToken(found.token, {
+    refresh,
+    fresh: options.fresh,
+    verifyType: options.verifyType,
+    skipRevocationCheck: options.skipRevocationCheck,
+    tokenType: options.tokenType,
+    csrfValue: found.csrfValue,
+  });
+  return { token: found.token, location: found.location, ...verified };
+}
+
+const RESERVED = new Set([
+  'iat',
+  'nbf',
+  'exp',
+  'jti',
+  'type',
+  'token_type',
+  'fresh',
+  'csrf',
+  'iss',
+  'aud',
+  'fam',
+]);
+
+// Re-issue an access cookie that is about to expire, keeping its custom claims.
+async function implicitRefresh<TUser>(
+  manager: TokenManager<TUser>,
+  jwt: JwtContext<TUser>,
+): Promise<string[]> {
+  const config = manager.config;
+  const within = config.transport.cookies.implicitRefreshWithin;
+  const exp = jwt.payload.exp;
+  if (within === false || jwt.location !== 'cookies' || typeof exp !== 'number') return [];
+  if (jwt.payload[config.profile.typeClaim] === 'refresh' || exp - config.now() > within) return [];
+  const additionalClaims: Record<string, unknown> = {};
+  for (const [claim, value] of Object.entries(jwt.payload)) {
+    if (!RESERVED.has(claim) && claim !== config.identityClaim) additionalClaims[claim] = value;
+  }
+  const token = await manager.createAccessToken({ identity: jwt.identity, additionalClaims });
+  return setAccessCookies(config, token);
+}
+
+function routeLocations(
+  value: TokenLocation | readonly TokenLocation[] | undefined,
+  fallback: readonly TokenLocation[],
+): readonly TokenLocation[] {
+  if (value === undefined) return fallback;
+  const list = typeof value === 'string' ? [value] : [...value];
+  if (list.length === 0) throw new ConfigError('locations must name at least one location');
+  for (const location of list) {
+    if (!TOKEN_LOCATIONS.includes(location)) {
+      throw new ConfigError(`location '${String(location)}' is not one of ${TOKEN_LOCATIONS.join(', ')}`);
+    }
+  }
+  return list;
+}

@@ -1,0 +1,189 @@
+/**
+ * Finding the token in a request, location by location, with
+ * Flask-JWT-Extended's rules: only "missing" moves on to the next location;
+ * any other problem (a malformed header, a missing CSRF value) is final.
+ */
+import {
+  CsrfMissingError,
+  InvalidAuthorizationHeaderError,
+  InvalidQueryParamError,
+  NoAuthorizationError,
+} from '../errors.js';
+import type { ResolvedTransport } from '../manager/config.js';
+import type { TokenLocation } from '../manager/options.js';
+import type { ProfileName } from '../tokens/profile.js';
+import {
+  isFormContentType,
+  isJsonContentType,
+  parseCookies,
+  queryParam,
+  type RequestLike,
+} from './request.js';
+
+/** A token found in a request. */
+export interface FoundToken {
+  readonly token: string;
+  readonly location: TokenLocation;
+  /** The double-submit value, for cookie tokens on CSRF-protected methods. */
+  readonly csrfValue: string | undefined;
+}
+
+/** Find the token in `locations` order, or throw the error Flask-JWT-Extended would. */
+export async function locateToken(
+  req: RequestLike,
+  transport: ResolvedTransport,
+  profile: ProfileName,
+  locations: readonly TokenLocation[],
+  refresh: boolean,
+): Promise<FoundToken> {
+  const missing: string[] = [];
+  for (const location of locations) {
+    try {
+      return await fromLocation(req, transport, profile, location, refresh);
+    } catch (error) {
+      if (!(error instanceof NoAuthorizationError)) throw error;
+      missing.push(error.message);
+    }
+  }
+  if (missing.length === 1) throw new NoAuthorizationError(missing[0]!);
+  throw new NoAuthorizationError(`Missing JWT in ${joinOr(locations)} (${missing.join('; ')})`);
+}
+
+async function fromLocation(
+  req: RequestLike,
+  t: ResolvedTransport,
+  profile: ProfileName,
+  location: TokenLocation,
+  refresh: boolean,
+): Promise<FoundToken> {
+  switch (location) {
+    case 'headers':
+      return { token: fromHeader(req, t, profile), location, csrfValue: undefined };
+    case 'cookies':
+      return fromCookies(req, t, refresh);
+    case 'query_string':
+      return { token: fromQuery(req, t), location, csrfValue: undefined };
+    case 'json':
+      return { token: await fromJson(req, t, refresh), location, csrfValue: undefined };
+  }
+}
+
+function fromHeader(req: RequestLike, t: ResolvedTransport, profile: ProfileName): string {
+  const raw = req.header(t.headerName);
+  if (profile === 'simplejwt') return simpleJwtHeader(raw, t);
+  const value = stripCommas((raw ?? '').trim());
+  if (value === '') throw new NoAuthorizationError(`Missing ${t.headerName} Header`);
+  const type = t.headerType;
+  if (type === '') {
+    if (/\s/.test(value)) {
+      throw new InvalidAuthorizationHeaderError(
+        `Bad ${t.headerName} header. Expected '${t.headerName}: <JWT>'`,
+      );
+    }
+    return value;
+  }
+  const expected = `Bad ${t.headerName} header. Expected '${t.headerName}: ${type} <JWT>'`;
+  // Several credentials may share the header, comma-separated (Basic xyz, Bearer <jwt>).
+  // RFC 7235 makes the scheme case-insensitive; Flask-JWT-Extended does not.
+  const caseless = profile !== 'flask-jwt-extended';
+  const wanted = caseless ? type.toLowerCase() : type;
+  const candidates = value.split(/,\s*/).filter((element) => {
+    const first = element.trim().split(/\s+/, 1)[0] ?? '';
+    return (caseless ? first.toLowerCase() : first) === wanted;
+  });
+  if (candidates.length !== 1) {
+    throw new NoAuthorizationError(
+      `Missing '${type}' type in '${t.headerName}' header. Expected '${t.headerName}: ${type} <JWT>'`,
+    );
+  }
+  const words = candidates[0]!.trim().split(/\s+/);
+  if (words.length !== 2 || words[1] === '') throw new InvalidAuthorizationHeaderError(expected);
+  return words[1]!;
+}
+
+// SimpleJWT reads the header with str.split(): other schemes are ignored (not an error).
+function simpleJwtHeader(raw: string | undefined, t: ResolvedTransport): string {
+  const parts = (raw ?? '')
+    .trim()
+    .split(/\s+/)
+    .filter((p) => p !== '');
+  if (parts.length === 0 || parts[0] !== (t.headerType || 'Bearer')) {
+    throw new NoAuthorizationError('Authentication credentials were not provided.');
+  }
+  if (parts.length !== 2) {
+    throw new InvalidAuthorizationHeaderError('Authorization header must contain two space-delimited values');
+  }
+  return parts[1]!;
+}
+
+function stripCommas(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && value[start] === ',') start++;
+  while (end > start && value[end - 1] === ',') end--;
+  return value.slice(start, end);
+}
+
+async function fromCookies(req: RequestLike, t: ResolvedTransport, refresh: boolean): Promise<FoundToken> {
+  const name = refresh ? t.cookies.refreshName : t.cookies.accessName;
+  const token = parseCookies(req.header('cookie')).get(name);
+  if (token === undefined || token === '') throw new NoAuthorizationError(`Missing cookie "${name}"`);
+  let csrfValue: string | undefined;
+  const { csrf } = t;
+  if (csrf.enabled && csrf.methods.has(req.method.toUpperCase())) {
+    csrfValue = req.header(refresh ? csrf.refreshHeaderName : csrf.accessHeaderName);
+    if (!csrfValue && csrf.checkForm) {
+      const field = refresh ? csrf.refreshFieldName : csrf.accessFieldName;
+      const body = isFormContentType(req.header('content-type')) ? await readBody(req) : undefined;
+      const value = isRecord(body) ? body[field] : undefined;
+      csrfValue = typeof value === 'string' ? value : undefined;
+    }
+    // Checked before the token is decoded, as Flask-JWT-Extended does (F93).
+    if (!csrfValue) throw new CsrfMissingError();
+  }
+  return { token, location: 'cookies', csrfValue };
+}
+
+function fromQuery(req: RequestLike, t: ResolvedTransport): string {
+  const value = queryParam(req.url, t.queryStringName);
+  // "paramater" is Flask-JWT-Extended's spelling; clients may match on it.
+  if (!value) throw new NoAuthorizationError(`Missing '${t.queryStringName}' query paramater`);
+  const prefix = t.queryStringValuePrefix;
+  if (!value.startsWith(prefix)) {
+    throw new InvalidQueryParamError(
+      `Invalid value for query parameter '${t.queryStringName}'. Expected the value to start with '${prefix}'`,
+    );
+  }
+  return value.slice(prefix.length);
+}
+
+async function fromJson(req: RequestLike, t: ResolvedTransport, refresh: boolean): Promise<string> {
+  if (!isJsonContentType(req.header('content-type'))) {
+    throw new NoAuthorizationError('Invalid content-type. Must be application/json.');
+  }
+  const key = refresh ? t.refreshJsonKey : t.jsonKey;
+  const body = await readBody(req);
+  const value = isRecord(body) ? body[key] : undefined;
+  if (typeof value !== 'string' || value === '')
+    throw new NoAuthorizationError(`Missing "${key}" key in json data.`);
+  return value;
+}
+
+async function readBody(req: RequestLike): Promise<unknown> {
+  if (req.body === undefined) return undefined;
+  try {
+    return await req.body();
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function joinOr(items: readonly string[]): string {
+  return items.length <= 1
+    ? items.join('')
+    : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
+}

@@ -1,0 +1,399 @@
+/**
+ * TokenManager: Flask-JWT-Extended's JWTManager for TypeScript. One validated
+ * configuration, token creation, and the full verification pipeline in
+ * Flask-JWT-Extended's order: decode (signature, claims, identity, CSRF) →
+ * type → freshness → revocation → claims verification → user lookup.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import {
+  ClaimsVerificationError,
+  ConfigError,
+  CsrfMismatchError,
+  FreshTokenRequiredError,
+  MissingClaimError,
+  RevokedTokenError,
+  StoreUnavailableError,
+  TesseraError,
+  TokenExpiredError,
+  UserLookupError,
+  WrongTokenTypeError,
+} from '../errors.js';
+import { type DecodedJws, decodeJws, decodeJwsPayload, signJws } from '../jws/compact.js';
+import type { JwsHeader } from '../jws/header.js';
+import type { TesseraKey } from '../keys/key.js';
+import { type Duration, toSeconds } from '../tokens/duration.js';
+import type { JwtPayload } from '../tokens/validate.js';
+import { TokenVerifier, type VerifiedJwt } from '../tokens/verifier.js';
+import { buildClaims, type TokenKind } from './claims.js';
+import { type ResolvedConfig, resolveConfig } from './config.js';
+import type { TokenManagerOptions } from './options.js';
+
+/** Options of {@link TokenManager.createAccessToken}. */
+export interface CreateAccessTokenOptions {
+  /** Who the token is for; passed through the userIdentity callback. */
+  identity: unknown;
+  /** true, false, or a duration during which the token counts as fresh. Default false. */
+  fresh?: boolean | Duration;
+  /** Claims to add (override the additionalClaims callback and any default claim). */
+  additionalClaims?: Record<string, unknown>;
+  /** Header parameters to add (`alg` is always the key's). */
+  additionalHeaders?: Record<string, unknown>;
+  /** Lifetime of this token, or false for no exp. Default: the configured lifetime. */
+  expiresIn?: Duration | false;
+}
+
+/** Options of {@link TokenManager.createRefreshToken}. */
+export type CreateRefreshTokenOptions = Omit<CreateAccessTokenOptions, 'fresh'>;
+
+/** Options of {@link TokenManager.decodeToken}. */
+export interface DecodeTokenOptions {
+  /** Accept an expired token (everything else is still checked). */
+  allowExpired?: boolean;
+  /** A double-submit CSRF value to compare with the token's `csrf` claim. */
+  csrfValue?: string;
+}
+
+/** Options of {@link TokenManager.verifyToken}: what a route requires. */
+export interface VerifyTokenOptions extends DecodeTokenOptions {
+  /** Require a refresh token (true) or a non-refresh token (false, default). */
+  refresh?: boolean;
+  /** Require a fresh access token. */
+  fresh?: boolean;
+  /** Check the token type. Default true. */
+  verifyType?: boolean;
+  /** Skip store and tokenInBlocklist checks. */
+  skipRevocationCheck?: boolean;
+  /** Accept this type instead of access (SimpleJWT's sliding tokens). */
+  tokenType?: string;
+}
+
+/** The outcome of a successful {@link TokenManager.verifyToken}. */
+export interface VerifiedToken<TUser = unknown> {
+  readonly header: JwsHeader;
+  readonly payload: JwtPayload;
+  /** The identity claim's value. */
+  readonly identity: unknown;
+  /** What userLookup returned; undefined when no userLookup is configured. */
+  readonly user: TUser | undefined;
+}
+
+/**
+ * Mints and verifies tokens under one configuration.
+ *
+ * @example
+ * ```ts
+ * const jwt = new TokenManager({ secret: process.env.JWT_SECRET });
+ * const token = await jwt.createAccessToken({ identity: 'alice' });
+ * const { identity } = await jwt.verifyToken(token);
+ * ```
+ */
+export class TokenManager<TUser = unknown> {
+  /** The validated configuration. */
+  readonly config: ResolvedConfig<TUser>;
+  /** The synchronous verification core (signature and registered claims only). */
+  readonly verifier: TokenVerifier;
+
+  constructor(options: TokenManagerOptions<TUser>) {
+    this.config = resolveConfig(options);
+    this.verifier = new TokenVerifier({
+      keys: this.config.verificationKeys,
+      rules: this.config.rules,
+      typ: this.config.acceptedTyp,
+      limits: this.config.limits,
+      clock: this.config.now,
+      cacheSize: this.config.cacheSize,
+    });
+  }
+
+  /** Mint an access token. */
+  async createAccessToken(options: CreateAccessTokenOptions): Promise<string> {
+    const now = this.#issueTime();
+    const fresh = options.fresh ?? false;
+    const freshClaim = typeof fresh === 'boolean' ? fresh : now + toSeconds(fresh, 'fresh');
+    return this.#create('access', options, now, freshClaim, this.config.accessExpires);
+  }
+
+  /** Mint a refresh token. */
+  async createRefreshToken(options: CreateRefreshTokenOptions): Promise<string> {
+    return this.#create('refresh', options, this.#issueTime(), false, this.config.refreshExpires);
+  }
+
+  /** Mint a SimpleJWT sliding token (`token_type: sliding`, with `refresh_exp`). */
+  async createSlidingToken(options: CreateRefreshTokenOptions): Promise<string> {
+    const now = this.#issueTime();
+    return this.#create('sliding', options, now, false, this.config.slidingExpires, {
+      refreshExp: now + this.config.slidingRefreshExpires,
+    });
+  }
+
+  /**
+   * Sign an explicit payload as is (claims already built). For re-issuing tokens
+   * whose claims must be kept, like SimpleJWT's access-from-refresh.
+   */
+  async signPayload(
+    payload: Record<string, unknown>,
+    options: { identity?: unknown; additionalHeaders?: Record<string, unknown> } = {},
+  ): Promise<string> {
+    const key = await this.#signingKey(options.identity);
+    return signJws(this.#header(key, options.additionalHeaders ?? {}), payload, key.signing!);
+  }
+
+  /**
+   * Verify a token's signature and registered claims, its identity claim, and the
+   * CSRF value when one is given (Flask-JWT-Extended's `decode_token`). No type,
+   * freshness, revocation or user checks.
+   */
+  async decodeToken(token: string, options: DecodeTokenOptions = {}): Promise<JwtPayload> {
+    return (await this.#decode(token, options)).payload;
+  }
+
+  /** Decode and run every check a protected route makes. */
+  async verifyToken(token: string, options: VerifyTokenOptions = {}): Promise<VerifiedToken<TUser>> {
+    const { header, payload } = await this.#decode(token, options);
+    const parts = { header, payload };
+    const { profile } = this.config;
+    if (options.verifyType ?? true) this.#checkType(payload, options, parts);
+    if (options.fresh && !this.#isFresh(payload)) throw new FreshTokenRequiredError(parts);
+    if (!options.skipRevocationCheck && (await this.isRevoked(header, payload))) {
+      throw new RevokedTokenError(parts);
+    }
+    const { tokenVerification, userLookup } = this.config.callbacks;
+    if (tokenVerification !== undefined && !(await tokenVerification(header, payload))) {
+      throw new ClaimsVerificationError(undefined, parts);
+    }
+    const identity = payload[profile.identityClaim];
+    if (identity === undefined) {
+      throw new MissingClaimError(
+        profile.identityClaim,
+        'Token contained no recognizable user identification',
+        parts,
+      );
+    }
+    let user: TUser | undefined;
+    if (userLookup !== undefined) {
+      const found = await userLookup(header, payload);
+      if (found === null || found === undefined) {
+        throw new UserLookupError(`Error loading the user ${pythonStr(identity)}`, parts);
+      }
+      user = found;
+    }
+    return { header, payload, identity, user };
+  }
+
+  /**
+   * Is this verified token revoked? Asks the store (by jti, user cut-off and
+   * refresh family) and the tokenInBlocklist callback. When the store cannot be
+   * reached this throws StoreUnavailableError (fail closed) unless
+   * `revocationFailOpen` was chosen.
+   */
+  async isRevoked(header: JwsHeader, payload: JwtPayload): Promise<boolean> {
+    const { tokenInBlocklist } = this.config.callbacks;
+    const store = this.config.store;
+    if (store !== undefined) {
+      try {
+        const identity = payload[this.config.profile.identityClaim];
+        const revoked = await store.isRevoked({
+          jti: typeof payload.jti === 'string' ? payload.jti : undefined,
+          userKey: identity === undefined ? undefined : userKey(identity),
+          iat: typeof payload.iat === 'number' ? payload.iat : undefined,
+          familyId: typeof payload.fam === 'string' ? payload.fam : undefined,
+        });
+        if (revoked) return true;
+      } catch (error) {
+        if (!this.config.revocationFailOpen) {
+          throw error instanceof TesseraError
+            ? error
+            : new StoreUnavailableError(undefined, { cause: error });
+        }
+        this.#warnFailOpen(error);
+      }
+    }
+    return tokenInBlocklist !== undefined && (await tokenInBlocklist(header, payload));
+  }
+
+  async #create(
+    kind: TokenKind,
+    options: CreateRefreshTokenOptions,
+    now: number,
+    fresh: boolean | number,
+    defaultExpires: number | false,
+    more: { refreshExp?: number; familyId?: string } = {},
+  ): Promise<string> {
+    const { callbacks, profile } = this.config;
+    const identity = await this.#identity(options.identity);
+    const extra = {
+      ...(callbacks.additionalClaims === undefined ? {} : await callbacks.additionalClaims(options.identity)),
+      ...options.additionalClaims,
+    };
+    const headers = {
+      ...(callbacks.additionalHeaders === undefined
+        ? {}
+        : await callbacks.additionalHeaders(options.identity)),
+      ...options.additionalHeaders,
+    };
+    const expiresIn =
+      options.expiresIn === undefined
+        ? defaultExpires
+        : options.expiresIn === false
+          ? false
+          : toSeconds(options.expiresIn, 'expiresIn');
+    const payload = buildClaims(profile, {
+      kind,
+      identity,
+      now,
+      expiresIn,
+      fresh,
+      encodeNbf: this.config.encodeNbf,
+      csrf: this.config.transport.csrf.enabled,
+      issuer: this.config.issuer,
+      audience: this.config.audience,
+      extra,
+      ...more,
+    });
+    const key = await this.#signingKey(options.identity);
+    return signJws(this.#header(key, headers), payload, key.signing!);
+  }
+
+  async #identity(raw: unknown): Promise<unknown> {
+    const { userIdentity } = this.config.callbacks;
+    const identity = userIdentity === undefined ? raw : await userIdentity(raw);
+    if (identity === undefined) throw new ConfigError('identity is required to create a token');
+    if (this.config.profile.identityMustBeString) {
+      if (typeof identity === 'number' && Number.isFinite(identity)) return String(identity);
+      if (typeof identity !== 'string') {
+        throw new ConfigError(
+          'identity must be a string in the standard profile (RFC 7519 sub): convert it with the userIdentity callback',
+        );
+      }
+    }
+    return identity;
+  }
+
+  async #signingKey(identity: unknown): Promise<TesseraKey> {
+    const { encodeKey } = this.config.callbacks;
+    const key = encodeKey !== undefined ? await encodeKey(identity) : this.config.signingKey?.();
+    if (key === undefined || key.signing === undefined) {
+      throw new ConfigError('this manager has no signing key: configure secret, privateKey or a keyring');
+    }
+    return key;
+  }
+
+  #header(key: TesseraKey, extra: Record<string, unknown>): Record<string, unknown> {
+    const header: Record<string, unknown> = { ...extra, alg: key.alg, typ: extra.typ ?? this.config.typ };
+    if (key.kid !== undefined && header.kid === undefined) header.kid = key.kid;
+    // PyJWT writes headers with sorted keys; doing the same keeps tokens byte-identical.
+    return Object.fromEntries(Object.entries(header).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  #issueTime(): number {
+    const now = this.config.now();
+    return this.config.profile.integerTimes || this.config.profile.name === 'standard'
+      ? Math.floor(now)
+      : now;
+  }
+
+  async #decode(token: string, options: DecodeTokenOptions): Promise<VerifiedJwt> {
+    const { decodeKey } = this.config.callbacks;
+    let verified: VerifiedJwt;
+    try {
+      if (decodeKey === undefined) {
+        verified = await this.verifier.verify(token, { allowExpired: options.allowExpired });
+      } else {
+        // The callback sees the unverified payload (as in Flask-JWT-Extended); the
+        // signature is still checked with the key(s) it returns, under their algorithm.
+        const decoded: DecodedJws = decodeJws(token, this.config.limits);
+        const unverified = decodeJwsPayload(decoded, this.config.limits);
+        const keys = await decodeKey(decoded.header, unverified);
+        verified = await this.verifier.verify(token, {
+          allowExpired: options.allowExpired,
+          keys: Array.isArray(keys) ? keys : [keys as TesseraKey],
+        });
+      }
+    } catch (error) {
+      // An expired cookie token with a wrong CSRF value reports the CSRF failure
+      // (Flask-JWT-Extended decodes again to attach the payload, F92).
+      if (error instanceof TokenExpiredError && options.csrfValue !== undefined && error.jwtPayload) {
+        this.#checkCsrf(error.jwtPayload, options.csrfValue, error.jwtHeader ?? {});
+      }
+      throw error;
+    }
+    if (options.csrfValue !== undefined)
+      this.#checkCsrf(verified.payload, options.csrfValue, verified.header);
+    return verified;
+  }
+
+  #checkCsrf(
+    payload: Readonly<Record<string, unknown>>,
+    value: string,
+    header: Readonly<Record<string, unknown>>,
+  ) {
+    const parts = { header, payload };
+    const claim = payload.csrf;
+    if (claim === undefined) throw new MissingClaimError('csrf', undefined, parts);
+    if (typeof claim !== 'string' || !constantTimeEqual(claim, value)) throw new CsrfMismatchError(parts);
+  }
+
+  #checkType(
+    payload: JwtPayload,
+    options: VerifyTokenOptions,
+    parts: { header: JwsHeader; payload: JwtPayload },
+  ) {
+    const { profile } = this.config;
+    const type = payload[profile.typeClaim];
+    if (profile.name === 'simplejwt') {
+      const expected = options.refresh ? 'refresh' : (options.tokenType ?? 'access');
+      if (type === undefined) throw new WrongTokenTypeError('Token has no type', parts);
+      if (type !== expected) throw new WrongTokenTypeError('Token has wrong type', parts);
+      return;
+    }
+    if (options.refresh) {
+      if (type !== 'refresh') throw new WrongTokenTypeError('Only refresh tokens are allowed', parts);
+      return;
+    }
+    if (type === 'refresh') throw new WrongTokenTypeError('Only non-refresh tokens are allowed', parts);
+    const expected = options.tokenType ?? 'access';
+    if (profile.accessTypeRule === 'exact' && type !== expected) {
+      throw new WrongTokenTypeError(`Only ${expected} tokens are allowed`, parts);
+    }
+  }
+
+  #isFresh(payload: JwtPayload): boolean {
+    const { fresh } = payload;
+    if (typeof fresh === 'boolean') return fresh;
+    return typeof fresh === 'number' && fresh >= this.config.now();
+  }
+
+  #warned = false;
+  #warnFailOpen(error: unknown): void {
+    if (this.#warned) return;
+    this.#warned = true;
+    const reason = error instanceof Error ? error.message : String(error);
+    console.warn(`tessera: revocation store unreachable, accepting tokens (revocationFailOpen): ${reason}`);
+  }
+}
+
+/** The key a store files a user under: the identity as a string (JSON for objects). */
+export function userKey(identity: unknown): string {
+  return typeof identity === 'string' ? identity : JSON.stringify(identity);
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  if (x.length !== y.length) {
+    // Spend the same work on a length mismatch so timing does not reveal it early.
+    timingSafeEqual(x, x);
+    return false;
+  }
+  return timingSafeEqual(x, y);
+}
+
+/** How Python's str() shows a JSON value: Flask-JWT-Extended formats identities that way. */
+function pythonStr(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === null) return 'None';
+  if (value === true) return 'True';
+  if (value === false) return 'False';
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(value);
+  return JSON.stringify(value);
+}

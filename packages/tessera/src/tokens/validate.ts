@@ -1,0 +1,125 @@
+/**
+ * Registered-claim validation (RFC 7519 section 4.1, RFC 8725) in PyJWT's order:
+ * iat, nbf, exp, iss, aud, then the identity claim. Runs after the signature.
+ */
+import {
+  InvalidAudienceError,
+  InvalidClaimError,
+  InvalidIssuerError,
+  MissingClaimError,
+  TokenExpiredError,
+  TokenNotYetValidError,
+} from '../errors.js';
+import type { JwsHeader } from '../jws/header.js';
+import type { TokenProfile } from './profile.js';
+
+/** A verified token's claims. Registered claims are typed; everything else is unknown. */
+export interface JwtPayload {
+  readonly iss?: string;
+  readonly sub?: string;
+  readonly aud?: string | readonly string[];
+  readonly exp?: number;
+  readonly nbf?: number;
+  readonly iat?: number;
+  readonly jti?: string;
+  readonly [claim: string]: unknown;
+}
+
+/** The claim rules a verifier applies, resolved once from configuration. */
+export interface ClaimRules {
+  readonly profile: TokenProfile;
+  /** Seconds of clock skew tolerated on exp, nbf and iat. */
+  readonly leeway: number;
+  /** Refuse tokens without `exp`. */
+  readonly requireExp: boolean;
+  /** Accepted issuers; `iss` is required when set. */
+  readonly issuer: readonly string[] | undefined;
+  /** Accepted audiences; `aud` is required and must intersect when set. */
+  readonly audience: readonly string[] | undefined;
+}
+
+const TIME_NAMES = { iat: 'Issued At', nbf: 'Not Before', exp: 'Expiration Time' } as const;
+
+/**
+ * Validate `payload`. Throws the first failure, carrying header and payload so
+ * that error handlers (and `allowExpired` callers) can see the token.
+ */
+export function validateClaims(
+  header: JwsHeader,
+  payload: Record<string, unknown>,
+  rules: ClaimRules,
+  now: number,
+  allowExpired = false,
+): asserts payload is JwtPayload {
+  const parts = { header, payload };
+  const { profile, leeway } = rules;
+  const { iat, nbf, exp } = payload;
+  if (iat !== undefined) {
+    checkTime('iat', iat, profile, parts);
+    if ((iat as number) > now + leeway) throw new TokenNotYetValidError('iat', parts);
+  }
+  if (nbf !== undefined) {
+    checkTime('nbf', nbf, profile, parts);
+    if ((nbf as number) > now + leeway) throw new TokenNotYetValidError('nbf', parts);
+  }
+  if (exp !== undefined) {
+    checkTime('exp', exp, profile, parts);
+    if (!allowExpired && (exp as number) <= now - leeway) throw new TokenExpiredError(parts);
+  }
+  if (rules.issuer !== undefined) {
+    const { iss } = payload;
+    if (iss === undefined) throw new MissingClaimError('iss', 'Token is missing the "iss" claim', parts);
+    if (typeof iss !== 'string' || !rules.issuer.includes(iss)) throw new InvalidIssuerError(parts);
+  }
+  if (rules.audience !== undefined) checkAudience(payload.aud, rules.audience, parts);
+  if (exp === undefined && rules.requireExp) {
+    const message =
+      profile.name === 'simplejwt' ? "Token has no 'exp' claim" : 'Token is missing the "exp" claim';
+    throw new MissingClaimError('exp', message, parts);
+  }
+  if (profile.requireJti && payload.jti === undefined)
+    throw new MissingClaimError('jti', 'Token has no id', parts);
+  if (profile.name === 'standard') {
+    if (payload.jti !== undefined && typeof payload.jti !== 'string') {
+      throw new InvalidClaimError('JWT ID (jti) must be a string', parts);
+    }
+    if (payload.sub !== undefined && typeof payload.sub !== 'string') {
+      throw new InvalidClaimError('Subject (sub) must be a string', parts);
+    }
+  }
+  // SimpleJWT looks the identity up after the type check; the manager does it there.
+  if (profile.name !== 'simplejwt' && payload[profile.identityClaim] === undefined) {
+    throw new MissingClaimError(profile.identityClaim, undefined, parts);
+  }
+}
+
+function checkTime(
+  name: keyof typeof TIME_NAMES,
+  value: unknown,
+  profile: TokenProfile,
+  parts: { header: JwsHeader; payload: Record<string, unknown> },
+): void {
+  const ok = profile.integerTimes
+    ? Number.isInteger(value)
+    : typeof value === 'number' && Number.isFinite(value);
+  if (!ok) {
+    const kind = profile.integerTimes ? 'an integer' : 'a number';
+    throw new InvalidClaimError(`${TIME_NAMES[name]} claim (${name}) must be ${kind}.`, parts);
+  }
+}
+
+function checkAudience(
+  aud: unknown,
+  expected: readonly string[],
+  parts: { header: JwsHeader; payload: Record<string, unknown> },
+): void {
+  if (aud === undefined) throw new MissingClaimError('aud', 'Token is missing the "aud" claim', parts);
+  if (typeof aud === 'string') {
+    if (expected.includes(aud)) return;
+  } else if (Array.isArray(aud) && aud.every((a) => typeof a === 'string')) {
+    if (aud.some((a) => expected.includes(a))) return;
+  } else {
+    throw new InvalidAudienceError('Invalid claim format in token', parts);
+  }
+  throw new InvalidAudienceError(undefined, parts);
+}

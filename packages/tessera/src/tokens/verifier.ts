@@ -1,0 +1,142 @@
+/**
+ * The synchronous core of verification: structure, key selection, signature,
+ * `typ`, registered claims, with an optional cache of verified tokens. Callbacks,
+ * token types, freshness and revocation live a layer up, in the manager.
+ */
+import { InvalidHeaderParameterError, InvalidSignatureError, TesseraError } from '../errors.js';
+import { type DecodedJws, decodeJws, decodeJwsPayload, verifyJws } from '../jws/compact.js';
+import { type JwsHeader, typMatches } from '../jws/header.js';
+import { DEFAULT_JWS_LIMITS, type JwsLimits } from '../jws/limits.js';
+import type { TesseraKey } from '../keys/key.js';
+import type { KeySource } from '../keys/source.js';
+import { VerifiedTokenCache } from './cache.js';
+import { type ClaimRules, type JwtPayload, validateClaims } from './validate.js';
+
+/** A token whose signature and registered claims passed. */
+export interface VerifiedJwt {
+  readonly header: JwsHeader;
+  readonly payload: JwtPayload;
+}
+
+/** Options of {@link TokenVerifier}. */
+export interface TokenVerifierOptions {
+  readonly keys: KeySource;
+  readonly rules: ClaimRules;
+  /** Accepted `typ` header values (RFC 8725 3.11); a token without `typ` is accepted unless `requireTyp`. */
+  readonly typ?: readonly string[] | undefined;
+  /** Refuse tokens without a `typ` header. */
+  readonly requireTyp?: boolean;
+  readonly limits?: JwsLimits;
+  /** Current time in seconds. */
+  readonly clock: () => number;
+  /** Keep up to this many verified tokens (0 = no cache). Entries never outlive `exp`. */
+  readonly cacheSize?: number;
+}
+
+/** Per-call options of {@link TokenVerifier.verify}. */
+export interface VerifyCallOptions {
+  /** Accept an expired token (signature and other claims still checked). */
+  readonly allowExpired?: boolean;
+  /** Keys to use instead of the key source (a decode-key callback's answer). */
+  readonly keys?: readonly TesseraKey[];
+}
+
+/** Verifies tokens against a key source and claim rules. */
+export class TokenVerifier {
+  readonly #keys: KeySource;
+  readonly #rules: ClaimRules;
+  readonly #typ: readonly string[] | undefined;
+  readonly #requireTyp: boolean;
+  readonly #limits: JwsLimits;
+  readonly #clock: () => number;
+  readonly #cache: VerifiedTokenCache | undefined;
+
+  constructor(options: TokenVerifierOptions) {
+    this.#keys = options.keys;
+    this.#rules = options.rules;
+    this.#typ = options.typ;
+    this.#requireTyp = options.requireTyp ?? false;
+    this.#limits = options.limits ?? DEFAULT_JWS_LIMITS;
+    this.#clock = options.clock;
+    const size = options.cacheSize ?? 0;
+    this.#cache = size > 0 ? new VerifiedTokenCache(size, options.rules.leeway) : undefined;
+  }
+
+  /** The claim rules in force. */
+  get rules(): ClaimRules {
+    return this.#rules;
+  }
+
+  /**
+   * Verify `token`. Synchronous when the key source answers synchronously (a
+   * Keyring); a promise when it has to fetch (a remote JWKS).
+   */
+  verify(token: string, options?: VerifyCallOptions): VerifiedJwt | Promise<VerifiedJwt> {
+    const now = this.#clock();
+    const cached = this.#cache?.get(token, now, options?.allowExpired ?? false);
+    if (cached !== undefined) return cached;
+    const decoded = decodeJws(token, this.#limits);
+    this.#checkTyp(decoded.header);
+    const keys = options?.keys ?? this.#keys.verificationKeys(decoded.header);
+    if (isPromise(keys)) return keys.then((k) => this.#finish(token, decoded, k, options));
+    return this.#finish(token, decoded, keys, options);
+  }
+
+  /** Verify with a synchronous key source; throws if the source is asynchronous. */
+  verifySync(token: string, options?: VerifyCallOptions): VerifiedJwt {
+    const result = this.verify(token, options);
+    if (isPromise(result)) {
+      result.catch(() => undefined);
+      throw new TypeError('verifySync needs a synchronous key source (a Keyring), not a remote JWKS');
+    }
+    return result;
+  }
+
+  /** Forget every cached verification (after removing a key, say). */
+  clearCache(): void {
+    this.#cache?.clear();
+  }
+
+  #finish(
+    token: string,
+    decoded: DecodedJws,
+    keys: readonly TesseraKey[],
+    options: VerifyCallOptions | undefined,
+  ): VerifiedJwt {
+    const { header } = decoded;
+    if (!keys.some((key) => key.alg === header.alg && verifyJws(decoded, key.verifying))) {
+      throw new InvalidSignatureError({ header });
+    }
+    const payload = decodeJwsPayload(decoded, this.#limits);
+    const now = this.#clock();
+    validateClaims(header, payload, this.#rules, now, options?.allowExpired ?? false);
+    const verified: VerifiedJwt = { header, payload };
+    // An expired token accepted on request is never cached: the cache answers
+    // only for tokens valid on their own.
+    if (this.#cache !== undefined && !options?.allowExpired && options?.keys === undefined) {
+      this.#cache.set(token, verified);
+    }
+    return verified;
+  }
+
+  #checkTyp(header: JwsHeader): void {
+    const { typ } = header;
+    if (typ === undefined) {
+      if (this.#requireTyp)
+        throw new InvalidHeaderParameterError('Token type header (typ) is required', { header });
+      return;
+    }
+    if (this.#typ !== undefined && !this.#typ.some((t) => typMatches(typ, t))) {
+      throw new InvalidHeaderParameterError('Token type header (typ) is not accepted', { header });
+    }
+  }
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** True for errors a verifier throws about the token itself (not configuration). */
+export function isTokenError(error: unknown): error is TesseraError {
+  return error instanceof TesseraError && error.kind !== 'configuration';
+}
