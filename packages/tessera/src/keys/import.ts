@@ -17,6 +17,7 @@ import {
 import { KeyImportError } from '../errors.js';
 import { ALGORITHMS, isJwsAlgorithm, type JwsAlgorithm } from '../jws/algorithms.js';
 import { decodeBase64Url } from '../jws/base64url.js';
+import { signBytes, verifyBytes } from '../jws/signature.js';
 import { assertKeyFitsAlgorithm, type HmacAlgorithm, isHmacAlgorithm } from './fit.js';
 import type { Jwk } from './jwk.js';
 import { bindKey, type TesseraKey } from './key.js';
@@ -227,8 +228,28 @@ export function importKey(
 
 function bindAsymmetric(key: KeyObject, alg: JwsAlgorithm, kid: string | undefined): TesseraKey {
   assertKeyFitsAlgorithm(key, alg);
+  if (key.type !== 'private') return bindKey(alg, key, kid);
   // Derive the public half once, here, so verification never derives anything.
-  return key.type === 'private' ? bindKey(alg, key, kid, createPublicKey(key)) : bindKey(alg, key, kid);
+  const bound = bindKey(alg, key, kid, createPublicKey(key));
+  assertPairConsistent(bound);
+  return bound;
+}
+
+/**
+ * OpenSSL accepts an RSA private key whose numbers do not belong together (a
+ * JWK with another key's `n`); every signature it made would then fail. One
+ * sign-and-verify at import turns that into a clear error instead.
+ */
+function assertPairConsistent(key: TesseraKey): void {
+  const probe = Buffer.from('tessera pairwise consistency check');
+  let consistent = false;
+  try {
+    consistent =
+      key.signing !== undefined && verifyBytes(key.verifying, probe, signBytes(key.signing, probe));
+  } catch {
+    consistent = false;
+  }
+  if (!consistent) throw new KeyImportError('The private key is inconsistent: its signatures do not verify');
 }
 
 function checkAlgorithm(alg: unknown): asserts alg is JwsAlgorithm {

@@ -1,0 +1,52 @@
+/**
+ * Test-only key material. The certificates are self-signed, generated once with
+ * `openssl req -x509` for these tests; the EC private key belongs to EC_CERT and
+ * exists here only so a test can prove the certificate's key verifies.
+ */
+
+/** Self-signed X.509 certificate, RSA 2048 (CN=tessera-test-rsa). */
+export const RSA_CERT = `
+-----BEGIN CERTIFICATE-----
+MIIDGTCCAgGgAwIBAgIUMtF9uGmEKWXxrKyhPlxcah0Iu50wDQYJKoZIhvcNAQEL
+BQAwGzEZMBcGA1UEAwwQdGVzc2VyYS10ZXN0LXJzYTAgFw0yNjExMjYxNzA3MjVa
+GA8yMTI2MTEwMjE3MDcyNVowGzEZMBcGA1UEAwwQdGVzc2VyYS10ZXN0LXJzYTCC
+ASIwDQYJKoZIhvcNAQEBBQADggEPADCCAQoCggEBAN+C2WWbD3VNBlBfBsugQz/p
+STWrOnAchFqEPX01GXWHEzhListmnwaeAbTlJMnzPCbd158zwghhNB9zJVyg7lzu
+gEx5Fp1EDBJ6zlbQGhK//OEg0wqkiuxo1+OAxnBMJrj3WH2eiSudT/u0lP9lTzrc
+Y0AtvZlSmCdU3a5N6WcoqFRBmwFRVKZna56mf0Kd/YXrsFR/W/vH9VNupehJMRVA
+t+Oqj2i5vZz5XANBzV6XVj644EifZ/gvGqpuPHuF9YHurVGJNcPitTde/Hhe7ykk
+V1eOwyI43f/c1FD1EMLpARjngeDd1Cv0N/VseFb1r6IcV+FvYJ05Fj3XzGHEGBMC
+AwEAAaNTMFEwHQYDVR0OBBYEFC7J9xM8GHWxmNsC6eAJTy0O2RX1MB8GA1UdIwQY
+MBaAFC7J9xM8GHWxmNsC6eAJTy0O2RX1MA8GA1UdEwEB/wQFMAMBAf8wDQYJKoZI
+hvcNAQELBQADggEBAIEDOvuR7MYh1G2mn0GdCZ4D4NBD6QTL3Hs3U+BGbfubK8PZ
+ZjSyeFeRr5c+JreGzuyFvi+UGZMgO3swfaL9cw3RmWCb44Vbvg0wI8POiJ+/MWjO
+liiM8ZNW4UlAUW0oxQ2FTBdwTsTVYjljwdEyHguhtliovWOZxASI00Sz33MvxJmD
+zFLy2KXTkO/C4ZBI8/2ZTQ9OmEA8Gb12OMk+G76nMgrQQBBi8h8c0EbFUK2OxRCO
+UtIPh0dqyXSL+M9ELGvpxlQaK8kkAdzG0pIJmuc1Y438Br6lbGh4NPu2aZIfa+it
+jM/Zy1SPkAgmZyqVgcYoWMnQFh3BB26Zjmi+ym8=
+-----END CERTIFICATE-----
+`;
+
+/** Self-signed X.509 certificate, EC P-256 (CN=tessera-test-ec). */
+export const EC_CERT = `
+-----BEGIN CERTIFICATE-----
+MIIBijCCATGgAwIBAgIUFt6uc2psguAQ3kYR25082LxdGw0wCgYIKoZIzj0EAwIw
+GjEYMBYGA1UEAwwPdGVzc2VyYS10ZXN0LWVjMCAXDTI2MTEyNjE3MDcyNVoYDzIx
+MjYxMTAyMTcwNzI1WjAaMRgwFgYDVQQDDA90ZXNzZXJhLXRlc3QtZWMwWTATBgcq
+hkjOPQIBBggqhkjOPQMBBwNCAARUwDDrhKFCfYoOQMZJpeH1UdC+QacFo14XaG/M
+tKb1t4TMCTUl7TuNu0FwSfUqcAYw/kJ8vrR/1v9XegDsnjaio1MwUTAdBgNVHQ4E
+FgQUol/hZIOUULSyl9w5AlWU/PkeaTMwHwYDVR0jBBgwFoAUol/hZIOUULSyl9w5
+AlWU/PkeaTMwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNHADBEAiARCfmo
+kw/H+92tFdcGc+dR2GvMXb/ayAKivrH5Hfs8uAIgNdhfrg+x/mAp6mz3djzouEgS
+xm+jyPJ7JK6Yuc3oUc8=
+-----END CERTIFICATE-----
+`;
+
+/** The PKCS#8 private key of EC_CERT. */
+export const EC_CERT_KEY = `
+-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgn5TOlFjhjUEGn3xj
+wgn/5EAJaj2WribyviShxCflTjKhRANCAARUwDDrhKFCfYoOQMZJpeH1UdC+QacF
+o14XaG/MtKb1t4TMCTUl7TuNu0FwSfUqcAYw/kJ8vrR/1v9XegDsnjai
+-----END PRIVATE KEY-----
+`;
