@@ -168,8 +168,8 @@ export class UnsupportedCriticalHeaderError extends TesseraError {
 
 /** `exp` has passed (leeway included). */
 export class TokenExpiredError extends TesseraError {
-  constructor(parts?: ErrorTokenParts) {
-    super('token_expired', 'Token has expired', 401, 'expired', parts);
+  constructor(parts?: ErrorTokenParts, message = 'Token has expired') {
+    super('token_expired', message, 401, 'expired', parts);
   }
 }
 

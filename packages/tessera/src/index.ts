@@ -21,4 +21,5 @@ export { bindKey, type TesseraKey } from './keys/key.js';
 export { Keyring } from './keys/keyring.js';
 export type { KeySource } from './keys/source.js';
 export * from './manager/index.js';
+export * from './stores/index.js';
 export * from './tokens/index.js';

@@ -26,6 +26,8 @@ export interface ClaimInputs {
   readonly refreshExp?: number;
   /** Refresh family id (rotation). */
   readonly familyId?: string;
+  /** A jti chosen by the caller (rotation records it before signing). */
+  readonly jti?: string;
   /** Claims from the additionalClaims callback merged with the call's own; they may override any claim. */
   readonly extra: Readonly<Record<string, unknown>>;
 }
@@ -46,7 +48,7 @@ function flaskClaims(profile: TokenProfile, input: ClaimInputs): Record<string, 
   const claims: Record<string, unknown> = {};
   if (profile.encodeFresh) claims.fresh = input.kind === 'access' ? input.fresh : false;
   claims.iat = input.now;
-  claims.jti = newJti(profile);
+  claims.jti = input.jti ?? newJti(profile);
   claims[profile.typeClaim] = input.kind;
   claims[profile.identityClaim] = input.identity;
   if (input.encodeNbf) claims.nbf = input.now;
@@ -65,7 +67,7 @@ function simpleJwtClaims(profile: TokenProfile, input: ClaimInputs): Record<stri
   claims[profile.typeClaim] = input.kind;
   if (input.expiresIn !== false) claims.exp = input.now + input.expiresIn;
   claims.iat = input.now;
-  claims.jti = newJti(profile);
+  claims.jti = input.jti ?? newJti(profile);
   if (input.refreshExp !== undefined) claims.refresh_exp = input.refreshExp;
   claims[profile.identityClaim] = input.identity;
   if (input.encodeNbf) claims.nbf = input.now;

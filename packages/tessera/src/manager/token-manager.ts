@@ -11,6 +11,7 @@ import {
   CsrfMismatchError,
   FreshTokenRequiredError,
   MissingClaimError,
+  RefreshTokenReusedError,
   RevokedTokenError,
   StoreUnavailableError,
   TesseraError,
@@ -21,10 +22,11 @@ import {
 import { type DecodedJws, decodeJws, decodeJwsPayload, signJws } from '../jws/compact.js';
 import type { JwsHeader } from '../jws/header.js';
 import type { TesseraKey } from '../keys/key.js';
+import type { SessionInfo, TokenStore } from '../stores/types.js';
 import { type Duration, toSeconds } from '../tokens/duration.js';
 import type { JwtPayload } from '../tokens/validate.js';
 import { TokenVerifier, type VerifiedJwt } from '../tokens/verifier.js';
-import { buildClaims, type TokenKind } from './claims.js';
+import { buildClaims, newJti, type TokenKind } from './claims.js';
 import { type ResolvedConfig, resolveConfig } from './config.js';
 import type { TokenManagerOptions } from './options.js';
 
@@ -75,6 +77,29 @@ export interface VerifiedToken<TUser = unknown> {
   readonly identity: unknown;
   /** What userLookup returned; undefined when no userLookup is configured. */
   readonly user: TUser | undefined;
+}
+
+/** An access token with its refresh token. */
+export interface TokenPair {
+  readonly accessToken: string;
+  readonly refreshToken: string;
+  /** The refresh family (login session), when a store tracks rotation. */
+  readonly familyId: string | undefined;
+}
+
+/** Options of {@link TokenManager.createTokenPair}. */
+export interface CreateTokenPairOptions extends CreateAccessTokenOptions {
+  /** Facts about the session to list later (user agent, IP...). */
+  metadata?: Record<string, string>;
+}
+
+/** Outcome of {@link TokenManager.refreshTokens}. */
+export interface RefreshResult {
+  readonly accessToken: string;
+  /** The new refresh token when rotation is on; undefined otherwise. */
+  readonly refreshToken: string | undefined;
+  /** The verified refresh token that was presented. */
+  readonly presented: VerifiedToken<unknown>;
 }
 
 /**
@@ -181,6 +206,207 @@ export class TokenManager<TUser = unknown> {
   }
 
   /**
+   * Log in: an access token and a refresh token. With a store and rotation on,
+   * the refresh token opens a new family (a session that can be listed and
+   * revoked) and both tokens carry its id in `fam`.
+   */
+  async createTokenPair(options: CreateTokenPairOptions): Promise<TokenPair> {
+    const { store, rotation, profile } = this.config;
+    const now = this.#issueTime();
+    if (store === undefined || !rotation.enabled) {
+      const refreshToken = await this.createRefreshToken(options);
+      const accessToken = await this.createAccessToken({ fresh: true, ...options });
+      return { accessToken, refreshToken, familyId: undefined };
+    }
+    const familyId = newJti({ ...profile, jtiStyle: 'uuid' });
+    const jti = newJti(profile);
+    const expiresAt =
+      this.config.refreshExpires === false ? now + 10 * 365 * 86_400 : now + this.config.refreshExpires;
+    const refreshToken = await this.#create('refresh', options, now, false, this.config.refreshExpires, {
+      familyId,
+      jti,
+    });
+    const identity = (await this.#decodeUnverified(refreshToken))[profile.identityClaim];
+    await this.#store('createFamily', () =>
+      store.createFamily({
+        familyId,
+        userKey: userKey(identity),
+        jti,
+        now,
+        expiresAt,
+        metadata: options.metadata,
+      }),
+    );
+    const fresh = options.fresh ?? true;
+    const freshClaim = typeof fresh === 'boolean' ? fresh : now + toSeconds(fresh, 'fresh');
+    const accessToken = await this.#create('access', options, now, freshClaim, this.config.accessExpires, {
+      familyId,
+    });
+    return { accessToken, refreshToken, familyId };
+  }
+
+  /**
+   * Exchange a refresh token for a new access token (never fresh), rotating the
+   * refresh token when configured. A spent refresh token presented again revokes
+   * its whole family and fails with `refresh_token_reused` (RFC 9700 4.14); within
+   * `rotation.graceSeconds` of its rotation it is accepted once more, so a client
+   * that lost the response can retry.
+   */
+  async refreshTokens(refreshToken: string, options: { csrfValue?: string } = {}): Promise<RefreshResult> {
+    const { store, rotation, profile } = this.config;
+    const presented = await this.verifyToken(refreshToken, { refresh: true, csrfValue: options.csrfValue });
+    const { payload } = presented;
+    const parts = { header: presented.header, payload };
+    const identity = presented.identity;
+    const custom = customClaims(payload, profile.identityClaim, profile.typeClaim);
+    const now = this.#issueTime();
+    const familyId = typeof payload.fam === 'string' ? payload.fam : undefined;
+    let nextRefresh: string | undefined;
+    if (
+      rotation.enabled &&
+      store !== undefined &&
+      familyId !== undefined &&
+      typeof payload.jti === 'string'
+    ) {
+      const jti = newJti(profile);
+      const expiresAt =
+        this.config.refreshExpires === false ? now + 10 * 365 * 86_400 : now + this.config.refreshExpires;
+      const outcome = await this.#store('rotateFamily', () =>
+        store.rotateFamily({
+          familyId,
+          presentedJti: payload.jti as string,
+          nextJti: jti,
+          now,
+          graceSeconds: rotation.graceSeconds,
+          expiresAt,
+        }),
+      );
+      if (outcome.status === 'reused') {
+        if (rotation.reuseDetection) throw new RefreshTokenReusedError(parts);
+        throw new RevokedTokenError(parts);
+      }
+      if (outcome.status !== 'rotated' && outcome.status !== 'grace') throw new RevokedTokenError(parts);
+      nextRefresh = await this.#create(
+        'refresh',
+        { identity, additionalClaims: custom },
+        now,
+        false,
+        this.config.refreshExpires,
+        { familyId, jti },
+      );
+    } else if (rotation.enabled) {
+      // SimpleJWT's ROTATE_REFRESH_TOKENS without families: a new refresh token,
+      // and with BLACKLIST_AFTER_ROTATION the old one's jti is revoked.
+      if (rotation.blacklistAfterRotation) await this.revokeToken(payload);
+      nextRefresh = await this.#create(
+        'refresh',
+        { identity, additionalClaims: custom },
+        now,
+        false,
+        this.config.refreshExpires,
+      );
+    }
+    if (rotation.blacklistAfterRotation && familyId !== undefined && store !== undefined)
+      await this.revokeToken(payload);
+    let accessToken: string;
+    if (profile.name === 'simplejwt') {
+      // SimpleJWT copies every refresh claim into the access token (iat included)
+      // except type, exp and jti; exp counts from now (python-peers Q8).
+      const claims: Record<string, unknown> = { [profile.typeClaim]: 'access' };
+      if (this.config.accessExpires !== false) claims.exp = now + this.config.accessExpires;
+      for (const [claim, value] of Object.entries(payload)) {
+        if (claim !== profile.typeClaim && claim !== 'exp' && claim !== 'jti') claims[claim] = value;
+      }
+      claims.jti = newJti(profile);
+      accessToken = await this.signPayload(claims, { identity });
+    } else {
+      accessToken = await this.#create(
+        'access',
+        { identity, additionalClaims: custom },
+        now,
+        false,
+        this.config.accessExpires,
+        {
+          familyId,
+        },
+      );
+    }
+    return { accessToken, refreshToken: nextRefresh, presented };
+  }
+
+  /**
+   * SimpleJWT's sliding refresh: a sliding token that is still valid, and whose
+   * `refresh_exp` has not passed, gets a new `exp` and `iat` with the same `jti`
+   * and `refresh_exp` (python-peers Q9).
+   */
+  async refreshSlidingToken(token: string): Promise<string> {
+    const verified = await this.verifyToken(token, { tokenType: 'sliding' });
+    const { payload, header } = verified;
+    const refreshExp = payload.refresh_exp;
+    if (refreshExp === undefined)
+      throw new MissingClaimError('refresh_exp', "Token has no 'refresh_exp' claim", { header, payload });
+    if (typeof refreshExp !== 'number' || refreshExp <= this.config.now() - this.config.rules.leeway) {
+      throw new TokenExpiredError({ header, payload }, "Token 'refresh_exp' claim has expired");
+    }
+    const now = this.#issueTime();
+    return this.signPayload(
+      { ...payload, exp: now + this.config.slidingExpires, iat: now },
+      { identity: verified.identity },
+    );
+  }
+
+  /** Revoke one token (by jti, until its exp) in the store. */
+  async revokeToken(token: string | JwtPayload): Promise<void> {
+    const store = this.#requireStore('revokeToken');
+    const payload = typeof token === 'string' ? await this.decodeToken(token, { allowExpired: true }) : token;
+    if (typeof payload.jti !== 'string') throw new MissingClaimError('jti', 'Token has no id');
+    const exp = typeof payload.exp === 'number' ? payload.exp : this.config.now() + this.#longestLifetime();
+    await this.#store('revokeToken', () => store.revokeToken(payload.jti as string, Math.ceil(exp)));
+  }
+
+  /**
+   * Log out the session a token belongs to: its refresh family when it has one
+   * (every access and refresh token of that login), else the token itself.
+   */
+  async logout(token: string | JwtPayload): Promise<void> {
+    const store = this.#requireStore('logout');
+    const payload = typeof token === 'string' ? await this.decodeToken(token, { allowExpired: true }) : token;
+    if (typeof payload.fam === 'string') {
+      const familyId = payload.fam;
+      await this.#store('revokeFamily', () => store.revokeFamily(familyId));
+    }
+    if (typeof payload.jti === 'string') await this.revokeToken(payload);
+  }
+
+  /**
+   * Revoke every token of a user issued before now, and all their sessions
+   * (password change, "log out everywhere"). Tokens issued within the same
+   * second as the call stay valid, so a token minted right after it works.
+   */
+  async revokeAllTokens(identity: unknown): Promise<void> {
+    const store = this.#requireStore('revokeAllTokens');
+    const key = userKey(await this.#identity(identity));
+    const now = Math.floor(this.config.now());
+    await this.#store('revokeUserBefore', () =>
+      store.revokeUserBefore(key, now, now + this.#longestLifetime()),
+    );
+    await this.#store('revokeUserFamilies', () => store.revokeUserFamilies(key));
+  }
+
+  /** A user's live sessions (refresh families), newest first. */
+  async listSessions(identity: unknown): Promise<SessionInfo[]> {
+    const store = this.#requireStore('listSessions');
+    const key = userKey(await this.#identity(identity));
+    return this.#store('listSessions', () => store.listSessions(key, Math.floor(this.config.now())));
+  }
+
+  /** Revoke one session by its family id. Returns whether it existed. */
+  async revokeSession(familyId: string): Promise<boolean> {
+    const store = this.#requireStore('revokeSession');
+    return this.#store('revokeFamily', () => store.revokeFamily(familyId));
+  }
+
+  /**
    * Is this verified token revoked? Asks the store (by jti, user cut-off and
    * refresh family) and the tokenInBlocklist callback. When the store cannot be
    * reached this throws StoreUnavailableError (fail closed) unless
@@ -211,13 +437,38 @@ export class TokenManager<TUser = unknown> {
     return tokenInBlocklist !== undefined && (await tokenInBlocklist(header, payload));
   }
 
+  #requireStore(what: string): TokenStore {
+    const store = this.config.store;
+    if (store === undefined) throw new ConfigError(`${what} needs a store: configure \`store\``);
+    return store;
+  }
+
+  // Store failures become StoreUnavailableError: nothing is half-done silently.
+  async #store<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof TesseraError) throw error;
+      throw new StoreUnavailableError(`Token store failed during ${operation}`, { cause: error });
+    }
+  }
+
+  #longestLifetime(): number {
+    const { accessExpires, refreshExpires, slidingRefreshExpires } = this.config;
+    return Math.max(accessExpires || 0, refreshExpires || 0, slidingRefreshExpires);
+  }
+
+  async #decodeUnverified(token: string): Promise<Record<string, unknown>> {
+    return decodeJwsPayload(decodeJws(token, this.config.limits), this.config.limits);
+  }
+
   async #create(
     kind: TokenKind,
     options: CreateRefreshTokenOptions,
     now: number,
     fresh: boolean | number,
     defaultExpires: number | false,
-    more: { refreshExp?: number; familyId?: string } = {},
+    more: { refreshExp?: number; familyId?: string; jti?: string } = {},
   ): Promise<string> {
     const { callbacks, profile } = this.config;
     const identity = await this.#identity(options.identity);
@@ -396,4 +647,19 @@ function pythonStr(value: unknown): string {
   if (value === false) return 'False';
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(value);
   return JSON.stringify(value);
+}
+
+const REGISTERED = new Set(['iat', 'nbf', 'exp', 'jti', 'fresh', 'csrf', 'iss', 'aud', 'fam', 'refresh_exp']);
+
+/** Claims a refreshed token carries over: everything but the registered and layout claims. */
+function customClaims(
+  payload: JwtPayload,
+  identityClaim: string,
+  typeClaim: string,
+): Record<string, unknown> {
+  const custom: Record<string, unknown> = {};
+  for (const [claim, value] of Object.entries(payload)) {
+    if (!REGISTERED.has(claim) && claim !== identityClaim && claim !== typeClaim) custom[claim] = value;
+  }
+  return custom;
 }
