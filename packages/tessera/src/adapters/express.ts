@@ -1,0 +1,215 @@
+/**
+ * Express adapter (Express 4 and 5). Written against Node's own
+ * `IncomingMessage`/`ServerResponse`, which every Express request and
+ * response extends, so this module needs neither Express nor its types.
+ *
+ * @example
+ * ```ts
+ * import express from 'express';
+ * import { TokenManager } from 'tessera';
+ * import { createExpressAuth } from 'tessera/express';
+ *
+ * const auth = createExpressAuth(new TokenManager({ secret: process.env.JWT_SECRET }));
+ * const app = express();
+ * app.get('/protected', auth.jwtRequired(), (req, res) => {
+ *   res.json({ logged_in_as: auth.getJwtIdentity(req) });
+ * });
+ * ```
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type CookieCallOptions,
+  setAccessCookies,
+  setRefreshCookies,
+  unsetAccessCookies,
+  unsetJwtCookies,
+  unsetRefreshCookies,
+} from '../http/cookies.js';
+import { createGuard, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
+import type { RequestLike } from '../http/request.js';
+import type { ResponseData } from '../manager/options.js';
+import type { TokenManager } from '../manager/token-manager.js';
+import { DEFAULT_BODY_LIMIT, readNodeBody } from './body.js';
+import { appendSetCookie, contextStore, nodeHeader } from './shared.js';
+
+/** What the adapter reads from an Express request (an Express 4 or 5 `Request` is one). */
+export type ExpressRequest = IncomingMessage & {
+  /** Set by a body parser, or by this adapter when it had to read the body itself. */
+  body?: unknown;
+  /** The URL before mounting stripped a prefix from `url`. */
+  originalUrl?: string;
+};
+
+/** What the adapter writes to: an Express `Response` is a Node `ServerResponse`. */
+export type ExpressResponse = ServerResponse;
+
+/** Express's `next`. */
+export type ExpressNext = (error?: unknown) => void;
+
+/** An Express middleware, as `app.use`/`app.get` accept it. */
+export type RequestHandler = (req: ExpressRequest, res: ExpressResponse, next: ExpressNext) => void;
+
+/** Options of {@link createExpressAuth}. */
+export interface ExpressAuthOptions {
+  /**
+   * The most bytes read from a request body when no body parser ran and the
+   * route looks for the token in the JSON body (or a CSRF form field).
+   * Larger bodies count as unparsable. Default 1 MiB.
+   */
+  bodyLimit?: number;
+}
+
+/** The Express bindings of one {@link TokenManager}. */
+export interface ExpressAuth<TUser> {
+  /**
+   * Middleware that refuses requests without a valid token (Flask-JWT-Extended's
+   * `@jwt_required()`), answering with the manager's error response.
+   *
+   * @example
+   * ```ts
+   * app.post('/refresh', auth.jwtRequired({ refresh: true }), handler);
+   * ```
+   */
+  jwtRequired(options?: JwtRequiredOptions): RequestHandler;
+  /**
+   * The verified token of this request; null on an optional route without one.
+   * Throws when `jwtRequired()` did not run for the request.
+   *
+   * @example
+   * ```ts
+   * const roles = auth.getJwt(req)?.payload.roles;
+   * ```
+   */
+  getJwt(req: ExpressRequest): JwtContext<TUser> | null;
+  /**
+   * The identity claim (undefined on an optional route without a token).
+   *
+   * @example
+   * ```ts
+   * res.json({ logged_in_as: auth.getJwtIdentity(req) });
+   * ```
+   */
+  getJwtIdentity(req: ExpressRequest): unknown;
+  /**
+   * What the manager's `userLookup` returned for this request.
+   *
+   * @example
+   * ```ts
+   * const user = auth.getCurrentUser(req);
+   * ```
+   */
+  getCurrentUser(req: ExpressRequest): TUser | undefined;
+  /**
+   * Add the access cookie (and its CSRF cookie), keeping cookies already set.
+   *
+   * @example
+   * ```ts
+   * auth.setAccessCookies(res, await manager.createAccessToken({ identity: 'alice' }));
+   * ```
+   */
+  setAccessCookies(res: ExpressResponse, token: string, options?: CookieCallOptions): void;
+  /**
+   * Add the refresh cookie (and its CSRF cookie).
+   *
+   * @example
+   * ```ts
+   * auth.setRefreshCookies(res, await manager.createRefreshToken({ identity: 'alice' }));
+   * ```
+   */
+  setRefreshCookies(res: ExpressResponse, token: string, options?: CookieCallOptions): void;
+  /**
+   * Clear every token cookie (logout).
+   *
+   * @example
+   * ```ts
+   * auth.unsetJwtCookies(res);
+   * ```
+   */
+  unsetJwtCookies(res: ExpressResponse, options?: { domain?: string }): void;
+  /**
+   * Clear the access cookies only.
+   *
+   * @example
+   * ```ts
+   * auth.unsetAccessCookies(res);
+   * ```
+   */
+  unsetAccessCookies(res: ExpressResponse, options?: { domain?: string }): void;
+  /**
+   * Clear the refresh cookies only.
+   *
+   * @example
+   * ```ts
+   * auth.unsetRefreshCookies(res);
+   * ```
+   */
+  unsetRefreshCookies(res: ExpressResponse, options?: { domain?: string }): void;
+}
+
+/**
+ * Bind a {@link TokenManager} to Express.
+ *
+ * @example
+ * ```ts
+ * const auth = createExpressAuth<User>(manager);
+ * app.get('/me', auth.jwtRequired(), (req, res) => res.json(auth.getCurrentUser(req)));
+ * ```
+ */
+export function createExpressAuth<TUser>(
+  manager: TokenManager<TUser>,
+  options: ExpressAuthOptions = {},
+): ExpressAuth<TUser> {
+  const config = manager.config;
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const contexts = contextStore<TUser>();
+  const getJwt = (req: ExpressRequest) => contexts.get(req, 'getJwt()');
+  return {
+    jwtRequired(routeOptions) {
+      const guard = createGuard(manager, routeOptions);
+      return (req, res, next) => {
+        guard(expressRequestLike(req, bodyLimit)).then(
+          (result) => {
+            if (!result.ok) return writeResponse(res, result.response);
+            contexts.set(req, result.jwt);
+            appendSetCookie(res, result.setCookies);
+            next();
+          },
+          // Not a Tessera error (a callback crashed): the app's error handler decides.
+          (error: unknown) => next(error),
+        );
+      };
+    },
+    getJwt,
+    getJwtIdentity: (req) => getJwt(req)?.identity,
+    getCurrentUser: (req) => getJwt(req)?.user,
+    setAccessCookies: (res, token, o) => appendSetCookie(res, setAccessCookies(config, token, o)),
+    setRefreshCookies: (res, token, o) => appendSetCookie(res, setRefreshCookies(config, token, o)),
+    unsetJwtCookies: (res, o) => appendSetCookie(res, unsetJwtCookies(config, o)),
+    unsetAccessCookies: (res, o) => appendSetCookie(res, unsetAccessCookies(config, o)),
+    unsetRefreshCookies: (res, o) => appendSetCookie(res, unsetRefreshCookies(config, o)),
+  };
+}
+
+function expressRequestLike(req: ExpressRequest, bodyLimit: number): RequestLike {
+  let body: Promise<unknown> | undefined;
+  return {
+    method: req.method ?? 'GET',
+    url: req.originalUrl ?? req.url ?? '/',
+    header: (name) => nodeHeader(req.headers, name),
+    body() {
+      if (req.body !== undefined) return req.body;
+      body ??= readNodeBody(req, nodeHeader(req.headers, 'content-type'), bodyLimit).then((parsed) => {
+        // Later handlers see the body as if a parser had run: the stream is spent now.
+        if (parsed !== undefined) req.body = parsed;
+        return parsed;
+      });
+      return body;
+    },
+  };
+}
+
+function writeResponse(res: ServerResponse, response: ResponseData): void {
+  res.statusCode = response.status;
+  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
+  res.end(response.body);
+}

@@ -1,0 +1,219 @@
+/**
+ * Fastify adapter (Fastify 5). The guard runs as a `preHandler` hook, after
+ * Fastify has parsed the body, so the json location reads `request.body`.
+ *
+ * Typing `request.jwt`: this module does not augment Fastify's `FastifyRequest`
+ * (a global augmentation would claim `jwt` exists on every request of every
+ * app, with one user type for all managers). Read the context with the typed
+ * `auth.getJwt(request)`; `request.jwt` holds the same value at run time, and
+ * {@link FastifyJwtRequest} types it where you want the property.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify';
+ * import { createFastifyAuth } from 'tessera/fastify';
+ *
+ * const auth = createFastifyAuth(manager);
+ * const app = Fastify();
+ * await app.register(auth.plugin);
+ * app.get('/protected', { preHandler: auth.jwtRequired() }, async (request) => ({
+ *   logged_in_as: auth.getJwtIdentity(request),
+ * }));
+ * ```
+ */
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  type CookieCallOptions,
+  setAccessCookies,
+  setRefreshCookies,
+  unsetAccessCookies,
+  unsetJwtCookies,
+  unsetRefreshCookies,
+} from '../http/cookies.js';
+import { createGuard, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
+import type { RequestLike } from '../http/request.js';
+import type { TokenManager } from '../manager/token-manager.js';
+import { contextStore, nodeHeader } from './shared.js';
+
+/** The `preHandler` hook returned by `jwtRequired()`. */
+export type FastifyJwtHook = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+) => Promise<FastifyReply | undefined>;
+
+/**
+ * A request after the guard ran: `request.jwt` typed for your user type.
+ *
+ * @example
+ * ```ts
+ * const identity = (request as FastifyJwtRequest<User>).jwt?.identity;
+ * ```
+ */
+export type FastifyJwtRequest<TUser = unknown> = FastifyRequest & { jwt: JwtContext<TUser> | null };
+
+/** The Fastify bindings of one {@link TokenManager}. */
+export interface FastifyAuth<TUser> {
+  /**
+   * Decorates `request.jwt` (null until the guard runs) and `fastify.jwtRequired`.
+   * Not encapsulated (like a fastify-plugin plugin): the decorations reach the
+   * instance it is registered on, and registering it twice is harmless.
+   *
+   * @example
+   * ```ts
+   * await app.register(auth.plugin);
+   * ```
+   */
+  plugin: FastifyPluginCallback;
+  /**
+   * A `preHandler` hook that refuses requests without a valid token.
+   *
+   * @example
+   * ```ts
+   * app.post('/refresh', { preHandler: auth.jwtRequired({ refresh: true }) }, handler);
+   * ```
+   */
+  jwtRequired(options?: JwtRequiredOptions): FastifyJwtHook;
+  /**
+   * The verified token of this request; null on an optional route without one.
+   * Throws when `jwtRequired()` did not run for the request.
+   *
+   * @example
+   * ```ts
+   * const roles = auth.getJwt(request)?.payload.roles;
+   * ```
+   */
+  getJwt(request: FastifyRequest): JwtContext<TUser> | null;
+  /**
+   * The identity claim (undefined on an optional route without a token).
+   *
+   * @example
+   * ```ts
+   * return { logged_in_as: auth.getJwtIdentity(request) };
+   * ```
+   */
+  getJwtIdentity(request: FastifyRequest): unknown;
+  /**
+   * What the manager's `userLookup` returned for this request.
+   *
+   * @example
+   * ```ts
+   * const user = auth.getCurrentUser(request);
+   * ```
+   */
+  getCurrentUser(request: FastifyRequest): TUser | undefined;
+  /**
+   * Add the access cookie (and its CSRF cookie), keeping cookies already set.
+   *
+   * @example
+   * ```ts
+   * auth.setAccessCookies(reply, accessToken);
+   * ```
+   */
+  setAccessCookies(reply: FastifyReply, token: string, options?: CookieCallOptions): void;
+  /**
+   * Add the refresh cookie (and its CSRF cookie).
+   *
+   * @example
+   * ```ts
+   * auth.setRefreshCookies(reply, refreshToken);
+   * ```
+   */
+  setRefreshCookies(reply: FastifyReply, token: string, options?: CookieCallOptions): void;
+  /**
+   * Clear every token cookie (logout).
+   *
+   * @example
+   * ```ts
+   * auth.unsetJwtCookies(reply);
+   * ```
+   */
+  unsetJwtCookies(reply: FastifyReply, options?: { domain?: string }): void;
+  /**
+   * Clear the access cookies only.
+   *
+   * @example
+   * ```ts
+   * auth.unsetAccessCookies(reply);
+   * ```
+   */
+  unsetAccessCookies(reply: FastifyReply, options?: { domain?: string }): void;
+  /**
+   * Clear the refresh cookies only.
+   *
+   * @example
+   * ```ts
+   * auth.unsetRefreshCookies(reply);
+   * ```
+   */
+  unsetRefreshCookies(reply: FastifyReply, options?: { domain?: string }): void;
+}
+
+// fastify-plugin's markers, set by hand so the package is not a dependency.
+const SKIP_OVERRIDE = Symbol.for('skip-override');
+const DISPLAY_NAME = Symbol.for('fastify.display-name');
+
+/**
+ * Bind a {@link TokenManager} to Fastify.
+ *
+ * @example
+ * ```ts
+ * const auth = createFastifyAuth<User>(manager);
+ * app.get('/me', { preHandler: auth.jwtRequired() }, async (request) => auth.getCurrentUser(request));
+ * ```
+ */
+export function createFastifyAuth<TUser>(manager: TokenManager<TUser>): FastifyAuth<TUser> {
+  const config = manager.config;
+  const contexts = contextStore<TUser>();
+  const getJwt = (request: FastifyRequest) => contexts.get(request, 'getJwt()');
+
+  const jwtRequired = (options?: JwtRequiredOptions): FastifyJwtHook => {
+    const guard = createGuard(manager, options);
+    // Errors that are not Tessera errors reject the hook: Fastify's error handler answers.
+    return async (request, reply) => {
+      const result = await guard(fastifyRequestLike(request));
+      if (!result.ok) {
+        const { status, headers, body } = result.response;
+        return reply.code(status).headers(headers).send(body);
+      }
+      contexts.set(request, result.jwt);
+      (request as FastifyJwtRequest<TUser>).jwt = result.jwt;
+      appendSetCookie(reply, result.setCookies);
+      return undefined;
+    };
+  };
+
+  const plugin: FastifyPluginCallback = (fastify, _options, done) => {
+    if (!fastify.hasRequestDecorator('jwt')) fastify.decorateRequest('jwt', null);
+    if (!fastify.hasDecorator('jwtRequired')) fastify.decorate('jwtRequired', jwtRequired);
+    done();
+  };
+  Object.defineProperty(plugin, SKIP_OVERRIDE, { value: true });
+  Object.defineProperty(plugin, DISPLAY_NAME, { value: 'tessera' });
+
+  return {
+    plugin,
+    jwtRequired,
+    getJwt,
+    getJwtIdentity: (request) => getJwt(request)?.identity,
+    getCurrentUser: (request) => getJwt(request)?.user,
+    setAccessCookies: (reply, token, o) => appendSetCookie(reply, setAccessCookies(config, token, o)),
+    setRefreshCookies: (reply, token, o) => appendSetCookie(reply, setRefreshCookies(config, token, o)),
+    unsetJwtCookies: (reply, o) => appendSetCookie(reply, unsetJwtCookies(config, o)),
+    unsetAccessCookies: (reply, o) => appendSetCookie(reply, unsetAccessCookies(config, o)),
+    unsetRefreshCookies: (reply, o) => appendSetCookie(reply, unsetRefreshCookies(config, o)),
+  };
+}
+
+function fastifyRequestLike(request: FastifyRequest): RequestLike {
+  return {
+    method: request.method,
+    url: request.url,
+    header: (name) => nodeHeader(request.headers, name),
+    body: () => request.body,
+  };
+}
+
+// Fastify appends to an existing set-cookie header rather than replacing it.
+function appendSetCookie(reply: FastifyReply, values: readonly string[]): void {
+  if (values.length > 0) reply.header('set-cookie', [...values]);
+}

@@ -1,0 +1,281 @@
+/**
+ * Adapter for any runtime that answers a web `Request` with a `Response`:
+ * Next.js route handlers, Bun.serve, Deno.serve, Workers-style handlers.
+ * No Node import at load time, so it runs where `node:http` does not exist;
+ * {@link serveFetch} loads `node:http` only when called.
+ *
+ * @example
+ * ```ts
+ * import { createFetchAuth } from 'tessera/fetch';
+ *
+ * const auth = createFetchAuth(manager);
+ * export const GET = auth.jwtRequired(undefined, (request, jwt) =>
+ *   Response.json({ logged_in_as: jwt?.identity }),
+ * );
+ * ```
+ */
+import type { Server } from 'node:http';
+import {
+  type CookieCallOptions,
+  setAccessCookies,
+  setRefreshCookies,
+  unsetAccessCookies,
+  unsetJwtCookies,
+  unsetRefreshCookies,
+} from '../http/cookies.js';
+import { createGuard, type GuardResult, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
+import type { RequestLike } from '../http/request.js';
+import type { TokenManager } from '../manager/token-manager.js';
+import { DEFAULT_BODY_LIMIT, readWebBody } from './body.js';
+
+/** A handler behind `jwtRequired`: the request and its verified token (null on optional routes). */
+export type FetchJwtHandler<TUser> = (
+  request: Request,
+  jwt: JwtContext<TUser> | null,
+) => Response | Promise<Response>;
+
+/** Options of {@link createFetchAuth}. */
+export interface FetchAuthOptions {
+  /** The most bytes read from a body for the json location or a CSRF form field. Default 1 MiB. */
+  bodyLimit?: number;
+}
+
+/** The fetch-style bindings of one {@link TokenManager}. */
+export interface FetchAuth<TUser> {
+  /**
+   * Run the guard on a request and return its verdict, for handlers that
+   * compose their own responses.
+   *
+   * @example
+   * ```ts
+   * const result = await auth.verify(request);
+   * if (!result.ok) return new Response(result.response.body, result.response);
+   * ```
+   */
+  verify(request: Request, options?: JwtRequiredOptions): Promise<GuardResult<TUser>>;
+  /**
+   * Wrap a handler: refused requests get the manager's error response, and
+   * implicit-refresh cookies are added to the handler's response.
+   *
+   * @example
+   * ```ts
+   * const handler = auth.jwtRequired({ fresh: true }, (request, jwt) => Response.json(jwt?.payload));
+   * ```
+   */
+  jwtRequired(
+    options: JwtRequiredOptions | undefined,
+    handler: FetchJwtHandler<TUser>,
+  ): (request: Request) => Promise<Response>;
+  /**
+   * Append the access cookie (and its CSRF cookie) to response headers.
+   *
+   * @example
+   * ```ts
+   * const headers = new Headers();
+   * auth.setAccessCookies(headers, accessToken);
+   * return new Response(null, { status: 204, headers });
+   * ```
+   */
+  setAccessCookies(headers: Headers, token: string, options?: CookieCallOptions): void;
+  /**
+   * Append the refresh cookie (and its CSRF cookie).
+   *
+   * @example
+   * ```ts
+   * auth.setRefreshCookies(headers, refreshToken);
+   * ```
+   */
+  setRefreshCookies(headers: Headers, token: string, options?: CookieCallOptions): void;
+  /**
+   * Append Set-Cookie values that clear every token cookie (logout).
+   *
+   * @example
+   * ```ts
+   * auth.unsetJwtCookies(headers);
+   * ```
+   */
+  unsetJwtCookies(headers: Headers, options?: { domain?: string }): void;
+  /**
+   * Clear the access cookies only.
+   *
+   * @example
+   * ```ts
+   * auth.unsetAccessCookies(headers);
+   * ```
+   */
+  unsetAccessCookies(headers: Headers, options?: { domain?: string }): void;
+  /**
+   * Clear the refresh cookies only.
+   *
+   * @example
+   * ```ts
+   * auth.unsetRefreshCookies(headers);
+   * ```
+   */
+  unsetRefreshCookies(headers: Headers, options?: { domain?: string }): void;
+}
+
+/**
+ * Bind a {@link TokenManager} to fetch-style handlers.
+ *
+ * @example
+ * ```ts
+ * const auth = createFetchAuth<User>(manager);
+ * Bun.serve({ fetch: auth.jwtRequired(undefined, (req, jwt) => Response.json(jwt?.user)) });
+ * ```
+ */
+export function createFetchAuth<TUser>(
+  manager: TokenManager<TUser>,
+  options: FetchAuthOptions = {},
+): FetchAuth<TUser> {
+  const config = manager.config;
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  return {
+    verify: (request, routeOptions) => createGuard(manager, routeOptions)(toRequestLike(request, bodyLimit)),
+    jwtRequired(routeOptions, handler) {
+      const guard = createGuard(manager, routeOptions);
+      // Errors that are not Tessera errors reject: the runtime's error handling answers.
+      return async (request) => {
+        const result = await guard(toRequestLike(request, bodyLimit));
+        if (!result.ok) {
+          const { status, headers, body } = result.response;
+          return new Response(body, { status, headers });
+        }
+        const response = await handler(request, result.jwt);
+        return withSetCookies(response, result.setCookies);
+      };
+    },
+    setAccessCookies: (headers, token, o) => append(headers, setAccessCookies(config, token, o)),
+    setRefreshCookies: (headers, token, o) => append(headers, setRefreshCookies(config, token, o)),
+    unsetJwtCookies: (headers, o) => append(headers, unsetJwtCookies(config, o)),
+    unsetAccessCookies: (headers, o) => append(headers, unsetAccessCookies(config, o)),
+    unsetRefreshCookies: (headers, o) => append(headers, unsetRefreshCookies(config, o)),
+  };
+}
+
+/**
+ * The http layer's view of a web Request. The body is read from a clone,
+ * bounded by `bodyLimit`, so the handler can still read the original.
+ *
+ * @example
+ * ```ts
+ * const jwt = await verifyJwtInRequest(manager, toRequestLike(request));
+ * ```
+ */
+export function toRequestLike(request: Request, bodyLimit = DEFAULT_BODY_LIMIT): RequestLike {
+  let body: Promise<unknown> | undefined;
+  return {
+    method: request.method,
+    url: request.url,
+    header: (name) => request.headers.get(name) ?? undefined,
+    body() {
+      body ??=
+        request.bodyUsed || request.body === null
+          ? Promise.resolve(undefined)
+          : readWebBody(request.clone().body, request.headers.get('content-type') ?? undefined, bodyLimit);
+      return body;
+    },
+  };
+}
+
+function append(headers: Headers, values: readonly string[]): void {
+  for (const value of values) headers.append('set-cookie', value);
+}
+
+function withSetCookies(response: Response, values: readonly string[]): Response {
+  if (values.length === 0) return response;
+  try {
+    append(response.headers, values);
+    return response;
+  } catch {
+    // Immutable headers (Response.redirect, a proxied fetch() response): copy, then add.
+    const copy = new Response(response.body, response);
+    append(copy.headers, values);
+    return copy;
+  }
+}
+
+/** A running {@link serveFetch} server. */
+export interface FetchServer {
+  /** The Node server. */
+  readonly server: Server;
+  /** The port it listens on (the real one when 0 was asked for). */
+  readonly port: number;
+  /** Base URL, e.g. `http://127.0.0.1:3000`. */
+  readonly url: string;
+  /** Stop listening and close idle connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serve a fetch-style handler with `node:http`, for Node users and tests.
+ * Minimal by design (no HTTP/2, no trailers); a framework's server is the
+ * better choice for production.
+ *
+ * @example
+ * ```ts
+ * const { url } = await serveFetch(handler, { port: 3000, hostname: '127.0.0.1' });
+ * ```
+ */
+export async function serveFetch(
+  handler: (request: Request) => Response | Promise<Response>,
+  options: { port?: number; hostname?: string } = {},
+): Promise<FetchServer> {
+  const { createServer } = await import('node:http');
+  const { Readable } = await import('node:stream');
+  const hostname = options.hostname ?? '127.0.0.1';
+  const server = createServer((req, res) => {
+    const host = req.headers.host ?? `${hostname}`;
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value === undefined) continue;
+      for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+    }
+    const method = req.method ?? 'GET';
+    const hasBody = method !== 'GET' && method !== 'HEAD';
+    const init: RequestInit & { duplex?: 'half' } = { method, headers };
+    if (hasBody) {
+      init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
+      // Node's fetch needs this to accept a streamed request body.
+      init.duplex = 'half';
+    }
+    const request = new Request(`http://${host}${req.url ?? '/'}`, init);
+    Promise.resolve()
+      .then(() => handler(request))
+      .then(async (response) => {
+        res.statusCode = response.status;
+        const cookies = response.headers.getSetCookie();
+        response.headers.forEach((value, name) => {
+          if (name !== 'set-cookie') res.setHeader(name, value);
+        });
+        if (cookies.length > 0) res.setHeader('set-cookie', cookies);
+        if (response.body === null) return void res.end();
+        const reader = response.body.getReader();
+        for (let next = await reader.read(); !next.done; next = await reader.read()) res.write(next.value);
+        res.end();
+      })
+      .catch((error: unknown) => {
+        // An unhandled error is a server bug: log it, never the request, and answer a bare 500.
+        console.error(error);
+        if (res.headersSent) return void res.destroy();
+        res.statusCode = 500;
+        res.end();
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 3000, hostname, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 3000);
+  return {
+    server,
+    port,
+    url: `http://${hostname}:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeIdleConnections();
+      }),
+  };
+}

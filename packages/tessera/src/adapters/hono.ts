@@ -1,0 +1,168 @@
+/**
+ * Hono adapter (Hono 4, any runtime: @hono/node-server, Bun, Deno, Workers,
+ * `app.request()`). The context is the Hono variable `jwt`, typed through the
+ * middleware's env, so `c.get('jwt')` is typed in the handlers after it.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from 'hono';
+ * import { createHonoAuth } from 'tessera/hono';
+ *
+ * const auth = createHonoAuth(manager);
+ * const app = new Hono();
+ * app.get('/protected', auth.jwtRequired(), (c) => c.json({ logged_in_as: c.get('jwt')?.identity }));
+ * ```
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import {
+  type CookieCallOptions,
+  setAccessCookies,
+  setRefreshCookies,
+  unsetAccessCookies,
+  unsetJwtCookies,
+  unsetRefreshCookies,
+} from '../http/cookies.js';
+import { createGuard, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
+import { isFormContentType, isJsonContentType, type RequestLike } from '../http/request.js';
+import type { TokenManager } from '../manager/token-manager.js';
+import { contextStore } from './shared.js';
+
+/**
+ * The Hono env a guarded route sees: `c.get('jwt')` / `c.var.jwt`.
+ *
+ * @example
+ * ```ts
+ * const app = new Hono<JwtEnv<User>>();
+ * ```
+ */
+export interface JwtEnv<TUser = unknown> {
+  Variables: { jwt: JwtContext<TUser> | null };
+}
+
+/** The Hono bindings of one {@link TokenManager}. */
+export interface HonoAuth<TUser> {
+  /**
+   * Middleware that refuses requests without a valid token and sets `c.var.jwt`.
+   *
+   * @example
+   * ```ts
+   * app.post('/refresh', auth.jwtRequired({ refresh: true }), handler);
+   * ```
+   */
+  jwtRequired(options?: JwtRequiredOptions): MiddlewareHandler<JwtEnv<TUser>>;
+  /**
+   * The verified token of this request; null on an optional route without one.
+   * Throws when `jwtRequired()` did not run for the request.
+   *
+   * @example
+   * ```ts
+   * const identity = auth.getJwt(c)?.identity;
+   * ```
+   */
+  getJwt(c: Context): JwtContext<TUser> | null;
+  /**
+   * Add the access cookie (and its CSRF cookie), keeping cookies already set.
+   *
+   * @example
+   * ```ts
+   * auth.setAccessCookies(c, accessToken);
+   * ```
+   */
+  setAccessCookies(c: Context, token: string, options?: CookieCallOptions): void;
+  /**
+   * Add the refresh cookie (and its CSRF cookie).
+   *
+   * @example
+   * ```ts
+   * auth.setRefreshCookies(c, refreshToken);
+   * ```
+   */
+  setRefreshCookies(c: Context, token: string, options?: CookieCallOptions): void;
+  /**
+   * Clear every token cookie (logout).
+   *
+   * @example
+   * ```ts
+   * auth.unsetJwtCookies(c);
+   * ```
+   */
+  unsetJwtCookies(c: Context, options?: { domain?: string }): void;
+  /**
+   * Clear the access cookies only.
+   *
+   * @example
+   * ```ts
+   * auth.unsetAccessCookies(c);
+   * ```
+   */
+  unsetAccessCookies(c: Context, options?: { domain?: string }): void;
+  /**
+   * Clear the refresh cookies only.
+   *
+   * @example
+   * ```ts
+   * auth.unsetRefreshCookies(c);
+   * ```
+   */
+  unsetRefreshCookies(c: Context, options?: { domain?: string }): void;
+}
+
+/**
+ * Bind a {@link TokenManager} to Hono.
+ *
+ * @example
+ * ```ts
+ * const auth = createHonoAuth<User>(manager);
+ * app.get('/me', auth.jwtRequired(), (c) => c.json(c.get('jwt')?.user ?? null));
+ * ```
+ */
+export function createHonoAuth<TUser>(manager: TokenManager<TUser>): HonoAuth<TUser> {
+  const config = manager.config;
+  const contexts = contextStore<TUser>();
+  return {
+    jwtRequired(options) {
+      const guard = createGuard(manager, options);
+      // Errors that are not Tessera errors propagate to app.onError.
+      return async (c, next) => {
+        const result = await guard(honoRequestLike(c));
+        if (!result.ok) {
+          const { status, headers, body } = result.response;
+          // c.body keeps headers the app set earlier (its cookies, CORS).
+          return c.body(body, status as ContentfulStatusCode, { ...headers });
+        }
+        contexts.set(c, result.jwt);
+        c.set('jwt', result.jwt);
+        await next();
+        // After next(): a handler that returns a bare Response would drop headers prepared before it.
+        appendSetCookie(c, result.setCookies);
+        return undefined;
+      };
+    },
+    getJwt: (c) => contexts.get(c, 'getJwt()'),
+    setAccessCookies: (c, token, o) => appendSetCookie(c, setAccessCookies(config, token, o)),
+    setRefreshCookies: (c, token, o) => appendSetCookie(c, setRefreshCookies(config, token, o)),
+    unsetJwtCookies: (c, o) => appendSetCookie(c, unsetJwtCookies(config, o)),
+    unsetAccessCookies: (c, o) => appendSetCookie(c, unsetAccessCookies(config, o)),
+    unsetRefreshCookies: (c, o) => appendSetCookie(c, unsetRefreshCookies(config, o)),
+  };
+}
+
+function honoRequestLike(c: Context): RequestLike {
+  return {
+    method: c.req.method,
+    url: c.req.url,
+    header: (name) => c.req.header(name),
+    // Hono caches the parsed body, so the handler can read it again.
+    body: async () => {
+      const type = c.req.header('content-type');
+      if (isJsonContentType(type)) return c.req.json<unknown>();
+      if (isFormContentType(type)) return c.req.parseBody();
+      return undefined;
+    },
+  };
+}
+
+function appendSetCookie(c: Context, values: readonly string[]): void {
+  for (const value of values) c.header('Set-Cookie', value, { append: true });
+}

@@ -1,0 +1,60 @@
+/**
+ * Pieces every adapter repeats: the per-request context store and Node header
+ * access. Internal to the adapters (no subpath export).
+ */
+import type { ServerResponse } from 'node:http';
+import type { JwtContext } from '../http/guard.js';
+
+/** Where an adapter keeps each request's verdict, keyed by its request object. */
+export interface ContextStore<TUser> {
+  set(key: object, jwt: JwtContext<TUser> | null): void;
+  /** The context, or throws when the guard never ran for `key`. */
+  get(key: object, accessor: string): JwtContext<TUser> | null;
+}
+
+/**
+ * A typed per-request store. A WeakMap rather than a property on the request:
+ * no declaration merging, no collision with other middleware, and an entry
+ * disappears with its request.
+ */
+export function contextStore<TUser>(): ContextStore<TUser> {
+  const contexts = new WeakMap<object, JwtContext<TUser> | null>();
+  return {
+    set(key, jwt) {
+      contexts.set(key, jwt);
+    },
+    get(key, accessor) {
+      const jwt = contexts.get(key);
+      if (jwt === undefined && !contexts.has(key)) {
+        // Same mistake Flask-JWT-Extended reports ("You must call `@jwt_required()` ...").
+        throw new Error(
+          `tessera: ${accessor} was called on a request that jwtRequired() did not run on; ` +
+            'add jwtRequired() (optionally { optional: true }) to this route before calling it',
+        );
+      }
+      return jwt ?? null;
+    },
+  };
+}
+
+/** Node's header record, as `http.IncomingMessage.headers` has it. */
+export type NodeHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** One header from a Node header record; repeated values joined with ', '. */
+export function nodeHeader(headers: NodeHeaders, name: string): string | undefined {
+  const value = headers[name.toLowerCase()];
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : value.join(', ');
+}
+
+/**
+ * Append Set-Cookie values to a Node response, keeping the ones already set
+ * (by `res.cookie()` or other middleware).
+ */
+export function appendSetCookie(res: ServerResponse, values: readonly string[]): void {
+  if (values.length === 0) return;
+  const existing = res.getHeader('set-cookie');
+  const current =
+    existing === undefined ? [] : Array.isArray(existing) ? existing.map(String) : [String(existing)];
+  res.setHeader('set-cookie', [...current, ...values]);
+}
