@@ -183,7 +183,6 @@ describe('importPem', () => {
       modulusLength: 2048,
       hashAlgorithm: 'sha512',
       mgf1HashAlgorithm: 'sha512',
-      saltLength: 64,
     });
     expect(importPem(pem(pinned.publicKey, 'spki'), 'PS512').alg).toBe('PS512');
     refused(() => importPem(pem(pinned.publicKey, 'spki'), 'PS256'), /pinned to sha512/);
@@ -342,7 +341,7 @@ describe('importJwk', () => {
     refused(() => importJwk(mixed as Jwk), /"x" does not match its private key/);
     const otherRsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const mixedRsa = { ...jwkOf(rsa.privateKey), n: jwkOf(otherRsa.publicKey).n };
-    expect(() => importJwk(mixedRsa as Jwk, { alg: 'RS256' })).toThrow(KeyImportError);
+    refused(() => importJwk(mixedRsa as Jwk, { alg: 'RS256' }), /inconsistent|does not match/);
   });
 });
 
