@@ -1,0 +1,377 @@
+/**
+ * The one conformance app, built six times: on each adapter (express, fastify,
+ * hono, koa, fetch) and once directly on the framework-neutral guard
+ * ("reference", plain node:http). Every build serves the same routes and answers
+ * the same JSON, so any difference in what a client sees is an adapter's doing.
+ *
+ * Adapters are imported lazily, inside each factory: an adapter that is missing
+ * or broken fails its own suite, loudly, and leaves the others running.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import createExpressApp from 'express';
+import Fastify from 'fastify';
+import { Hono } from 'hono';
+import Koa from 'koa';
+import { createGuard, type JwtContext, type JwtRequiredOptions } from '../../src/http/guard.js';
+import type { RequestLike } from '../../src/http/request.js';
+import type { TokenManager } from '../../src/manager/token-manager.js';
+import type { RouteName } from './scenarios.js';
+
+/** What the test user lookup returns. */
+export interface TestUser {
+  readonly id: unknown;
+}
+
+/** A started app. */
+export interface RunningApp {
+  /** Base URL, `http://127.0.0.1:<port>`. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Builds and starts one app around a manager. */
+export type AppFactory = (manager: TokenManager<TestUser>) => Promise<RunningApp>;
+
+export type AppName = 'reference' | 'express' | 'fastify' | 'hono' | 'koa' | 'fetch';
+
+/** The guarded routes and what each requires. */
+export const GUARDED_ROUTES: ReadonlyArray<readonly [RouteName, JwtRequiredOptions]> = [
+  ['/protected', {}],
+  ['/optional', { optional: true }],
+  ['/fresh', { fresh: true }],
+  ['/refresh', { refresh: true }],
+  ['/no-type-check', { verifyType: false }],
+  ['/skip-revocation', { skipRevocationCheck: true }],
+  ['/headers-only', { locations: ['headers'] }],
+  ['/cookies-only', { locations: ['cookies'] }],
+];
+
+/** Methods every guarded route answers. */
+export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/** What a guarded route answers. */
+export function routeAnswer(jwt: JwtContext<TestUser> | null | undefined): Record<string, unknown> {
+  return { identity: jwt?.identity ?? null, claims: jwt?.payload ?? null, location: jwt?.location ?? null };
+}
+
+export const LOGIN_ANSWER = { login: true };
+export const LOGOUT_ANSWER = { logout: true };
+
+/** The tokens `/login/cookies` sets: a fresh access token and a refresh token for alice. */
+async function loginTokens(manager: TokenManager<TestUser>): Promise<{ access: string; refresh: string }> {
+  const access = await manager.createAccessToken({ identity: 'alice', fresh: true });
+  const refresh = await manager.createRefreshToken({ identity: 'alice' });
+  return { access, refresh };
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+// ---------------------------------------------------------------------------
+// node:http helpers
+
+function listen(server: Server): Promise<RunningApp> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({ url: `http://127.0.0.1:${port}`, close: () => closeServer(server) });
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
+  });
+}
+
+function readAll(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function pathOf(url: string | undefined): string {
+  const path = (url ?? '/').split('?', 1)[0]!;
+  return path;
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name.toLowerCase()];
+  if (value === undefined) return undefined;
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function parseBody(text: string, contentType: string | undefined): unknown {
+  const type = (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
+  if (type === 'application/json') {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+  if (type === 'application/x-www-form-urlencoded') {
+    const fields: Record<string, string> = {};
+    for (const [name, value] of new URLSearchParams(text)) if (!(name in fields)) fields[name] = value;
+    return fields;
+  }
+  return undefined;
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  setCookies: readonly string[] = [],
+): void {
+  if (setCookies.length > 0) res.setHeader('set-cookie', [...setCookies]);
+  res.writeHead(status, JSON_HEADERS);
+  res.end(JSON.stringify(body));
+}
+
+// ---------------------------------------------------------------------------
+// The reference app: the guard itself, no adapter.
+
+export const reference: AppFactory = async (manager) => {
+  const { setAccessCookies, setRefreshCookies, unsetJwtCookies } = await import('../../src/http/cookies.js');
+  const guards = new Map(GUARDED_ROUTES.map(([path, options]) => [path, createGuard(manager, options)]));
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(String(error));
+    });
+  });
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readAll(req);
+    const path = pathOf(req.url);
+    const method = req.method ?? 'GET';
+    if (path === '/login/cookies' && method === 'POST') {
+      const { access, refresh } = await loginTokens(manager);
+      const cookies = [
+        ...setAccessCookies(manager.config, access),
+        ...setRefreshCookies(manager.config, refresh),
+      ];
+      return sendJson(res, 200, LOGIN_ANSWER, cookies);
+    }
+    if (path === '/logout' && method === 'POST') {
+      return sendJson(res, 200, LOGOUT_ANSWER, unsetJwtCookies(manager.config));
+    }
+    const guard = guards.get(path as RouteName);
+    if (guard === undefined) return sendJson(res, 404, { error: 'not found' });
+    const request: RequestLike = {
+      method,
+      url: req.url ?? '/',
+      header: (name) => headerOf(req, name),
+      body: () => parseBody(raw.toString('utf8'), headerOf(req, 'content-type')),
+    };
+    const result = await guard(request);
+    if (!result.ok) {
+      res.writeHead(result.response.status, { ...result.response.headers });
+      res.end(result.response.body);
+      return;
+    }
+    sendJson(res, 200, routeAnswer(result.jwt), result.setCookies);
+  }
+  return listen(server);
+};
+
+// ---------------------------------------------------------------------------
+// Express
+
+export const express: AppFactory = async (manager) => {
+  const { createExpressAuth } = await import('../../src/adapters/express.js');
+  const auth = createExpressAuth(manager);
+  const app = createExpressApp();
+  for (const [path, options] of GUARDED_ROUTES) {
+    app.all(path, auth.jwtRequired(options), (req, res) => {
+      res.json(routeAnswer(auth.getJwt(req)));
+    });
+  }
+  app.post('/login/cookies', (_req, res, next) => {
+    loginTokens(manager).then(({ access, refresh }) => {
+      auth.setAccessCookies(res, access);
+      auth.setRefreshCookies(res, refresh);
+      res.json(LOGIN_ANSWER);
+    }, next);
+  });
+  app.post('/logout', (_req, res) => {
+    auth.unsetJwtCookies(res);
+    res.json(LOGOUT_ANSWER);
+  });
+  return listen(createServer(app));
+};
+
+// ---------------------------------------------------------------------------
+// Fastify
+
+export const fastify: AppFactory = async (manager) => {
+  const { createFastifyAuth } = await import('../../src/adapters/fastify.js');
+  const auth = createFastifyAuth(manager);
+  const app = Fastify();
+  await app.register(auth.plugin);
+  for (const [path, options] of GUARDED_ROUTES) {
+    app.route({
+      method: [...METHODS],
+      url: path,
+      preHandler: auth.jwtRequired(options),
+      handler: async (request) => routeAnswer(auth.getJwt(request)),
+    });
+  }
+  app.post('/login/cookies', async (_request, reply) => {
+    const { access, refresh } = await loginTokens(manager);
+    auth.setAccessCookies(reply, access);
+    auth.setRefreshCookies(reply, refresh);
+    return LOGIN_ANSWER;
+  });
+  app.post('/logout', async (_request, reply) => {
+    auth.unsetJwtCookies(reply);
+    return LOGOUT_ANSWER;
+  });
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  return { url: address, close: () => app.close() };
+};
+
+// ---------------------------------------------------------------------------
+// Hono, served with @hono/node-server
+
+export const hono: AppFactory = async (manager) => {
+  const { createHonoAuth } = await import('../../src/adapters/hono.js');
+  type Env = import('../../src/adapters/hono.js').JwtEnv<TestUser>;
+  const auth = createHonoAuth(manager);
+  const app = new Hono<Env>();
+  for (const [path, options] of GUARDED_ROUTES) {
+    app.on([...METHODS], path, auth.jwtRequired(options), (c) => c.json(routeAnswer(c.get('jwt'))));
+  }
+  app.post('/login/cookies', async (c) => {
+    const { access, refresh } = await loginTokens(manager);
+    auth.setAccessCookies(c, access);
+    auth.setRefreshCookies(c, refresh);
+    return c.json(LOGIN_ANSWER);
+  });
+  app.post('/logout', (c) => {
+    auth.unsetJwtCookies(c);
+    return c.json(LOGOUT_ANSWER);
+  });
+  return new Promise<RunningApp>((resolve) => {
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
+      resolve({ url: `http://127.0.0.1:${info.port}`, close: () => closeServer(server as Server) });
+    });
+  });
+};
+
+// ---------------------------------------------------------------------------
+// Koa (no router package: a small dispatch middleware)
+
+export const koa: AppFactory = async (manager) => {
+  const { createKoaAuth } = await import('../../src/adapters/koa.js');
+  type State = import('../../src/adapters/koa.js').JwtState<TestUser>;
+  const auth = createKoaAuth(manager);
+  const app = new Koa<State>();
+  const guards = new Map(
+    GUARDED_ROUTES.map(([path, options]) => [path as string, auth.jwtRequired(options)]),
+  );
+  app.use(async (ctx, next) => {
+    const guard = guards.get(ctx.path);
+    if (guard !== undefined) {
+      await guard(ctx, async () => {
+        ctx.body = routeAnswer(ctx.state.jwt);
+      });
+      return;
+    }
+    if (ctx.path === '/login/cookies' && ctx.method === 'POST') {
+      const { access, refresh } = await loginTokens(manager);
+      auth.setAccessCookies(ctx, access);
+      auth.setRefreshCookies(ctx, refresh);
+      ctx.body = LOGIN_ANSWER;
+      return;
+    }
+    if (ctx.path === '/logout' && ctx.method === 'POST') {
+      auth.unsetJwtCookies(ctx);
+      ctx.body = LOGOUT_ANSWER;
+      return;
+    }
+    await next();
+  });
+  return listen(createServer(app.callback()));
+};
+
+// ---------------------------------------------------------------------------
+// fetch adapter behind a small node:http <-> Request/Response bridge
+
+export const fetchAdapter: AppFactory = async (manager) => {
+  const { createFetchAuth } = await import('../../src/adapters/fetch.js');
+  const auth = createFetchAuth(manager);
+  const handlers = new Map<string, (request: Request) => Promise<Response>>(
+    GUARDED_ROUTES.map(([path, options]) => [
+      path,
+      auth.jwtRequired(options, (_request, jwt) => Response.json(routeAnswer(jwt))),
+    ]),
+  );
+  handlers.set('/login/cookies', async (request) => {
+    if (request.method !== 'POST') return new Response('not found', { status: 404 });
+    const { access, refresh } = await loginTokens(manager);
+    const headers = new Headers(JSON_HEADERS);
+    auth.setAccessCookies(headers, access);
+    auth.setRefreshCookies(headers, refresh);
+    return new Response(JSON.stringify(LOGIN_ANSWER), { status: 200, headers });
+  });
+  handlers.set('/logout', async (request) => {
+    if (request.method !== 'POST') return new Response('not found', { status: 404 });
+    const headers = new Headers(JSON_HEADERS);
+    auth.unsetJwtCookies(headers);
+    return new Response(JSON.stringify(LOGOUT_ANSWER), { status: 200, headers });
+  });
+  let base = '';
+  const server = createServer((req, res) => {
+    bridge(req, res).catch((error: unknown) => {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(String(error));
+    });
+  });
+  async function bridge(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const raw = await readAll(req);
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value === undefined) continue;
+      for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+    }
+    const hasBody = raw.length > 0 && method !== 'GET' && method !== 'HEAD';
+    const request = new Request(`${base}${req.url ?? '/'}`, {
+      method,
+      headers,
+      ...(hasBody ? { body: new Uint8Array(raw) } : {}),
+    });
+    const handler = handlers.get(pathOf(req.url));
+    const response =
+      handler === undefined ? new Response('not found', { status: 404 }) : await handler(request);
+    const out: Record<string, string | string[]> = {};
+    response.headers.forEach((value, name) => {
+      if (name !== 'set-cookie') out[name] = value;
+    });
+    const cookies = response.headers.getSetCookie();
+    if (cookies.length > 0) out['set-cookie'] = cookies;
+    res.writeHead(response.status, out);
+    res.end(Buffer.from(await response.arrayBuffer()));
+  }
+  const running = await listen(server);
+  base = running.url;
+  return running;
+};
+
+/** Every app, by name. */
+export const APPS: Readonly<Record<AppName, AppFactory>> = {
+  reference,
+  express,
+  fastify,
+  hono,
+  koa,
+  fetch: fetchAdapter,
+};
