@@ -219,7 +219,12 @@ export interface FetchServer {
  */
 export async function serveFetch(
   handler: (request: Request) => Response | Promise<Response>,
-  options: { port?: number; hostname?: string } = {},
+  options: {
+    port?: number;
+    hostname?: string;
+    /** Called with an error the handler threw (the client gets a bare 500). Default console.error. */
+    onError?: (error: unknown) => void;
+  } = {},
 ): Promise<FetchServer> {
   const { createServer } = await import('node:http');
   const { Readable } = await import('node:stream');
@@ -256,7 +261,7 @@ export async function serveFetch(
       })
       .catch((error: unknown) => {
         // An unhandled error is a server bug: log it, never the request, and answer a bare 500.
-        console.error(error);
+        (options.onError ?? console.error)(error);
         if (res.headersSent) return void res.destroy();
         res.statusCode = 500;
         res.end();
