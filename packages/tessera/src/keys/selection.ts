@@ -15,43 +15,36 @@ import type { TesseraKey } from './key.js';
 /** Longest part of an attacker-chosen `kid` that an error message repeats. */
 const KID_ECHO_LIMIT = 64;
 
-interface KidEntry {
-  readonly alg: string;
-  /** The key alone, pre-wrapped so that a hit allocates nothing. */
-  readonly single: readonly TesseraKey[];
-}
-
 /**
  * An immutable index of keys by `kid` and by `alg`. Built once per change of the
  * key set (add, remove, refetch), then read on every verification without
- * allocating.
+ * allocating: every answer is a frozen array built here.
  */
 export class KeyIndex {
   /** Every key of the index, in the order given. */
   readonly keys: readonly TesseraKey[];
-  // Several keys may share a kid only when they are one material bound to
-  // several algorithms (a JWKS RSA key without `alg`); the Keyring forbids it.
-  private readonly byKid = new Map<string, readonly KidEntry[]>();
-  private readonly byAlg = new Map<string, readonly TesseraKey[]>();
+  // kid -> alg -> keys. Several keys share a kid only when one material is bound
+  // to several algorithms (a JWKS RSA key without `alg`) or a published set
+  // repeats a kid; the Keyring itself forbids duplicates.
+  private readonly byKid = new Map<string, Map<string, readonly TesseraKey[]>>();
+  private readonly byAlg: ReadonlyMap<string, readonly TesseraKey[]>;
 
   constructor(keys: Iterable<TesseraKey>) {
     const all: TesseraKey[] = [];
-    const kidGroups = new Map<string, KidEntry[]>();
+    const kidGroups = new Map<string, Map<string, TesseraKey[]>>();
     const algGroups = new Map<string, TesseraKey[]>();
     for (const key of keys) {
       all.push(key);
       if (key.kid !== undefined) {
-        const group = kidGroups.get(key.kid) ?? [];
-        group.push(Object.freeze({ alg: key.alg, single: Object.freeze([key]) }));
-        kidGroups.set(key.kid, group);
+        const byAlg = kidGroups.get(key.kid) ?? new Map<string, TesseraKey[]>();
+        push(byAlg, key.alg, key);
+        kidGroups.set(key.kid, byAlg);
       }
-      const byAlg = algGroups.get(key.alg) ?? [];
-      byAlg.push(key);
-      algGroups.set(key.alg, byAlg);
+      push(algGroups, key.alg, key);
     }
     this.keys = Object.freeze(all);
-    for (const [kid, group] of kidGroups) this.byKid.set(kid, Object.freeze(group));
-    for (const [alg, group] of algGroups) this.byAlg.set(alg, Object.freeze(group));
+    for (const [kid, group] of kidGroups) this.byKid.set(kid, freezeGroups(group));
+    this.byAlg = freezeGroups(algGroups);
   }
 
   /** Is there a key with exactly this `kid`? */
@@ -68,8 +61,9 @@ export class KeyIndex {
     if (typeof kid === 'string') {
       const group = this.byKid.get(kid);
       if (group === undefined) throw new KeyNotFoundError(kidNotFoundMessage(kid), { header });
-      for (const entry of group) if (entry.alg === alg) return entry.single;
-      throw new AlgorithmNotAllowedError(undefined, { header });
+      const matching = group.get(alg);
+      if (matching === undefined) throw new AlgorithmNotAllowedError(undefined, { header });
+      return matching;
     }
     const candidates = this.byAlg.get(alg);
     if (candidates === undefined) throw new AlgorithmNotAllowedError(undefined, { header });
@@ -84,4 +78,16 @@ export class KeyIndex {
 export function kidNotFoundMessage(kid: string): string {
   const shown = kid.length > KID_ECHO_LIMIT ? `${kid.slice(0, KID_ECHO_LIMIT)}…` : kid;
   return `No key matches kid ${JSON.stringify(shown)}`;
+}
+
+function push(groups: Map<string, TesseraKey[]>, name: string, key: TesseraKey): void {
+  const group = groups.get(name);
+  if (group === undefined) groups.set(name, [key]);
+  else group.push(key);
+}
+
+function freezeGroups(groups: Map<string, TesseraKey[]>): Map<string, readonly TesseraKey[]> {
+  const frozen = new Map<string, readonly TesseraKey[]>();
+  for (const [name, group] of groups) frozen.set(name, Object.freeze(group));
+  return frozen;
 }

@@ -343,6 +343,16 @@ describe('RemoteJwks key rules', () => {
     );
   });
 
+  it('offers every key when a published set repeats a kid for one algorithm', async () => {
+    const twin = generateKey('ES256', { kid: 'key-1' });
+    const server = await startServer(json(toJwks([signer1, twin])));
+    const keys = await select(remote(server), header('ES256', 'key-1'));
+    expect(keys).toHaveLength(2);
+    if (twin.signing === undefined) throw new Error('setup');
+    const decoded = decodeJws(signJws({ kid: 'key-1' }, { sub: 't' }, twin.signing));
+    expect(keys.some((key) => verifyJws(decoded, key.verifying))).toBe(true);
+  });
+
   it('validates its configuration', () => {
     expect(() => new RemoteJwks('ftp://example.com/jwks')).toThrow(ConfigError);
     expect(() => new RemoteJwks('not a url')).toThrow(ConfigError);
