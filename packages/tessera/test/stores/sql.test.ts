@@ -91,6 +91,34 @@ describe('SqlStore sqlite: schema and restart', () => {
     await second.close();
   });
 
+  it('two connections to one file: concurrent redeems still give exactly one rotated', async () => {
+    const file = join(dir, 'two-connections.db');
+    const clock = new TestClock();
+    const t = clock.t;
+    const a = await SqlStore.sqlite(file, { now: clock.now });
+    const b = await SqlStore.sqlite(file, { now: clock.now });
+    await a.migrate();
+    await a.createFamily({ familyId: 'fam', userKey: 'u', jti: 'r0', now: t, expiresAt: t + 600 });
+    const outcomes = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        (i % 2 ? a : b).rotateFamily({
+          familyId: 'fam',
+          presentedJti: 'r0',
+          nextJti: `r1-${i}`,
+          now: t,
+          graceSeconds: 0,
+          expiresAt: t + 600,
+        }),
+      ),
+    );
+    const rotated = outcomes.filter((o) => o.status === 'rotated').length;
+    const reused = outcomes.filter((o) => o.status === 'reused').length;
+    expect([rotated, reused]).toEqual([1, 1]);
+    expect(await b.isRevoked({ familyId: 'fam' })).toBe(true);
+    await a.close();
+    await b.close();
+  });
+
   it('an unmigrated database or a closed store is StoreUnavailableError, not a driver error', async () => {
     const store = await SqlStore.sqlite(':memory:');
     const error = await store.isRevoked({ jti: 'x' }).catch((e: unknown) => e);
