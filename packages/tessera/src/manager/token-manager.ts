@@ -361,7 +361,9 @@ export class TokenManager<TUser = unknown> {
     const payload = typeof token === 'string' ? await this.decodeToken(token, { allowExpired: true }) : token;
     if (typeof payload.jti !== 'string') throw new MissingClaimError('jti', 'Token has no id');
     const exp = typeof payload.exp === 'number' ? payload.exp : this.config.now() + this.#longestLifetime();
-    await this.#store('revokeToken', () => store.revokeToken(payload.jti as string, Math.ceil(exp)));
+    // Kept past exp by the leeway: the verifier still accepts the token that long.
+    const until = Math.ceil(exp + this.config.rules.leeway);
+    await this.#store('revokeToken', () => store.revokeToken(payload.jti as string, until));
   }
 
   /**
