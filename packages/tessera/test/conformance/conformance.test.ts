@@ -44,7 +44,8 @@ function buildManager(profile: Profile, config: ConfigOverrides | undefined): To
       tokenInBlocklist: (_header, payload) => typeof payload.jti === 'string' && revokedJtis.has(payload.jti),
       userLookup: (_header, payload) => {
         const sub: unknown = payload.sub;
-        return sub === 'ghost' || sub === 42 ? null : { id: sub };
+        const ghost = typeof sub === 'object' && sub !== null && (sub as { ghost?: unknown }).ghost === true;
+        return sub === 'ghost' || sub === 42 || ghost ? null : { id: sub };
       },
       tokenVerification: (_header, payload) => payload.deny !== true,
     },
@@ -54,7 +55,7 @@ function buildManager(profile: Profile, config: ConfigOverrides | undefined): To
 // ---------------------------------------------------------------------------
 // Tokens
 
-const RELATIVE_TIME = /^@now(?:([+-])(\d+))?$/;
+const RELATIVE_TIME = /^@now(?:([+-])(\d+(?:\.\d+)?))?$/;
 
 /** Replace `@now±N` strings with numbers, deeply. */
 function resolveTimes(value: unknown): unknown {

@@ -564,7 +564,12 @@ export const SCENARIOS: readonly Scenario[] = [
     title: 'five segments (JWE) where a JWS is expected',
     route: '/protected',
     request: { headers: BEARER, token: { raw: `${HS_HEADER}.YQ.YQ.YQ.YQ` } },
-    expect: invalid('Encrypted tokens (JWE) are not accepted', 'token_malformed'),
+    expect: {
+      standard: invalid('Encrypted tokens (JWE) are not accepted', 'token_malformed').standard,
+      // PyJWT 2.6 splits once from the right and once from the left: the payload
+      // segment "YQ.YQ.YQ" is not base64url.
+      'flask-jwt-extended': flask(422, 'Invalid payload padding'),
+    },
   },
 
   // ---- claims ----------------------------------------------------------------
@@ -778,6 +783,44 @@ export const SCENARIOS: readonly Scenario[] = [
       'flask-jwt-extended': okStd({ identity: 'alice' }),
     },
   },
+  {
+    id: 'C24',
+    title: 'float exp/iat/nbf: PyJWT 2.6 truncates with int(), RFC 7519 allows NumericDate fractions',
+    route: '/protected',
+    request: { headers: BEARER, token: { claims: { iat: '@now-0.5', nbf: '@now-0.5', exp: '@now+600.5' } } },
+    expect: alice('headers'),
+  },
+  {
+    id: 'C25',
+    title: 'nbf == now is valid',
+    route: '/protected',
+    request: { headers: BEARER, token: { claims: { nbf: '@now' } } },
+    expect: alice('headers'),
+  },
+  {
+    id: 'C26',
+    title: 'leeway 60: expired 30 s ago is still accepted',
+    config: { leeway: 60 },
+    route: '/protected',
+    request: { headers: BEARER, token: { claims: { iat: '@now-600', nbf: '@now-600', exp: '@now-30' } } },
+    expect: alice('headers'),
+  },
+  {
+    id: 'C27',
+    title: 'leeway 60: expired 90 s ago is refused',
+    config: { leeway: 60 },
+    route: '/protected',
+    request: { headers: BEARER, token: { claims: { iat: '@now-600', nbf: '@now-600', exp: '@now-90' } } },
+    expect: expired(),
+  },
+  {
+    id: 'C28',
+    title: 'leeway 60: iat 30 s in the future is accepted',
+    config: { leeway: 60 },
+    route: '/protected',
+    request: { headers: BEARER, token: { claims: { iat: '@now+30', nbf: '@now+30' } } },
+    expect: alice('headers'),
+  },
 
   // ---- revocation, freshness, callbacks ---------------------------------------------
   {
@@ -909,6 +952,17 @@ export const SCENARIOS: readonly Scenario[] = [
     request: { headers: BEARER, token: { revoked: true, claims: { deny: true } } },
     expect: revoked(),
   },
+  {
+    id: 'R17',
+    title: 'user lookup failure for an object identity: formatted with Python str()',
+    pyCase: 'F71',
+    route: '/protected',
+    request: { headers: BEARER, token: { claims: { sub: { ghost: true, id: 7 } } } },
+    expect: {
+      standard: invalid('Subject (sub) must be a string', 'claim_invalid').standard,
+      'flask-jwt-extended': flask(401, "Error loading the user {'ghost': True, 'id': 7}"),
+    },
+  },
 
   // ---- optional --------------------------------------------------------------
   {
@@ -955,6 +1009,32 @@ export const SCENARIOS: readonly Scenario[] = [
     route: '/optional',
     request: { method: 'POST', cookies: ACCESS_COOKIE, token: {} },
     expect: csrfMissing(),
+  },
+  {
+    id: 'O07',
+    title: 'optional route with another scheme: "missing", so swallowed',
+    route: '/optional',
+    request: { headers: { Authorization: 'Basic YWxpY2U6cHc=' } },
+    expect: ok({ identity: null, location: null }),
+  },
+  {
+    id: 'O08',
+    title: 'custom error message key',
+    config: { errorMessageKey: 'message' },
+    route: '/protected',
+    request: {},
+    expect: {
+      standard: {
+        status: 401,
+        body: JSON.stringify({ message: 'Missing Authorization Header', code: 'authorization_missing' }),
+        headers: { 'www-authenticate': 'Bearer' },
+      },
+      'flask-jwt-extended': {
+        status: 401,
+        body: `${JSON.stringify({ message: 'Missing Authorization Header' })}\n`,
+        headers: { 'www-authenticate': null },
+      },
+    },
   },
 
   // ---- audience and issuer -----------------------------------------------------
@@ -1028,6 +1108,15 @@ export const SCENARIOS: readonly Scenario[] = [
     route: '/protected',
     request: { headers: BEARER, token: {} },
     expect: ok({ identity: 'alice', claims: { iss: 'tessera', aud: 'tessera-api' } }),
+  },
+  {
+    id: 'A09',
+    title: 'aud list without the audience',
+    pyCase: 'AF04',
+    config: { decodeAudience: 'tessera-api' },
+    route: '/protected',
+    request: { headers: BEARER, token: { claims: { aud: ['x', 'y'] } } },
+    expect: invalid('Invalid audience', 'audience_invalid'),
   },
 
   // ---- cookies and CSRF -------------------------------------------------------------
@@ -1330,6 +1419,49 @@ export const SCENARIOS: readonly Scenario[] = [
       standard: csrfMissing().standard,
       'flask-jwt-extended': okStd({ identity: 'alice', location: 'cookies' }),
     },
+  },
+  {
+    id: 'K34',
+    title: 'custom CSRF methods: GET needs the double-submit value',
+    config: { ...COOKIES, csrf: { methods: ['GET'] } },
+    route: '/protected',
+    request: { cookies: ACCESS_COOKIE, token: {} },
+    expect: csrfMissing(),
+  },
+  {
+    id: 'K35',
+    title: 'custom CSRF methods: POST no longer needs it',
+    config: { ...COOKIES, csrf: { methods: ['GET'] } },
+    route: '/protected',
+    request: { method: 'POST', cookies: ACCESS_COOKIE, token: {} },
+    expect: alice('cookies'),
+  },
+  {
+    id: 'K36',
+    title: 'expired refresh cookie with the access CSRF value: CSRF reported',
+    pyCase: 'F92',
+    config: COOKIES,
+    route: '/refresh',
+    request: {
+      method: 'POST',
+      cookies: REFRESH_COOKIE,
+      headers: { 'X-CSRF-TOKEN': '$access-csrf' },
+      token: { kind: 'refresh', claims: EXPIRED_CLAIMS },
+    },
+    expect: csrfMismatch(),
+  },
+  {
+    id: 'K37',
+    title: 'CSRF form field on the refresh route with checkForm',
+    config: { ...COOKIES, csrf: { checkForm: true } },
+    route: '/refresh',
+    request: {
+      method: 'POST',
+      cookies: REFRESH_COOKIE,
+      form: { csrf_token: '$csrf' },
+      token: { kind: 'refresh' },
+    },
+    expect: ok({ identity: 'alice', location: 'cookies' }),
   },
 
   // ---- query string ----------------------------------------------------------------
