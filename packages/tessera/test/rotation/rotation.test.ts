@@ -189,3 +189,61 @@ describe('fail closed', () => {
     expect(await codeOf(jwt.verifyToken(token))).toBe('ok');
   });
 });
+
+describe('two service instances sharing Redis', async () => {
+  const { RedisStore } = await import('../../src/stores/redis.js');
+  const { Redis } = await import('ioredis');
+  const { runId, serviceAvailable, services } = await import('../stores/services.js');
+  const up = await serviceAvailable('Redis', async () => {
+    const probe = new Redis({ ...services.redis, lazyConnect: true, maxRetriesPerRequest: 0 });
+    try {
+      await probe.connect();
+      await probe.ping();
+    } finally {
+      probe.disconnect();
+    }
+  });
+
+  it.runIf(up)('a logout on one instance is refused on the other (local caches fed by pub/sub)', async () => {
+    const prefix = `tessera-test:${runId()}:`;
+    const storeA = new RedisStore({ redis: { ...services.redis }, prefix, localCache: true });
+    const storeB = new RedisStore({ redis: { ...services.redis }, prefix, localCache: true });
+    try {
+      await Promise.all([storeA.ready(), storeB.ready()]);
+      const a = new TokenManager({ secret: SECRET, store: storeA });
+      const b = new TokenManager({ secret: SECRET, store: storeB });
+      const pair = await a.createTokenPair({ identity: 'erin' });
+      expect(await codeOf(b.verifyToken(pair.accessToken))).toBe('ok');
+      await a.logout(pair.accessToken);
+      const started = performance.now();
+      let code = await codeOf(b.verifyToken(pair.accessToken));
+      while (code === 'ok' && performance.now() - started < 2000) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        code = await codeOf(b.verifyToken(pair.accessToken));
+      }
+      console.log(
+        `revocation reached the other instance after ${(performance.now() - started).toFixed(2)} ms`,
+      );
+      expect(code).toBe('token_revoked');
+      expect(await codeOf(b.refreshTokens(pair.refreshToken))).toBe('token_revoked');
+    } finally {
+      await Promise.all([storeA.close(), storeB.close()]);
+    }
+  });
+
+  it('fails closed, quickly, when Redis cannot be reached', async () => {
+    const store = new RedisStore({
+      redis: { host: '127.0.0.1', port: 1 },
+      prefix: 'unreachable:',
+      onError: () => {},
+    });
+    try {
+      const jwt = new TokenManager({ secret: SECRET, store });
+      const token = await jwt.createAccessToken({ identity: 'frank' });
+      // The test timeout bounds the wait: an unreachable Redis must not hang the request.
+      expect(await codeOf(jwt.verifyToken(token))).toBe('store_unavailable');
+    } finally {
+      await store.close();
+    }
+  });
+});
