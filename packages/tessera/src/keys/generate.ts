@@ -30,8 +30,9 @@ export function generateKey(alg: JwsAlgorithm, options: GenerateKeyOptions = {})
   }
   const spec = ALGORITHMS[alg];
   const isRsa = spec.family === 'rsa' || spec.family === 'rsa-pss';
-  if (modulusLength !== undefined && !isRsa)
+  if (modulusLength !== undefined && !isRsa) {
     throw new ConfigError(`modulusLength applies to RSA keys, not ${alg}`);
+  }
   if (curve !== undefined && spec.family !== 'eddsa') {
     throw new ConfigError(`curve applies to EdDSA keys; the curve of ${alg} is fixed`);
   }

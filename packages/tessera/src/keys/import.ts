@@ -54,8 +54,9 @@ export function importSecret(
   alg: HmacAlgorithm,
   options: KeyImportOptions = {},
 ): TesseraKey {
-  if (!isHmacAlgorithm(alg))
+  if (!isHmacAlgorithm(alg)) {
     throw new KeyImportError(`importSecret needs HS256, HS384 or HS512, not ${String(alg)}`);
+  }
   let bytes: Buffer;
   if (typeof secret === 'string') bytes = Buffer.from(secret, 'utf8');
   else if (secret instanceof Uint8Array)
@@ -111,8 +112,9 @@ export function importPem(pem: string, alg: JwsAlgorithm, options: KeyImportOpti
     // OpenSSL writes EC PARAMETERS before an EC private key; the key repeats them.
     ([, label]) => label !== 'EC PARAMETERS',
   );
-  if (blocks.length === 0)
+  if (blocks.length === 0) {
     throw new KeyImportError('No PEM block found (expected -----BEGIN ...----- armour)');
+  }
   if (blocks.length > 1) {
     throw new KeyImportError(
       `Expected one PEM key or certificate, found ${blocks.length} blocks; pass them one by one`,
@@ -155,8 +157,9 @@ export function importJwk(jwk: Jwk, options: JwkImportOptions = {}): TesseraKey 
   const kty = member(jwk, 'kty');
   if (kty === undefined) throw new KeyImportError('JWK has no "kty"');
   const use = member(jwk, 'use');
-  if (use !== undefined && use !== 'sig')
+  if (use !== undefined && use !== 'sig') {
     throw new KeyImportError(`JWK "use" is "${use.slice(0, 20)}", not "sig"`);
+  }
   const ops = keyOps(jwk);
   const kid = checkKid(options.kid ?? member(jwk, 'kid'));
   const alg = resolveAlgorithm(jwk, kty, options.alg);
@@ -164,15 +167,17 @@ export function importJwk(jwk: Jwk, options: JwkImportOptions = {}): TesseraKey 
 
   let key: TesseraKey;
   if (kty === 'oct') {
-    if (spec.family !== 'hmac')
+    if (spec.family !== 'hmac') {
       throw new KeyImportError(`An "oct" JWK can only be used with HS*, not ${alg}`);
+    }
     const k = member(jwk, 'k');
     const bytes = k === undefined ? undefined : decodeBase64Url(k);
     if (bytes === undefined) throw new KeyImportError('oct JWK needs "k" in strict base64url');
     key = importSecret(bytes, alg as HmacAlgorithm, { kid });
   } else {
-    if (spec.family === 'hmac')
+    if (spec.family === 'hmac') {
       throw new KeyImportError(`${alg} needs an "oct" JWK, not "${kty.slice(0, 10)}"`);
+    }
     key = bindAsymmetric(readAsymmetricJwk(jwk, kty, alg), alg, kid);
   }
   return ops === undefined ? key : applyKeyOps(key, ops);

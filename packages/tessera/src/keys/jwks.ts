@@ -63,14 +63,16 @@ export function thumbprint(jwk: Jwk): string {
   const kty: unknown = jwk.kty;
   const names =
     typeof kty === 'string' && Object.hasOwn(THUMBPRINT_MEMBERS, kty) ? THUMBPRINT_MEMBERS[kty] : undefined;
-  if (names === undefined)
+  if (names === undefined) {
     throw new KeyImportError('Cannot take the thumbprint of a JWK with an unknown "kty"');
+  }
   const record = jwk as unknown as Record<string, unknown>;
   const parts: string[] = [];
   for (const name of names) {
     const value = record[name];
-    if (typeof value !== 'string')
+    if (typeof value !== 'string') {
       throw new KeyImportError(`Cannot take the thumbprint: JWK lacks "${name}"`);
+    }
     // JSON.stringify of a string is exactly the RFC 7159 string RFC 7638 asks for.
     parts.push(`${JSON.stringify(name)}:${JSON.stringify(value)}`);
   }

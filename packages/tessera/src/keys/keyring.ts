@@ -97,10 +97,12 @@ export class Keyring implements KeySource {
   use(kid: string): this {
     const key = this.#byKid.get(kid);
     if (key === undefined) throw new ConfigError(`Cannot sign with kid ${JSON.stringify(kid)}: no such key`);
-    if (key.signing === undefined)
+    if (key.signing === undefined) {
       throw new ConfigError(`Key ${JSON.stringify(kid)} is public: it cannot sign`);
-    if (this.#retiring.has(key))
+    }
+    if (this.#retiring.has(key)) {
       throw new ConfigError(`Key ${JSON.stringify(kid)} is retiring: it cannot sign`);
+    }
     this.#chosen = key;
     this.#rebuild();
     return this;
@@ -109,8 +111,9 @@ export class Keyring implements KeySource {
   /** The key that signs new tokens. Throws {@link ConfigError} when no key can sign. */
   signingKey(): TesseraKey {
     const signer = this.#signer;
-    if (signer === undefined)
+    if (signer === undefined) {
       throw new ConfigError('The keyring has no key that can sign (add a private key or secret)');
+    }
     return signer;
   }
 
@@ -153,8 +156,9 @@ export class Keyring implements KeySource {
     }
     if (this.#keys.includes(key)) throw new ConfigError('This key is already in the keyring');
     if (key.kid !== undefined) {
-      if (this.#byKid.has(key.kid))
+      if (this.#byKid.has(key.kid)) {
         throw new ConfigError(`Duplicate kid ${JSON.stringify(key.kid)} in the keyring`);
+      }
       this.#byKid.set(key.kid, key);
     }
     this.#keys.push(key);
