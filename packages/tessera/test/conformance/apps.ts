@@ -102,10 +102,9 @@ function pathOf(url: string | undefined): string {
   return path;
 }
 
+// headersDistinct, not headers: Node keeps only the first of repeated Authorization lines there.
 function headerOf(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name.toLowerCase()];
-  if (value === undefined) return undefined;
-  return Array.isArray(value) ? value.join(', ') : value;
+  return req.headersDistinct[name.toLowerCase()]?.join(', ');
 }
 
 function parseBody(text: string, contentType: string | undefined): unknown {
@@ -339,10 +338,9 @@ export const fetchAdapter: AppFactory = async (manager) => {
     const method = req.method ?? 'GET';
     const raw = await readAll(req);
     const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value === undefined) continue;
-      for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
-    }
+    // rawHeaders: every header line as sent (req.headers drops repeated Authorization lines).
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
+      headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
     const hasBody = raw.length > 0 && method !== 'GET' && method !== 'HEAD';
     const request = new Request(`${base}${req.url ?? '/'}`, {
       method,

@@ -3,6 +3,7 @@
  * (the guard itself and the five adapters), in both profiles. One server per
  * app × profile × distinct row config, started on first use.
  */
+import { request as httpRequest } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { signJws } from '../../src/jws/compact.js';
 import { generateKey } from '../../src/keys/generate.js';
@@ -190,9 +191,42 @@ async function send(base: string, row: Scenario, ph: Placeholders): Promise<Answ
     body = spec.raw.body;
   }
   const started = performance.now();
+  if (spec.headerLines !== undefined) {
+    const lines: Record<string, string[]> = {};
+    for (const [name, value] of Object.entries(headers)) lines[name.toLowerCase()] = [value];
+    for (const [name, value] of spec.headerLines) (lines[name.toLowerCase()] ??= []).push(fill(value, ph));
+    const answer = await rawRequest(url, spec.method ?? 'GET', lines, body);
+    return { ...answer, ms: performance.now() - started };
+  }
   const response = await fetch(url, { method: spec.method ?? 'GET', headers, body, redirect: 'manual' });
   const text = await response.text();
   return { status: response.status, text, headers: response.headers, ms: performance.now() - started };
+}
+
+/** A request through node:http, which sends an array header value as repeated lines. */
+function rawRequest(
+  url: URL,
+  method: string,
+  headers: Record<string, string[]>,
+  body: string | undefined,
+): Promise<Omit<Answer, 'ms'>> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const out = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          if (value === undefined) continue;
+          for (const v of Array.isArray(value) ? value : [value]) out.append(name, v);
+        }
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: out });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 // ---------------------------------------------------------------------------

@@ -69,6 +69,8 @@ export interface RequestSpec {
   /** Default GET. */
   readonly method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
   readonly headers?: Readonly<Record<string, string>>;
+  /** Headers sent as separate header lines, repeated names included (sent with node:http). */
+  readonly headerLines?: ReadonlyArray<readonly [string, string]>;
   readonly cookies?: Readonly<Record<string, string>>;
   readonly query?: Readonly<Record<string, string>>;
   /** A JSON body (sent as application/json). */
@@ -307,6 +309,21 @@ export const SCENARIOS: readonly Scenario[] = [
     pyCase: 'F42',
     route: '/protected',
     request: { headers: { Authorization: 'Bearer $token, Bearer $token' }, token: {} },
+    expect: missing(MISSING_TYPE),
+  },
+  {
+    id: 'H05b',
+    title: 'two Authorization header lines: seen joined, as two Bearer values',
+    pyCase: 'F42',
+    route: '/protected',
+    request: {
+      headerLines: [
+        ['Authorization', 'Bearer $token'],
+        ['Authorization', 'Bearer garbage'],
+      ],
+      token: {},
+    },
+    // Werkzeug joins repeated headers with ","; RequestLike.header() promises the same join.
     expect: missing(MISSING_TYPE),
   },
   {
