@@ -1,0 +1,65 @@
+/** Tessera with Express: password login, bearer tokens, and cookies with CSRF. */
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import express from 'express';
+import { TokenManager } from 'tessera';
+import { createExpressAuth } from 'tessera/express';
+import { checkPassword } from '../demo-user.js';
+
+export function createApp(secret = process.env.JWT_SECRET ?? randomBytes(32).toString('hex')) {
+  // Cookies are Secure by default; the demo serves plain http outside production.
+  const jwt = new TokenManager({
+    secret,
+    tokenLocation: ['headers', 'cookies'],
+    cookies: { secure: process.env.NODE_ENV === 'production' },
+  });
+  const auth = createExpressAuth(jwt);
+  const login = async ({ username, password }: { username?: unknown; password?: unknown } = {}) =>
+    checkPassword(username, password)
+      ? {
+          access: await jwt.createAccessToken({ identity: username, fresh: true }),
+          refresh: await jwt.createRefreshToken({ identity: username }),
+        }
+      : undefined;
+
+  const app = express();
+  app.use(express.json());
+  app.post('/login', async (req, res) => {
+    const tokens = await login(req.body);
+    if (!tokens) return void res.status(401).json({ msg: 'Bad username or password' });
+    res.json({ access_token: tokens.access, refresh_token: tokens.refresh });
+  });
+  app.get('/protected', auth.jwtRequired(), (req, res) => {
+    res.json({ logged_in_as: auth.getJwtIdentity(req) });
+  });
+  app.post('/refresh', auth.jwtRequired({ refresh: true }), async (req, res) => {
+    const accessToken = await jwt.createAccessToken({ identity: auth.getJwtIdentity(req) });
+    if (auth.getJwt(req)?.location === 'cookies') auth.setAccessCookies(res, accessToken);
+    res.json({ access_token: accessToken });
+  });
+  app.post('/login/cookies', async (req, res) => {
+    const tokens = await login(req.body);
+    if (!tokens) return void res.status(401).json({ msg: 'Bad username or password' });
+    auth.setAccessCookies(res, tokens.access);
+    auth.setRefreshCookies(res, tokens.refresh);
+    res.json({ login: true });
+  });
+  app.post('/logout', (_req, res) => {
+    auth.unsetJwtCookies(res);
+    res.json({ logout: true });
+  });
+  return app;
+}
+
+/** Listen on 127.0.0.1 (port 0 picks a free one). */
+export function start(port = 3000): Promise<{ url: string; server: Server }> {
+  return new Promise((resolve) => {
+    const server = createApp().listen(port, '127.0.0.1', () => {
+      const address = server.address();
+      resolve({
+        url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}`,
+        server,
+      });
+    });
+  });
+}
