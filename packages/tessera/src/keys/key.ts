@@ -21,7 +21,12 @@ export interface TesseraKey {
 }
 
 /** Build a {@link TesseraKey} from checked material. Import functions call this last. */
-export function bindKey(alg: JwsAlgorithm, material: KeyObject, kid: string | undefined, publicKey?: KeyObject): TesseraKey {
+export function bindKey(
+  alg: JwsAlgorithm,
+  material: KeyObject,
+  kid: string | undefined,
+  publicKey?: KeyObject,
+): TesseraKey {
   const type = material.type;
   return Object.freeze({
     kid,
