@@ -2,7 +2,7 @@
  * A Tessera key: key material bound, at import, to exactly one JWS algorithm.
  * Nothing a token says can change which algorithm a key verifies with.
  */
-import type { KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { JwsAlgorithm } from '../jws/algorithms.js';
 import type { BoundKey } from '../jws/signature.js';
 
@@ -33,6 +33,9 @@ export function bindKey(
     alg,
     type,
     signing: type === 'public' ? undefined : Object.freeze({ alg, key: material }),
-    verifying: Object.freeze({ alg, key: type === 'private' ? publicKey! : material }),
+    verifying: Object.freeze({
+      alg,
+      key: type === 'private' ? (publicKey ?? createPublicKey(material)) : material,
+    }),
   });
 }
