@@ -1,0 +1,293 @@
+/**
+ * One benchmark server, run as a child process of bench/http.ts:
+ *
+ *   node --import tsx bench/http-server.ts '<ServerSpec as JSON>'
+ *
+ * Serves GET /bare, GET /tessera (the route behind Tessera's adapter) and, where
+ * the framework has a usual JWT middleware, GET /other behind it. Every route
+ * answers the same small JSON body. Prints one line to stdout when listening:
+ * `READY {"port":…,"routes":{"tessera":"ok"|<why not>,"other":"ok"|<why not>}}`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import fastifyJwt from '@fastify/jwt';
+import { serve } from '@hono/node-server';
+import express from 'express';
+import { expressjwt } from 'express-jwt';
+import { createVerifier } from 'fast-jwt';
+import Fastify, { type FastifyPluginCallback, type preHandlerAsyncHookHandler } from 'fastify';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { jwt as honoJwt } from 'hono/jwt';
+import Koa from 'koa';
+import {
+  createGuard,
+  type JwsAlgorithm,
+  type RequestLike,
+  TokenManager,
+} from '../packages/tessera/src/index.js';
+
+export type Framework = 'fastify' | 'express' | 'hono' | 'koa' | 'node:http';
+
+export interface ServerSpec {
+  readonly framework: Framework;
+  readonly alg: 'HS256' | 'EdDSA';
+  /** JSON file with { secret } (HS256) or { publicPem } (EdDSA). */
+  readonly keyFile: string;
+  /** Tessera's verifiedTokenCache; false for none. */
+  readonly cache: number | false;
+  /** Turn on the other middleware's cache where it has one (@fastify/jwt, fast-jwt). */
+  readonly otherCache: boolean;
+}
+
+interface KeyFile {
+  readonly secret?: string;
+  readonly publicPem?: string;
+}
+
+const BODY = { ok: true };
+const BODY_TEXT = JSON.stringify(BODY);
+
+type RouteState = 'ok' | string;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** A runtime check that stands in for the adapter's static type (the file may not exist yet). */
+function isFunction<T>(value: unknown): value is T {
+  return typeof value === 'function';
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Load `adapters/<file>.ts`, call `<factory>(manager)`, return the auth object.
+ * Missing file or unexpected shape: a reason string instead.
+ */
+async function loadAuth(
+  file: string,
+  factory: string,
+  manager: TokenManager,
+): Promise<Record<string, unknown> | string> {
+  const path = fileURLToPath(new URL(`../packages/tessera/src/adapters/${file}.ts`, import.meta.url));
+  if (!existsSync(path)) return `adapter packages/tessera/src/adapters/${file}.ts not present`;
+  let mod: unknown;
+  try {
+    mod = await import(`../packages/tessera/src/adapters/${file}.js`);
+  } catch (error) {
+    return `adapter ${file}.ts failed to load: ${message(error)}`;
+  }
+  if (!isObject(mod)) return `adapter ${file}.ts: no module`;
+  const create = mod[factory];
+  if (!isFunction<(m: TokenManager) => unknown>(create)) return `adapter ${file}.ts has no ${factory}`;
+  const auth = create(manager);
+  if (!isObject(auth) || typeof auth.jwtRequired !== 'function') {
+    return `${factory}(manager) has no jwtRequired()`;
+  }
+  return auth;
+}
+
+/** The middleware `auth.jwtRequired()` returns, checked to be a function. */
+function jwtRequired<T>(auth: Record<string, unknown>): T | string {
+  const factory = auth.jwtRequired;
+  if (!isFunction<() => unknown>(factory)) return 'no jwtRequired()';
+  const mw = factory.call(auth);
+  return isFunction<T>(mw) ? mw : 'jwtRequired() did not return a function';
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function ready(port: number, routes: Record<string, RouteState>): void {
+  process.stdout.write(`READY ${JSON.stringify({ port, routes })}\n`);
+}
+
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(body);
+}
+
+function requestLike(req: IncomingMessage): RequestLike {
+  return {
+    method: req.method ?? 'GET',
+    url: req.url ?? '/',
+    header(name) {
+      const value = req.headers[name.toLowerCase()];
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const raw = process.argv[2];
+  if (raw === undefined) throw new Error('usage: http-server.ts <ServerSpec JSON>');
+  const spec = JSON.parse(raw) as ServerSpec;
+  const keys = JSON.parse(readFileSync(spec.keyFile, 'utf8')) as KeyFile;
+  const algorithm: JwsAlgorithm = spec.alg;
+  const manager =
+    keys.secret !== undefined
+      ? new TokenManager({ algorithm, secret: keys.secret, verifiedTokenCache: spec.cache })
+      : new TokenManager({ algorithm, publicKey: keys.publicPem!, verifiedTokenCache: spec.cache });
+  // Key material as the usual middlewares take it: the secret, or the public PEM.
+  const verifyKey = keys.secret ?? keys.publicPem!;
+  const routes: Record<string, RouteState> = {};
+
+  switch (spec.framework) {
+    case 'fastify': {
+      const app = Fastify({ logger: false });
+      const auth = await loadAuth('fastify', 'createFastifyAuth', manager);
+      const handler = async () => BODY;
+      app.get('/bare', handler);
+      if (typeof auth === 'string') routes.tessera = auth;
+      else {
+        // The adapter's plugin decorates request.jwt; register it as its docs say.
+        if (isFunction<FastifyPluginCallback>(auth.plugin)) await app.register(auth.plugin);
+        const hook = jwtRequired<preHandlerAsyncHookHandler>(auth);
+        if (typeof hook === 'string') routes.tessera = hook;
+        else {
+          app.get('/tessera', { preHandler: hook }, handler);
+          routes.tessera = 'ok';
+        }
+      }
+      await app.register(fastifyJwt, {
+        secret: keys.secret ?? { public: verifyKey },
+        verify: { algorithms: [spec.alg], ...(spec.otherCache ? { cache: true } : {}) },
+      });
+      app.get(
+        '/other',
+        {
+          onRequest: async (request) => {
+            await request.jwtVerify();
+          },
+        },
+        handler,
+      );
+      routes.other = 'ok';
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const address = app.server.address() as AddressInfo;
+      ready(address.port, routes);
+      return;
+    }
+    case 'express': {
+      const app = express();
+      const handler: express.RequestHandler = (_req, res) => {
+        res.json(BODY);
+      };
+      app.get('/bare', handler);
+      const auth = await loadAuth('express', 'createExpressAuth', manager);
+      if (typeof auth === 'string') routes.tessera = auth;
+      else {
+        const mw = jwtRequired<express.RequestHandler>(auth);
+        if (typeof mw === 'string') routes.tessera = mw;
+        else {
+          app.get('/tessera', mw, handler);
+          routes.tessera = 'ok';
+        }
+      }
+      app.get('/other', expressjwt({ secret: verifyKey, algorithms: [spec.alg] as never[] }), handler);
+      routes.other = 'ok';
+      const server = app.listen(0, '127.0.0.1');
+      await new Promise((resolve) => server.once('listening', resolve));
+      ready((server.address() as AddressInfo).port, routes);
+      return;
+    }
+    case 'hono': {
+      const app = new Hono();
+      app.get('/bare', (c) => c.json(BODY));
+      const auth = await loadAuth('hono', 'createHonoAuth', manager);
+      if (typeof auth === 'string') routes.tessera = auth;
+      else {
+        const mw = jwtRequired<MiddlewareHandler>(auth);
+        if (typeof mw === 'string') routes.tessera = mw;
+        else {
+          app.get('/tessera', mw, (c) => c.json(BODY));
+          routes.tessera = 'ok';
+        }
+      }
+      app.get('/other', honoJwt({ secret: verifyKey, alg: spec.alg }), (c) => c.json(BODY));
+      routes.other = 'ok';
+      serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => ready(info.port, routes));
+      return;
+    }
+    case 'koa': {
+      const app = new Koa();
+      const auth = await loadAuth('koa', 'createKoaAuth', manager);
+      let tessera: Koa.Middleware | undefined;
+      if (typeof auth === 'string') routes.tessera = auth;
+      else {
+        const mw = jwtRequired<Koa.Middleware>(auth);
+        if (typeof mw === 'string') routes.tessera = mw;
+        else {
+          tessera = mw;
+          routes.tessera = 'ok';
+        }
+      }
+      routes.other = 'none (Koa has no usual JWT middleware installed)';
+      // No router package: a two-way dispatch keeps the bare and protected paths alike.
+      app.use(async (ctx, next) => {
+        if (ctx.path === '/bare') {
+          ctx.body = BODY;
+          return;
+        }
+        if (ctx.path === '/tessera' && tessera !== undefined) {
+          await tessera(ctx, async () => {
+            ctx.body = BODY;
+          });
+          return;
+        }
+        await next();
+      });
+      const server = createServer(app.callback());
+      ready(await listen(server), routes);
+      return;
+    }
+    case 'node:http': {
+      const guard = createGuard(manager);
+      const verify = createVerifier({
+        key: verifyKey,
+        algorithms: [spec.alg],
+        ...(spec.otherCache ? { cache: true } : {}),
+      });
+      routes.tessera = 'ok';
+      routes.other = 'ok';
+      const server = createServer((req, res) => {
+        if (req.url === '/bare') return send(res, 200, BODY_TEXT);
+        if (req.url === '/tessera') {
+          guard(requestLike(req)).then(
+            (result) => {
+              if (result.ok) send(res, 200, BODY_TEXT);
+              else send(res, result.response.status, result.response.body, { ...result.response.headers });
+            },
+            () => send(res, 500, '{}'),
+          );
+          return;
+        }
+        if (req.url === '/other') {
+          // fast-jwt wired by hand: what a bare node:http service would write.
+          const header = req.headers.authorization ?? '';
+          try {
+            verify(header.startsWith('Bearer ') ? header.slice(7) : '');
+            return send(res, 200, BODY_TEXT);
+          } catch {
+            return send(res, 401, '{"msg":"unauthorized"}');
+          }
+        }
+        send(res, 404, '{}');
+      });
+      ready(await listen(server), routes);
+      return;
+    }
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,612 @@
+/**
+ * HTTP benchmarks: for each framework, a bare route against the same route
+ * behind Tessera's adapter and behind the framework's usual JWT middleware.
+ * Each server runs in its own child process (bench/http-server.ts) pinned to
+ * CPU 1, wrk on CPU 0; the routes of one server are loaded in turn, round after
+ * round (bare, tessera, other, bare, tessera, other, ...).
+ */
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { formatOps, formatRatio, markdownTable, median } from './harness.js';
+import type { Framework, ServerSpec } from './http-server.js';
+import { makeKeys, makeManager, mintPool, POOL_SIZE } from './tokens.js';
+
+const run = promisify(execFile);
+const here = dirname(fileURLToPath(import.meta.url));
+
+export interface HttpOptions {
+  /** Measured rounds per server (each route loaded once per round). */
+  readonly rounds: number;
+  /** Seconds of one wrk run. */
+  readonly durationSeconds: number;
+  /** Only these frameworks (default: all). */
+  readonly frameworks?: readonly Framework[];
+}
+
+export const FRAMEWORKS: readonly Framework[] = ['fastify', 'express', 'hono', 'koa', 'node:http'];
+
+type ScenarioId = 'HS256' | 'EdDSA' | 'EdDSA + cache, 1,000 tokens';
+
+interface Scenario {
+  readonly id: ScenarioId;
+  readonly alg: 'HS256' | 'EdDSA';
+  readonly keyFile: string;
+  readonly tokensFile: string;
+  readonly firstToken: string;
+  readonly cache: number | false;
+  readonly otherCache: boolean;
+}
+
+type RouteName = 'bare' | 'tessera' | 'other';
+
+export interface RouteResult {
+  readonly route: RouteName;
+  readonly label: string;
+  /** 'ok', or why the route was not measured. */
+  readonly state: string;
+  /** Requests/s per measured round. */
+  readonly samples: readonly number[];
+  readonly median: number;
+  /**
+   * Requests per second of server CPU time (user + system of the server process,
+   * from /proc) per round: what the route costs, whatever share of the core
+   * other processes on the shared machine took.
+   */
+  readonly cpuSamples: readonly number[];
+  readonly cpuMedian: number;
+  /** Mean latency (ms) per round, as wrk reports it. */
+  readonly latencyMs: readonly number[];
+  readonly non2xx: number;
+  readonly socketErrors: number;
+}
+
+export interface RatioResult {
+  /** Ratio of the medians. */
+  readonly ratio: number;
+  /** Per-round ratios (paired with the bare run of the same round). */
+  readonly perRound: readonly number[];
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface HttpRow {
+  readonly framework: Framework;
+  readonly scenario: ScenarioId;
+  readonly routes: readonly RouteResult[];
+  readonly tessera?: RatioResult;
+  readonly other?: RatioResult;
+  /** The same ratios on requests per server CPU second. */
+  readonly tesseraCpu?: RatioResult;
+  readonly otherCpu?: RatioResult;
+  readonly error?: string;
+}
+
+export interface HttpTarget {
+  readonly target: string;
+  readonly threshold: number;
+  readonly ratio: number | undefined;
+  readonly min: number | undefined;
+  readonly max: number | undefined;
+  /** Ratio of medians of requests per server CPU second. */
+  readonly cpuRatio: number | undefined;
+  readonly verdict: 'met' | 'missed' | 'not measured';
+}
+
+export interface HttpReport {
+  readonly options: HttpOptions;
+  readonly wrk: string;
+  readonly pinned: boolean;
+  readonly rows: readonly HttpRow[];
+  readonly targets: readonly HttpTarget[];
+  readonly notes: readonly string[];
+  readonly seconds: number;
+}
+
+const CONNECTIONS = 50;
+const WARMUP_SECONDS = 1;
+
+const LUA = `-- Rotates the Authorization header through the tokens of a file (one per line).
+local tokens = {}
+local i = 0
+function init(args)
+  for line in io.lines(args[1]) do
+    if #line > 0 then tokens[#tokens + 1] = "Bearer " .. line end
+  end
+end
+function request()
+  i = i % #tokens + 1
+  return wrk.format(nil, nil, { ["Authorization"] = tokens[i] })
+end
+`;
+
+function otherLabel(framework: Framework, otherCache: boolean): string {
+  switch (framework) {
+    case 'fastify':
+      return otherCache ? '@fastify/jwt (verify.cache: true)' : '@fastify/jwt';
+    case 'express':
+      return 'express-jwt';
+    case 'hono':
+      return 'hono/jwt';
+    case 'koa':
+      return '—';
+    case 'node:http':
+      return otherCache ? 'fast-jwt by hand (cache: true)' : 'fast-jwt by hand';
+  }
+}
+
+function tesseraLabel(framework: Framework): string {
+  switch (framework) {
+    case 'fastify':
+      return 'createFastifyAuth().jwtRequired()';
+    case 'express':
+      return 'createExpressAuth().jwtRequired()';
+    case 'hono':
+      return 'createHonoAuth().jwtRequired()';
+    case 'koa':
+      return 'createKoaAuth().jwtRequired()';
+    case 'node:http':
+      return 'createGuard()';
+  }
+}
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function pinned(cpu: number, command: string, args: readonly string[], pin: boolean): [string, string[]] {
+  return pin ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, [...args]];
+}
+
+interface Started {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly routes: Readonly<Record<string, string>>;
+}
+
+function startServer(spec: ServerSpec, pin: boolean): Promise<Started> {
+  const [command, args] = pinned(
+    1,
+    process.execPath,
+    ['--import', 'tsx', join(here, 'http-server.ts'), JSON.stringify(spec)],
+    pin,
+  );
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start in 30 s: ${stderr.trim()}`));
+    }, 30_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(
+        new Error(`server exited (${String(code)}): ${stderr.trim().split('\n').slice(0, 3).join(' ')}`),
+      );
+    });
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const line = stdout.split('\n').find((l) => l.startsWith('READY '));
+      if (line === undefined) return;
+      clearTimeout(timer);
+      const parsed: unknown = JSON.parse(line.slice(6));
+      const ready = parsed as { port: number; routes: Record<string, string> };
+      resolve({ child, port: ready.port, routes: ready.routes });
+    });
+  });
+}
+
+function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** One request with the first token; the route must answer 200 before it is loaded. */
+async function probe(port: number, route: RouteName, token: string): Promise<string> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/${route}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const body = await response.text();
+    if (response.status === 200) return 'ok';
+    const text = body
+      .replace(/<[^>]*>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim();
+    return `answered ${response.status} to a valid token (${text.slice(0, 80)})`;
+  } catch (error) {
+    return `probe failed: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
+interface WrkResult {
+  readonly rps: number;
+  readonly requests: number;
+  readonly latencyMs: number;
+  readonly non2xx: number;
+  readonly socketErrors: number;
+}
+
+function parseLatency(value: string, unit: string): number {
+  const n = Number(value);
+  return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : n;
+}
+
+async function wrk(
+  port: number,
+  route: RouteName,
+  seconds: number,
+  lua: string,
+  tokensFile: string,
+  pin: boolean,
+): Promise<WrkResult> {
+  const [command, args] = pinned(
+    0,
+    'wrk',
+    [
+      '-t1',
+      `-c${CONNECTIONS}`,
+      `-d${seconds}s`,
+      '-s',
+      lua,
+      `http://127.0.0.1:${port}/${route}`,
+      '--',
+      tokensFile,
+    ],
+    pin,
+  );
+  const { stdout } = await run(command, args, { timeout: (seconds + 30) * 1000 });
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
+  const requests = /(\d+) requests in/.exec(stdout);
+  if (rps === null || requests === null)
+    throw new Error(`wrk output not understood: ${stdout.slice(0, 200)}`);
+  const latency = /Latency\s+([\d.]+)(us|ms|s)\b/.exec(stdout);
+  const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  return {
+    rps: Number(rps[1]),
+    requests: Number(requests[1]),
+    latencyMs: latency === null ? Number.NaN : parseLatency(latency[1]!, latency[2]!),
+    non2xx: non2xx === null ? 0 : Number(non2xx[1]),
+    socketErrors:
+      socket === null ? 0 : Number(socket[1]) + Number(socket[2]) + Number(socket[3]) + Number(socket[4]),
+  };
+}
+
+let clockTicks: number | undefined;
+
+/** CPU seconds (user + system, all threads) a process has used so far, from /proc. */
+function processCpuSeconds(pid: number): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+}
+
+interface Measured extends WrkResult {
+  /** Requests per second of server CPU time. */
+  readonly perCpuSecond: number;
+}
+
+async function measured(pid: number, load: () => Promise<WrkResult>): Promise<Measured> {
+  const before = processCpuSeconds(pid);
+  const result = await load();
+  const cpu = processCpuSeconds(pid) - before;
+  return { ...result, perCpuSecond: cpu > 0 ? result.requests / cpu : Number.NaN };
+}
+
+function ratio(
+  route: RouteResult | undefined,
+  bare: RouteResult | undefined,
+  pick: (r: RouteResult) => readonly number[] = (r) => r.samples,
+): RatioResult | undefined {
+  if (route === undefined || bare === undefined || route.state !== 'ok' || bare.state !== 'ok')
+    return undefined;
+  const a = pick(route);
+  const b = pick(bare);
+  const perRound = a.map((s, i) => s / b[i]!);
+  return {
+    ratio: median(a) / median(b),
+    perRound,
+    min: Math.min(...perRound),
+    max: Math.max(...perRound),
+  };
+}
+
+async function benchServer(
+  framework: Framework,
+  scenario: Scenario,
+  options: HttpOptions,
+  lua: string,
+  pin: boolean,
+  log: (line: string) => void,
+): Promise<HttpRow> {
+  const spec: ServerSpec = {
+    framework,
+    alg: scenario.alg,
+    keyFile: scenario.keyFile,
+    cache: scenario.cache,
+    otherCache: scenario.otherCache,
+  };
+  let started: Started;
+  try {
+    started = await startServer(spec, pin);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`http: ${framework} ${scenario.id}: ${message}`);
+    return { framework, scenario: scenario.id, routes: [], error: message };
+  }
+  try {
+    const labels: Record<RouteName, string> = {
+      bare: 'bare route',
+      tessera: tesseraLabel(framework),
+      other: otherLabel(framework, scenario.otherCache),
+    };
+    const states: Record<RouteName, string> = { bare: 'ok', tessera: 'ok', other: 'ok' };
+    for (const route of ['bare', 'tessera', 'other'] as const) {
+      const declared = route === 'bare' ? 'ok' : (started.routes[route] ?? 'not served');
+      states[route] = declared === 'ok' ? await probe(started.port, route, scenario.firstToken) : declared;
+    }
+    const active = (['bare', 'tessera', 'other'] as const).filter((r) => states[r] === 'ok');
+    log(
+      `http: ${framework} ${scenario.id}: ${active.join(', ')}${(['tessera', 'other'] as const)
+        .filter((r) => states[r] !== 'ok')
+        .map((r) => ` [${r}: ${states[r]}]`)
+        .join('')}`,
+    );
+    for (const route of active) {
+      await wrk(started.port, route, WARMUP_SECONDS, lua, scenario.tokensFile, pin);
+    }
+    const runs: Record<RouteName, Measured[]> = { bare: [], tessera: [], other: [] };
+    const pid = started.child.pid!;
+    for (let round = 0; round < options.rounds; round++) {
+      for (const route of active) {
+        runs[route].push(
+          await measured(pid, () =>
+            wrk(started.port, route, options.durationSeconds, lua, scenario.tokensFile, pin),
+          ),
+        );
+      }
+    }
+    const routes: RouteResult[] = (['bare', 'tessera', 'other'] as const).map((route) => {
+      const r = runs[route];
+      const samples = r.map((x) => x.rps);
+      return {
+        route,
+        label: labels[route],
+        state: states[route],
+        samples,
+        median: samples.length === 0 ? Number.NaN : median(samples),
+        cpuSamples: r.map((x) => x.perCpuSecond),
+        cpuMedian: r.length === 0 ? Number.NaN : median(r.map((x) => x.perCpuSecond)),
+        latencyMs: r.map((x) => x.latencyMs),
+        non2xx: r.reduce((sum, x) => sum + x.non2xx, 0),
+        socketErrors: r.reduce((sum, x) => sum + x.socketErrors, 0),
+      };
+    });
+    const bare = routes[0];
+    const tessera = ratio(routes[1], bare);
+    const other = ratio(routes[2], bare);
+    const tesseraCpu = ratio(routes[1], bare, (r) => r.cpuSamples);
+    const otherCpu = ratio(routes[2], bare, (r) => r.cpuSamples);
+    return {
+      framework,
+      scenario: scenario.id,
+      routes,
+      ...(tessera === undefined ? {} : { tessera }),
+      ...(other === undefined ? {} : { other }),
+      ...(tesseraCpu === undefined ? {} : { tesseraCpu }),
+      ...(otherCpu === undefined ? {} : { otherCpu }),
+    };
+  } finally {
+    await stopServer(started.child);
+  }
+}
+
+function checkTargets(rows: readonly HttpRow[]): HttpTarget[] {
+  const targets: HttpTarget[] = [];
+  for (const row of rows) {
+    let threshold: number | undefined;
+    if (row.scenario === 'HS256') threshold = row.framework === 'node:http' ? 0.8 : 0.85;
+    if (row.scenario === 'EdDSA + cache, 1,000 tokens') threshold = 0.8;
+    if (threshold === undefined) continue;
+    const t = row.tessera;
+    targets.push({
+      target: `${row.framework}, ${row.scenario}: Tessera ≥ ${threshold} × bare`,
+      threshold,
+      ratio: t?.ratio,
+      min: t?.min,
+      max: t?.max,
+      cpuRatio: row.tesseraCpu?.ratio,
+      verdict: t === undefined ? 'not measured' : t.ratio >= threshold ? 'met' : 'missed',
+    });
+  }
+  return targets;
+}
+
+function cellOps(route: RouteResult | undefined): string {
+  if (route === undefined) return '–';
+  if (route.state !== 'ok') return 'skipped';
+  const flags = route.non2xx > 0 ? ` (${route.non2xx} non-2xx!)` : '';
+  return `${formatOps(route.median)}${flags}`;
+}
+
+function cellRatio(r: RatioResult | undefined): string {
+  return r === undefined ? '–' : `${formatRatio(r.ratio)} (${formatRatio(r.min)}–${formatRatio(r.max)})`;
+}
+
+export function renderHttp(report: HttpReport): string {
+  const parts: string[] = [];
+  const scenarios = [...new Set(report.rows.map((r) => r.scenario))];
+  for (const scenario of scenarios) {
+    const rows = report.rows
+      .filter((r) => r.scenario === scenario)
+      .map((r) => {
+        if (r.error !== undefined)
+          return [r.framework, `server failed: ${r.error}`, '', '', '', '', '', '', ''];
+        const [bare, tessera, other] = r.routes;
+        return [
+          r.framework,
+          cellOps(bare),
+          cellOps(tessera),
+          cellRatio(r.tessera),
+          formatRatio(r.tesseraCpu?.ratio),
+          other?.label ?? '–',
+          cellOps(other),
+          cellRatio(r.other),
+          formatRatio(r.otherCpu?.ratio),
+        ];
+      });
+    parts.push(
+      `### ${scenario}\n\n${markdownTable(
+        [
+          'framework',
+          'bare req/s',
+          'Tessera req/s',
+          'Tessera ÷ bare (min–max)',
+          'same, per server CPU s',
+          'usual middleware',
+          'its req/s',
+          'its ÷ bare (min–max)',
+          'same, per server CPU s',
+        ],
+        rows,
+      )}`,
+    );
+  }
+  const skipped = report.rows.flatMap((r) =>
+    r.routes
+      .filter((x) => x.route !== 'bare' && x.state !== 'ok')
+      .map((x) => `${r.framework} / ${r.scenario} / ${x.route}: ${x.state}`),
+  );
+  parts.push(
+    `### Targets (HTTP)\n\n${markdownTable(
+      ['target', 'ratio of median req/s', 'per-round min–max', 'ratio per server CPU s', 'verdict'],
+      report.targets.map((t) => [
+        t.target,
+        formatRatio(t.ratio),
+        t.min === undefined ? '–' : `${formatRatio(t.min)}–${formatRatio(t.max)}`,
+        formatRatio(t.cpuRatio),
+        t.verdict === 'missed' ? '**missed**' : t.verdict,
+      ]),
+    )}`,
+  );
+  const notes = [...report.notes, ...skipped];
+  if (notes.length > 0) parts.push(`Notes:\n\n${notes.map((n) => `- ${n}`).join('\n')}`);
+  return parts.join('\n\n');
+}
+
+export async function runHttp(options: HttpOptions, log: (line: string) => void): Promise<HttpReport> {
+  const started = performance.now();
+  let wrkVersion: string;
+  try {
+    const { stdout, stderr } = await run('wrk', ['--version']).catch(
+      (error: { stdout?: string; stderr?: string }) => ({
+        stdout: error.stdout ?? '',
+        stderr: error.stderr ?? '',
+      }),
+    );
+    wrkVersion = `${stdout}${stderr}`.split('\n')[0]!.trim();
+    if (wrkVersion === '') throw new Error('no output');
+  } catch {
+    throw new Error('wrk is not installed: the HTTP benchmarks need it (apt-get install wrk)');
+  }
+  const pin = hasTaskset();
+  const notes: string[] = [];
+  if (!pin) notes.push('taskset not available: server and wrk were not pinned to separate CPUs');
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
+  try {
+    const lua = join(dir, 'rotate.lua');
+    writeFileSync(lua, LUA);
+
+    const hsKeys = makeKeys('HS256');
+    const hsToken = (await mintPool(makeManager(hsKeys), 1))[0]!;
+    const edKeys = makeKeys('EdDSA');
+    const edPool = await mintPool(makeManager(edKeys), POOL_SIZE);
+    const files = {
+      hsKey: join(dir, 'hs256.json'),
+      edKey: join(dir, 'eddsa.json'),
+      hsToken: join(dir, 'hs256-token.txt'),
+      edToken: join(dir, 'eddsa-token.txt'),
+      edPool: join(dir, 'eddsa-pool.txt'),
+    };
+    writeFileSync(files.hsKey, JSON.stringify({ secret: hsKeys.secret }));
+    writeFileSync(files.edKey, JSON.stringify({ publicPem: edKeys.verifyPem }));
+    writeFileSync(files.hsToken, `${hsToken}\n`);
+    writeFileSync(files.edToken, `${edPool[0]!}\n`);
+    writeFileSync(files.edPool, `${edPool.join('\n')}\n`);
+
+    const scenarios: Scenario[] = [
+      {
+        id: 'HS256',
+        alg: 'HS256',
+        keyFile: files.hsKey,
+        tokensFile: files.hsToken,
+        firstToken: hsToken,
+        cache: false,
+        otherCache: false,
+      },
+      {
+        id: 'EdDSA',
+        alg: 'EdDSA',
+        keyFile: files.edKey,
+        tokensFile: files.edToken,
+        firstToken: edPool[0]!,
+        cache: false,
+        otherCache: false,
+      },
+      {
+        id: 'EdDSA + cache, 1,000 tokens',
+        alg: 'EdDSA',
+        keyFile: files.edKey,
+        tokensFile: files.edPool,
+        firstToken: edPool[0]!,
+        cache: 10_000,
+        otherCache: true,
+      },
+    ];
+    const rows: HttpRow[] = [];
+    for (const scenario of scenarios) {
+      for (const framework of options.frameworks ?? FRAMEWORKS) {
+        rows.push(await benchServer(framework, scenario, options, lua, pin, log));
+      }
+    }
+    return {
+      options,
+      wrk: `${wrkVersion}; -t1 -c${CONNECTIONS}, ${options.durationSeconds} s per run, ${WARMUP_SECONDS} s warm-up per route`,
+      pinned: pin,
+      rows,
+      targets: checkTargets(rows),
+      notes,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

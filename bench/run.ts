@@ -1,0 +1,150 @@
+/**
+ * `npm run bench [-- --only tokens|http] [--rounds N] [--slice MS] [--http-rounds N] [--duration S]
+ *   [--frameworks fastify,express,hono,koa,node:http] [--no-write]`
+ *
+ * Runs the token micro-benchmarks and the HTTP benchmarks, prints markdown
+ * tables, and writes the results as JSON under bench/results/.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { hasGc } from './harness.js';
+import { FRAMEWORKS, renderHttp, runHttp } from './http.js';
+import type { Framework } from './http-server.js';
+import { renderTokens, runTokens } from './tokens.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export interface MachineInfo {
+  readonly date: string;
+  readonly nproc: number;
+  readonly cpu: string;
+  readonly node: string;
+  readonly platform: string;
+  readonly note: string;
+  /** The commit measured, and whether packages/tessera/src had uncommitted changes. */
+  readonly commit: string;
+}
+
+function machine(): MachineInfo {
+  let cpu = 'unknown';
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('model name'));
+    if (line !== undefined) cpu = line.slice(line.indexOf(':') + 1).trim();
+  } catch {
+    // not Linux: leave unknown
+  }
+  let nproc = availableParallelism();
+  try {
+    nproc = Number(execFileSync('nproc', { encoding: 'utf8' }).trim()) || nproc;
+  } catch {
+    // nproc missing: keep Node's answer
+  }
+  let commit = 'unknown';
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'packages/tessera/src'], {
+      encoding: 'utf8',
+    }).trim();
+    commit = dirty === '' ? head : `${head} + uncommitted changes in packages/tessera/src`;
+  } catch {
+    // not a git checkout
+  }
+  return {
+    commit,
+    date: new Date().toISOString(),
+    nproc,
+    cpu,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    note: 'shared machine: other engineers run tests on the same cores at the same time',
+  };
+}
+
+function positive(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+  return n;
+}
+
+function frameworkList(value: string): Framework[] {
+  return value.split(',').map((name) => {
+    const found = FRAMEWORKS.find((f) => f === name.trim());
+    if (found === undefined) throw new Error(`--frameworks: unknown ${name}; use ${FRAMEWORKS.join(',')}`);
+    return found;
+  });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      only: { type: 'string' },
+      rounds: { type: 'string' },
+      slice: { type: 'string' },
+      'http-rounds': { type: 'string' },
+      duration: { type: 'string' },
+      frameworks: { type: 'string' },
+      'no-write': { type: 'boolean' },
+    },
+  });
+  const only = values.only;
+  if (only !== undefined && only !== 'tokens' && only !== 'http') {
+    throw new Error('--only must be tokens or http');
+  }
+  const info = machine();
+  const stamp = info.date.slice(0, 10);
+  const resultsDir = join(here, 'results');
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  log(`machine: ${info.nproc} cores, ${info.cpu}, node ${info.node}; gc between slices: ${hasGc}`);
+  const out: string[] = [
+    `Machine: ${info.nproc} cores (${info.cpu}), Node ${info.node}, ${info.platform}, ${info.date}, commit ${info.commit}. ${info.note}.`,
+  ];
+
+  if (only === undefined || only === 'tokens') {
+    const report = await runTokens(
+      {
+        rounds: positive(values.rounds, 'rounds', 15),
+        sliceMs: positive(values.slice, 'slice', 100),
+        warmupRounds: 1,
+      },
+      log,
+    );
+    out.push(`## Tokens (${report.seconds.toFixed(0)} s)\n\n${renderTokens(report)}`);
+    if (!values['no-write']) {
+      mkdirSync(resultsDir, { recursive: true });
+      const file = join(resultsDir, `tokens-${stamp}.json`);
+      writeFileSync(file, `${JSON.stringify({ machine: info, ...report }, null, 2)}\n`);
+      log(`wrote ${file}`);
+    }
+  }
+
+  if (only === undefined || only === 'http') {
+    const report = await runHttp(
+      {
+        rounds: positive(values['http-rounds'], 'http-rounds', 3),
+        durationSeconds: positive(values.duration, 'duration', 2),
+        ...(values.frameworks === undefined ? {} : { frameworks: frameworkList(values.frameworks) }),
+      },
+      log,
+    );
+    out.push(`## HTTP (${report.seconds.toFixed(0)} s)\n\n${renderHttp(report)}`);
+    if (!values['no-write']) {
+      mkdirSync(resultsDir, { recursive: true });
+      const file = join(resultsDir, `http-${stamp}.json`);
+      writeFileSync(file, `${JSON.stringify({ machine: info, ...report }, null, 2)}\n`);
+      log(`wrote ${file}`);
+    }
+  }
+  process.stdout.write(`${out.join('\n\n')}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
