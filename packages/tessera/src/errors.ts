@@ -117,8 +117,11 @@ export class KeyImportError extends TesseraError {
 
 /** The token is not a well-formed compact JWS. */
 export class MalformedTokenError extends TesseraError {
-  constructor(message: string, parts?: ErrorTokenParts) {
+  /** PyJWT's wording where it differs (the flask-jwt-extended profile answers with it). */
+  readonly pyjwtMessage: string | undefined;
+  constructor(message: string, parts?: ErrorTokenParts, pyjwtMessage?: string) {
     super('token_malformed', message, 401, 'invalid', parts);
+    this.pyjwtMessage = pyjwtMessage;
   }
 }
 

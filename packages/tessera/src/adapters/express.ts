@@ -30,7 +30,7 @@ import type { RequestLike } from '../http/request.js';
 import type { ResponseData } from '../manager/options.js';
 import type { TokenManager } from '../manager/token-manager.js';
 import { DEFAULT_BODY_LIMIT, readNodeBody } from './body.js';
-import { appendSetCookie, contextStore, nodeHeader } from './shared.js';
+import { appendSetCookie, contextStore, nodeHeader, requestHeader } from './shared.js';
 
 /** What the adapter reads from an Express request (an Express 4 or 5 `Request` is one). */
 export type ExpressRequest = IncomingMessage & {
@@ -195,7 +195,7 @@ function expressRequestLike(req: ExpressRequest, bodyLimit: number): RequestLike
   return {
     method: req.method ?? 'GET',
     url: req.originalUrl ?? req.url ?? '/',
-    header: (name) => nodeHeader(req.headers, name),
+    header: (name) => requestHeader(req, name),
     body() {
       if (req.body !== undefined) return req.body;
       body ??= readNodeBody(req, nodeHeader(req.headers, 'content-type'), bodyLimit).then((parsed) => {

@@ -33,7 +33,8 @@ import {
 import { createGuard, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
 import type { RequestLike } from '../http/request.js';
 import type { TokenManager } from '../manager/token-manager.js';
-import { contextStore, nodeHeader } from './shared.js';
+import { DEFAULT_BODY_LIMIT, parseBodyText } from './body.js';
+import { contextStore, requestHeader } from './shared.js';
 
 /** The `preHandler` hook returned by `jwtRequired()`. */
 export type FastifyJwtHook = (
@@ -185,6 +186,16 @@ export function createFastifyAuth<TUser>(manager: TokenManager<TUser>): FastifyA
   const plugin: FastifyPluginCallback = (fastify, _options, done) => {
     if (!fastify.hasRequestDecorator('jwt')) fastify.decorateRequest('jwt', null);
     if (!fastify.hasDecorator('jwtRequired')) fastify.decorate('jwtRequired', jwtRequired);
+    // Fastify has no form parser and answers 415 to form posts, which would make the
+    // CSRF form field (csrf.checkForm) unusable; add a bounded one unless the app has its own.
+    if (!fastify.hasContentTypeParser('application/x-www-form-urlencoded')) {
+      fastify.addContentTypeParser(
+        'application/x-www-form-urlencoded',
+        { parseAs: 'string', bodyLimit: DEFAULT_BODY_LIMIT },
+        (_request, text, parsed) =>
+          parsed(null, parseBodyText(String(text), 'application/x-www-form-urlencoded')),
+      );
+    }
     done();
   };
   Object.defineProperty(plugin, SKIP_OVERRIDE, { value: true });
@@ -208,7 +219,7 @@ function fastifyRequestLike(request: FastifyRequest): RequestLike {
   return {
     method: request.method,
     url: request.url,
-    header: (name) => nodeHeader(request.headers, name),
+    header: (name) => requestHeader(request.raw, name),
     body: () => request.body,
   };
 }

@@ -26,7 +26,7 @@ import { createGuard, type JwtContext, type JwtRequiredOptions } from '../http/g
 import type { RequestLike } from '../http/request.js';
 import type { TokenManager } from '../manager/token-manager.js';
 import { DEFAULT_BODY_LIMIT, readNodeBody } from './body.js';
-import { contextStore } from './shared.js';
+import { contextStore, requestHeader } from './shared.js';
 
 /**
  * The state a guarded route sees: `ctx.state.jwt`.
@@ -178,7 +178,7 @@ function koaRequestLike(ctx: KoaContext, bodyLimit: number): RequestLike {
   return {
     method: ctx.method,
     url: ctx.originalUrl,
-    header: (name) => ctx.get(name) || undefined,
+    header: (name) => requestHeader(ctx.req, name),
     body() {
       if (request.body !== undefined) return request.body;
       body ??= readNodeBody(ctx.req, ctx.get('content-type') || undefined, bodyLimit).then((parsed) => {

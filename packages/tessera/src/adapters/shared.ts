@@ -37,6 +37,23 @@ export function contextStore<TUser>(): ContextStore<TUser> {
   };
 }
 
+/** What adapters need of Node's request: its headers, each line kept apart. */
+export interface NodeHeaderSource {
+  readonly headers: NodeHeaders;
+  readonly headersDistinct?: Readonly<Record<string, readonly string[] | undefined>>;
+}
+
+/**
+ * One request header with repeated lines joined by ', ', as RFC 9110 combines them
+ * (and as Werkzeug and the Fetch API do). `headers` keeps only the first
+ * Authorization line, which would let adapters disagree on which token they saw.
+ */
+export function requestHeader(req: NodeHeaderSource, name: string): string | undefined {
+  const lines = req.headersDistinct?.[name.toLowerCase()];
+  if (lines !== undefined) return lines.join(', ');
+  return nodeHeader(req.headers, name);
+}
+
 /** Node's header record, as `http.IncomingMessage.headers` has it. */
 export type NodeHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
 

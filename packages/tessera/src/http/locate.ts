@@ -60,7 +60,7 @@ async function fromLocation(
     case 'headers':
       return { token: fromHeader(req, t, profile), location, csrfValue: undefined };
     case 'cookies':
-      return fromCookies(req, t, refresh);
+      return fromCookies(req, t, profile, refresh);
     case 'query_string':
       return { token: fromQuery(req, t), location, csrfValue: undefined };
     case 'json':
@@ -124,13 +124,22 @@ function stripCommas(value: string): string {
   return value.slice(start, end);
 }
 
-async function fromCookies(req: RequestLike, t: ResolvedTransport, refresh: boolean): Promise<FoundToken> {
+async function fromCookies(
+  req: RequestLike,
+  t: ResolvedTransport,
+  profile: ProfileName,
+  refresh: boolean,
+): Promise<FoundToken> {
   const name = refresh ? t.cookies.refreshName : t.cookies.accessName;
   const token = parseCookies(req.header('cookie')).get(name);
   if (token === undefined || token === '') throw new NoAuthorizationError(`Missing cookie "${name}"`);
   let csrfValue: string | undefined;
   const { csrf } = t;
-  if (csrf.enabled && csrf.methods.has(req.method.toUpperCase())) {
+  // Flask-JWT-Extended checks CSRF only when cookies are a global location; a route
+  // that reads cookies on its own would then be open to CSRF. Elsewhere a cookie token
+  // on an unsafe method always needs the double-submit value.
+  const protect = profile === 'flask-jwt-extended' ? csrf.enabled : csrf.protect;
+  if (protect && csrf.methods.has(req.method.toUpperCase())) {
     csrfValue = req.header(refresh ? csrf.refreshHeaderName : csrf.accessHeaderName);
     if (!csrfValue && csrf.checkForm) {
       const field = refresh ? csrf.refreshFieldName : csrf.accessFieldName;

@@ -5,7 +5,7 @@
  * - `simplejwt`: DRF's `{"detail", "code", "messages"}` and `Bearer realm="api"`.
  * Each error kind's answer can be replaced by an error handler.
  */
-import { TesseraError } from '../errors.js';
+import { MalformedTokenError, TesseraError } from '../errors.js';
 import type { ResolvedConfig } from '../manager/config.js';
 import type { ResponseData } from '../manager/options.js';
 
@@ -98,7 +98,9 @@ const FLASK_STATUS: Readonly<Record<string, number>> = {
 
 function flaskResponse(config: ResolvedConfig<unknown>, error: TesseraError): ResponseData {
   // jsonify: compact, keys sorted, trailing newline.
-  const body = `${JSON.stringify({ [config.transport.errorMessageKey]: error.message })}\n`;
+  const message =
+    error instanceof MalformedTokenError ? (error.pyjwtMessage ?? error.message) : error.message;
+  const body = `${JSON.stringify({ [config.transport.errorMessageKey]: message })}\n`;
   return { status: FLASK_STATUS[error.kind] ?? 422, headers: { 'content-type': JSON_TYPE }, body };
 }
 

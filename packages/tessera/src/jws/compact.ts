@@ -115,12 +115,16 @@ function decodeHeader(segment: string, limits: JwsLimits): JwsHeader {
 function diagnoseShape(token: string, limits: JwsLimits): never {
   const segments = token.split('.');
   if (segments.length < 3) throw new MalformedTokenError('Not enough segments');
-  if (segments.length === 5) throw new MalformedTokenError('Encrypted tokens (JWE) are not accepted');
-  if (segments.length > 3) throw new MalformedTokenError('Too many segments');
   const [headerSegment, payloadSegment, signatureSegment] = segments as [string, string, string];
-  if (headerSegment === '' || !isBase64Url(headerSegment))
+  if (headerSegment === '' || !isBase64Url(headerSegment)) {
     throw new MalformedTokenError('Invalid header padding');
+  }
   const header = decodeHeader(headerSegment, limits);
+  if (segments.length > 3) {
+    // PyJWT splits once from each end, so the extra dots land in its payload segment.
+    const message = segments.length === 5 ? 'Encrypted tokens (JWE) are not accepted' : 'Too many segments';
+    throw new MalformedTokenError(message, { header }, 'Invalid payload padding');
+  }
   if (payloadSegment === '' || !isBase64Url(payloadSegment)) {
     throw new MalformedTokenError('Invalid payload padding', { header });
   }

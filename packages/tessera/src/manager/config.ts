@@ -41,6 +41,8 @@ export interface ResolvedCookies {
 export interface ResolvedCsrf {
   /** True when cookies are a location and protection is on: every token gets a `csrf` claim. */
   readonly enabled: boolean;
+  /** Protection asked for (`csrf.protect`), whether or not cookies are a configured location. */
+  readonly protect: boolean;
   readonly methods: ReadonlySet<string>;
   readonly inCookies: boolean;
   readonly accessCookieName: string;
@@ -300,6 +302,7 @@ function resolveTransport(options: TokenManagerOptions<unknown>, profile: TokenP
   const x = options.csrf ?? {};
   const csrf: ResolvedCsrf = {
     enabled: (x.protect ?? true) && locations.includes('cookies'),
+    protect: x.protect ?? true,
     methods: new Set((x.methods ?? DEFAULT_CSRF_METHODS).map((m) => m.toUpperCase())),
     inCookies: x.inCookies ?? true,
     accessCookieName: prefix + cookieName(x.accessCookieName ?? 'csrf_access_token', 'csrf.accessCookieName'),

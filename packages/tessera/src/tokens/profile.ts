@@ -20,7 +20,10 @@ export interface TokenProfile {
   readonly requireExp: boolean;
   /** Whether `jti` is required (SimpleJWT: `Token has no id`). */
   readonly requireJti: boolean;
-  /** `exp`/`nbf`/`iat` must be integers (PyJWT) rather than any finite number (RFC 7519). */
+  /**
+   * Read `exp`/`nbf`/`iat` as PyJWT 2.6 does, with Python's int() (fractions truncated,
+   * integer strings accepted), rather than as RFC 7519 NumericDates (finite numbers).
+   */
   readonly integerTimes: boolean;
   /** The identity must be a string (RFC 7519 `sub` is a StringOrURI). */
   readonly identityMustBeString: boolean;

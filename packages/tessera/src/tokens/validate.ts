@@ -54,17 +54,14 @@ export function validateClaims(
   const parts = { header, payload };
   const { profile, leeway } = rules;
   const { iat, nbf, exp } = payload;
-  if (iat !== undefined) {
-    checkTime('iat', iat, profile, parts);
-    if ((iat as number) > now + leeway) throw new TokenNotYetValidError('iat', parts);
+  if (iat !== undefined && timeOf('iat', iat, profile, parts) > now + leeway) {
+    throw new TokenNotYetValidError('iat', parts);
   }
-  if (nbf !== undefined) {
-    checkTime('nbf', nbf, profile, parts);
-    if ((nbf as number) > now + leeway) throw new TokenNotYetValidError('nbf', parts);
+  if (nbf !== undefined && timeOf('nbf', nbf, profile, parts) > now + leeway) {
+    throw new TokenNotYetValidError('nbf', parts);
   }
-  if (exp !== undefined) {
-    checkTime('exp', exp, profile, parts);
-    if (!allowExpired && (exp as number) <= now - leeway) throw new TokenExpiredError(parts);
+  if (exp !== undefined && timeOf('exp', exp, profile, parts) <= now - leeway && !allowExpired) {
+    throw new TokenExpiredError(parts);
   }
   if (rules.issuer !== undefined) {
     const { iss } = payload;
@@ -93,19 +90,31 @@ export function validateClaims(
   }
 }
 
-function checkTime(
+/**
+ * A time claim as a number of seconds. RFC 7519 allows any NumericDate; the
+ * Python profiles read it as PyJWT 2.6 does, with Python's int(): fractions are
+ * truncated, booleans and integer strings accepted, anything else refused.
+ */
+function timeOf(
   name: keyof typeof TIME_NAMES,
   value: unknown,
   profile: TokenProfile,
   parts: { header: JwsHeader; payload: Record<string, unknown> },
-): void {
-  const ok = profile.integerTimes
-    ? Number.isInteger(value)
-    : typeof value === 'number' && Number.isFinite(value);
-  if (!ok) {
-    const kind = profile.integerTimes ? 'an integer' : 'a number';
-    throw new InvalidClaimError(`${TIME_NAMES[name]} claim (${name}) must be ${kind}.`, parts);
+): number {
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    // PyJWT compares iat as given but nbf and exp after int(), which truncates.
+    return profile.integerTimes && name !== 'iat' ? Math.trunc(value) : value;
   }
+  if (profile.integerTimes) {
+    if (typeof value === 'boolean') return value ? 1 : 0;
+    // int('1795709373') works in Python; for iat PyJWT would then crash comparing a
+    // string with a number (a 500), so iat strings are refused here instead.
+    if (name !== 'iat' && typeof value === 'string' && /^\s*[+-]?\d+(_\d+)*\s*$/.test(value)) {
+      return Number(value.replaceAll('_', ''));
+    }
+  }
+  const kind = profile.integerTimes ? 'an integer' : 'a number';
+  throw new InvalidClaimError(`${TIME_NAMES[name]} claim (${name}) must be ${kind}.`, parts);
 }
 
 function checkAudience(

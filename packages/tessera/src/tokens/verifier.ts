@@ -73,8 +73,15 @@ export class TokenVerifier {
    */
   verify(token: string, options?: VerifyCallOptions): VerifiedJwt | Promise<VerifiedJwt> {
     const now = this.#clock();
-    const cached = this.#cache?.get(token, now, options?.allowExpired ?? false);
-    if (cached !== undefined) return cached;
+    const cached =
+      options?.keys === undefined ? this.#cache?.get(token, now, options?.allowExpired ?? false) : undefined;
+    if (cached !== undefined) {
+      // A hit holds only while the key that verified it is still held: removing a
+      // compromised key must take effect for cached tokens too.
+      const current = this.#keys.verificationKeys(cached.verified.header);
+      if (!isPromise(current) && current.includes(cached.key)) return cached.verified;
+      this.#cache!.delete(token);
+    }
     const decoded = decodeJws(token, this.#limits);
     this.#checkTyp(decoded.header);
     const keys = options?.keys ?? this.#keys.verificationKeys(decoded.header);
@@ -104,9 +111,8 @@ export class TokenVerifier {
     options: VerifyCallOptions | undefined,
   ): VerifiedJwt {
     const { header } = decoded;
-    if (!keys.some((key) => key.alg === header.alg && verifyJws(decoded, key.verifying))) {
-      throw new InvalidSignatureError({ header });
-    }
+    const key = keys.find((k) => k.alg === header.alg && verifyJws(decoded, k.verifying));
+    if (key === undefined) throw new InvalidSignatureError({ header });
     const payload = decodeJwsPayload(decoded, this.#limits);
     const now = this.#clock();
     validateClaims(header, payload, this.#rules, now, options?.allowExpired ?? false);
@@ -114,7 +120,7 @@ export class TokenVerifier {
     // An expired token accepted on request is never cached: the cache answers
     // only for tokens valid on their own.
     if (this.#cache !== undefined && !options?.allowExpired && options?.keys === undefined) {
-      this.#cache.set(token, verified);
+      this.#cache.set(token, verified, key);
     }
     return verified;
   }

@@ -112,6 +112,13 @@ export interface Scenario {
     readonly standard: ProfileExpectation;
     readonly 'flask-jwt-extended': ProfileExpectation;
   };
+  /**
+   * Where a framework answers before any route hook can run (its own body parser),
+   * the row states that framework's status and why; it must still be a 4xx.
+   */
+  readonly frameworkAnswers?: Readonly<
+    Partial<Record<string, { readonly status: number; readonly reason: string }>>
+  >;
 }
 
 // ---------------------------------------------------------------------------
@@ -1562,6 +1569,13 @@ export const SCENARIOS: readonly Scenario[] = [
     route: '/protected',
     request: { method: 'POST', raw: { contentType: 'application/json', body: '{"access_token":' } },
     expect: missing('Missing "access_token" key in json data.'),
+    frameworkAnswers: {
+      fastify: {
+        status: 400,
+        reason:
+          "Fastify's own JSON parser refuses the body before any hook runs; Tessera does not replace the app's parser",
+      },
+    },
   },
   {
     id: 'J05',

@@ -824,16 +824,20 @@ describe('Claims', () => {
       // Fractional values are numbers (RFC 7519 NumericDate) in the standard profile ...
       const fractional = signed(accessPayload({ [claim]: claim === 'exp' ? NOW + 60.5 : NOW - 0.5 }));
       await expect(at(NOW).decodeToken(fractional)).resolves.toBeTruthy();
-      // ... but not in the flask and simplejwt profiles (PyJWT wants integers).
+      // ... and in the flask and simplejwt profiles, which read them as PyJWT 2.6 does:
+      // int() accepts fractions (truncating nbf/exp), and refuses what is not a number.
       for (const profile of ['flask-jwt-extended', 'simplejwt'] as const) {
         const extra = profile === 'simplejwt' ? { user_id: 1, token_type: 'access' } : {};
-        const error = await refusal(
-          at(NOW, { profile }).decodeToken(
-            signed(accessPayload({ ...extra, [claim]: claim === 'exp' ? NOW + 60.5 : NOW - 0.5 })),
-          ),
-          'claim_invalid',
-        );
-        expect(error.message).toBe(`${names[claim]} claim (${claim}) must be an integer.`);
+        const value = claim === 'exp' ? NOW + 60.5 : NOW - 0.5;
+        const token = signed(accessPayload({ ...extra, [claim]: value }));
+        await expect(at(NOW, { profile }).decodeToken(token)).resolves.toBeTruthy();
+        for (const bad of [null, [NOW], { t: NOW }, '', 'soon']) {
+          const error = await refusal(
+            at(NOW, { profile }).decodeToken(signed(accessPayload({ ...extra, [claim]: bad }))),
+            'claim_invalid',
+          );
+          expect(error.message).toBe(`${names[claim]} claim (${claim}) must be an integer.`);
+        }
       }
     }
   });
