@@ -17,6 +17,14 @@ export {
 } from './guard.js';
 export { type FoundToken, locateToken } from './locate.js';
 export {
+  createOpaqueTokenGuard,
+  generateOpaqueToken,
+  hashOpaqueToken,
+  type OpaqueToken,
+  type OpaqueTokenGuardOptions,
+  type OpaqueTokenResult,
+} from './opaque-token.js';
+export {
   isFormContentType,
   isJsonContentType,
   parseCookies,
@@ -24,3 +32,9 @@ export {
   type RequestLike,
 } from './request.js';
 export { defaultErrorResponse, errorResponse, jsonResponse } from './responses.js';
+export {
+  createSimpleJwtViews,
+  type SimpleJwtViews,
+  type SimpleJwtViewsOptions,
+  type View,
+} from './simplejwt-views.js';

@@ -188,7 +188,8 @@ export function resolveConfig<TUser>(options: TokenManagerOptions<TUser>): Resol
     store,
     revocationFailOpen: options.revocationFailOpen ?? false,
     rotation: Object.freeze({
-      enabled: rotation.enabled ?? store !== undefined,
+      // SimpleJWT's ROTATE_REFRESH_TOKENS defaults to False; elsewhere a store turns rotation on.
+      enabled: rotation.enabled ?? (store !== undefined && profile.name !== 'simplejwt'),
       reuseDetection: rotation.reuseDetection ?? true,
       graceSeconds,
       blacklistAfterRotation: rotation.blacklistAfterRotation ?? false,

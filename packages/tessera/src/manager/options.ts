@@ -104,7 +104,7 @@ export interface CsrfOptions {
 
 /** Refresh rotation and reuse detection (needs a store). */
 export interface RotationOptions {
-  /** Issue a new refresh token on every refresh; the old one is spent. Default true with a store. */
+  /** Issue a new refresh token on every refresh; the old one is spent. Default: true with a store (false in the simplejwt profile, as ROTATE_REFRESH_TOKENS). */
   enabled?: boolean;
   /** Presenting a spent refresh token revokes its whole family (RFC 9700 4.14). Default true. */
   reuseDetection?: boolean;

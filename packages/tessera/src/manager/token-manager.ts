@@ -310,15 +310,7 @@ export class TokenManager<TUser = unknown> {
       await this.revokeToken(payload);
     let accessToken: string;
     if (profile.name === 'simplejwt') {
-      // SimpleJWT copies every refresh claim into the access token (iat included)
-      // except type, exp and jti; exp counts from now (python-peers Q8).
-      const claims: Record<string, unknown> = { [profile.typeClaim]: 'access' };
-      if (this.config.accessExpires !== false) claims.exp = now + this.config.accessExpires;
-      for (const [claim, value] of Object.entries(payload)) {
-        if (claim !== profile.typeClaim && claim !== 'exp' && claim !== 'jti') claims[claim] = value;
-      }
-      claims.jti = newJti(profile);
-      accessToken = await this.signPayload(claims, { identity });
+      accessToken = await this.createAccessTokenFromRefresh(payload);
     } else {
       accessToken = await this.#create(
         'access',
@@ -332,6 +324,24 @@ export class TokenManager<TUser = unknown> {
       );
     }
     return { accessToken, refreshToken: nextRefresh, presented };
+  }
+
+  /**
+   * SimpleJWT's `RefreshToken.access_token`: an access token that copies every claim
+   * of a (verified) refresh token but its type, exp and jti, `iat` included;
+   * `exp` counts from now (python-peers Q8).
+   */
+  async createAccessTokenFromRefresh(refresh: JwtPayload): Promise<string> {
+    const { profile } = this.config;
+    const now = this.#issueTime();
+    const claims: Record<string, unknown> = { [profile.typeClaim]: 'access' };
+    if (this.config.accessExpires !== false) claims.exp = now + this.config.accessExpires;
+    claims.iat = now;
+    claims.jti = newJti(profile);
+    for (const [claim, value] of Object.entries(refresh)) {
+      if (claim !== profile.typeClaim && claim !== 'exp' && claim !== 'jti') claims[claim] = value;
+    }
+    return this.signPayload(claims, { identity: refresh[profile.identityClaim] });
   }
 
   /**
