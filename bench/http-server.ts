@@ -21,12 +21,30 @@ import Fastify, { type FastifyPluginCallback, type preHandlerAsyncHookHandler } 
 import { Hono, type MiddlewareHandler } from 'hono';
 import { jwt as honoJwt } from 'hono/jwt';
 import Koa from 'koa';
-import {
-  createGuard,
-  type JwsAlgorithm,
-  type RequestLike,
-  TokenManager,
-} from '../packages/tessera/src/index.js';
+import type { JwsAlgorithm, RequestLike } from '../packages/tessera/src/index.js';
+import { buildPlainCopy, startProfiler, stopProfiler, type Tessera } from './profiling.js';
+
+/**
+ * With TESSERA_BENCH_PROFILE=<report.txt>, the library and its adapters are
+ * loaded from a line-preserving plain copy, the profiler starts on SIGUSR2 and
+ * the report is written on SIGTERM (bench/profile.ts http drives this).
+ */
+const profileReport = process.env.TESSERA_BENCH_PROFILE;
+const libraryBase = profileReport === undefined ? '../packages/tessera/src/' : buildPlainCopy();
+const { createGuard, TokenManager } = (await import(`${libraryBase}index.js`)) as Tessera;
+type TokenManager = InstanceType<typeof TokenManager>;
+if (profileReport !== undefined) {
+  let session: Awaited<ReturnType<typeof startProfiler>> | undefined;
+  process.on('SIGUSR2', () => {
+    startProfiler().then((s) => {
+      session = s;
+    });
+  });
+  process.on('SIGTERM', () => {
+    if (session === undefined) process.exit(0);
+    stopProfiler(session, profileReport).then(() => process.exit(0));
+  });
+}
 
 export type Framework = 'fastify' | 'express' | 'hono' | 'koa' | 'node:http';
 
@@ -77,7 +95,7 @@ async function loadAuth(
   if (!existsSync(path)) return `adapter packages/tessera/src/adapters/${file}.ts not present`;
   let mod: unknown;
   try {
-    mod = await import(`../packages/tessera/src/adapters/${file}.js`);
+    mod = await import(`${libraryBase}adapters/${file}.js`);
   } catch (error) {
     return `adapter ${file}.ts failed to load: ${message(error)}`;
   }

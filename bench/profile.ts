@@ -1,174 +1,37 @@
 /**
- * CPU profile of one Tessera hot path, reported by function and by source line
- * (mapped back to the TypeScript through tsx's source maps):
+ * CPU profile of one Tessera hot path, reported by function and by source line:
  *
- *   node --enable-source-maps --import tsx bench/profile.ts <workload> <alg> [seconds]
+ *   node --import tsx bench/profile.ts <workload> <alg> [seconds]
+ *   node --import tsx bench/profile.ts http <framework> <HS256|EdDSA|EdDSA-cache> [seconds]
  *
  * workload: verify (verifySync, no cache), cache (verifySync, cache hits),
- * guard (createGuard over a RequestLike: the bare node:http path), sign (signJws),
- * floor (the decoding floor of tokens.ts, for comparison).
- * The raw profile is written to bench/results/profile-<workload>-<alg>.cpuprofile.
- *
- * tsx emits each module on one line, which leaves a profile without line
- * information; so the library is first transpiled, file by file and line for
- * line, to a temporary directory (with inline source maps) and profiled from there.
+ * guard (createGuard over a RequestLike, awaited one by one), sign (signJws),
+ * floor (the decoding floor of tokens.ts, for comparison), http (a benchmark
+ * server's /tessera route under wrk, profiled inside the server process).
+ * Reports and raw profiles go to bench/results/profile-*.txt / *.cpuprofile
+ * (not committed).
  */
+import { spawn } from 'node:child_process';
 import { createHmac, verify as rawVerify, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
-import { findSourceMap } from 'node:module';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import ts from 'typescript';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { RequestLike } from '../packages/tessera/src/index.js';
-import { type BenchAlgorithm, makeKeys, POOL_SIZE, TOKEN_ALGORITHMS } from './tokens.js';
-
-type Tessera = typeof import('../packages/tessera/src/index.js');
+import type { Framework, ServerSpec } from './http-server.js';
+import { buildPlainCopy, startProfiler, stopProfiler, type Tessera } from './profiling.js';
+import {
+  type BenchAlgorithm,
+  makeKeys,
+  makeManager,
+  mintPool,
+  POOL_SIZE,
+  TOKEN_ALGORITHMS,
+} from './tokens.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..');
 
-interface CallFrame {
-  readonly functionName: string;
-  readonly url: string;
-  readonly lineNumber: number;
-  readonly columnNumber: number;
-}
-interface ProfileNode {
-  readonly id: number;
-  readonly callFrame: CallFrame;
-  readonly hitCount?: number;
-  readonly children?: readonly number[];
-  readonly positionTicks?: readonly { readonly line: number; readonly ticks: number }[];
-}
-interface CpuProfile {
-  readonly nodes: readonly ProfileNode[];
-  readonly startTime: number;
-  readonly endTime: number;
-  readonly samples?: readonly number[];
-}
-
-const srcRoot = join(root, 'packages/tessera/src');
-
-/** Transpile packages/tessera/src to plain ESM with inline source maps; returns index.js's URL. */
-const plainCopy = join(tmpdir(), `tessera-profile-${process.pid}`);
-
-function buildPlainCopy(): string {
-  const out = plainCopy;
-  const visit = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) visit(path);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
-        const result = ts.transpileModule(readFileSync(path, 'utf8'), {
-          fileName: path,
-          compilerOptions: {
-            module: ts.ModuleKind.ESNext,
-            target: ts.ScriptTarget.ES2022,
-            inlineSourceMap: true,
-            inlineSources: false,
-          },
-        });
-        const target = join(out, relative(srcRoot, path)).replace(/\.ts$/, '.js');
-        mkdirSync(dirname(target), { recursive: true });
-        writeFileSync(target, result.outputText);
-      }
-    }
-  };
-  visit(srcRoot);
-  writeFileSync(join(out, 'package.json'), '{"type":"module"}');
-  return pathToFileURL(join(out, 'index.js')).href;
-}
-
-const generatedLines = new Map<string, string[]>();
-
-/** The first non-blank column of a generated line (a position the source map covers). */
-function firstColumn(url: string, line: number): number {
-  let lines = generatedLines.get(url);
-  if (lines === undefined) {
-    lines = url.startsWith('file:') ? readFileSync(fileURLToPath(url), 'utf8').split('\n') : [];
-    generatedLines.set(url, lines);
-  }
-  const text = lines[line] ?? '';
-  return text.length - text.trimStart().length;
-}
-
-/** Map a generated position (0-based line and column) to `file:line` of the source. */
-function place(url: string, line: number, column: number): string {
-  if (url === '') return '(native)';
-  const map = url.startsWith('file:') ? findSourceMap(url) : undefined;
-  const path = url.startsWith('file:') ? fileURLToPath(url) : url;
-  let out = `${relative(root, path.replace(plainCopy, srcRoot))}:${line + 1}`;
-  if (map !== undefined) {
-    const entry: unknown = map.findEntry(line, column);
-    if (typeof entry === 'object' && entry !== null && 'originalLine' in entry && 'originalSource' in entry) {
-      const e = entry as { originalLine: number; originalSource: string };
-      const source = (
-        e.originalSource.startsWith('file:') ? fileURLToPath(e.originalSource) : e.originalSource
-      ).replace(plainCopy, srcRoot);
-      out = `${relative(root, source)}:${e.originalLine + 1}`;
-    }
-  }
-  return out;
-}
-
-function report(profile: CpuProfile): string {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const totalSamples = profile.samples?.length ?? profile.nodes.reduce((s, n) => s + (n.hitCount ?? 0), 0);
-  const pct = (ticks: number) => `${((100 * ticks) / totalSamples).toFixed(1)}%`;
-  const fnKey = (f: CallFrame) =>
-    `${f.functionName || '(anonymous)'}  ${place(f.url, f.lineNumber, f.columnNumber)}`;
-
-  const self = new Map<string, number>();
-  const lines = new Map<string, number>();
-  for (const n of profile.nodes) {
-    const key = fnKey(n.callFrame);
-    self.set(key, (self.get(key) ?? 0) + (n.hitCount ?? 0));
-    if (n.callFrame.url.includes('tessera-profile-') || n.callFrame.url.includes('/bench/')) {
-      for (const t of n.positionTicks ?? []) {
-        // positionTicks lines are 1-based; map with a column inside the line.
-        const where = `${place(n.callFrame.url, t.line - 1, firstColumn(n.callFrame.url, t.line - 1))}  (${n.callFrame.functionName || '(anonymous)'})`;
-        lines.set(where, (lines.get(where) ?? 0) + t.ticks);
-      }
-    }
-  }
-  // Inclusive time: a function's own ticks plus everything below it (once per stack).
-  const inclusive = new Map<string, number>();
-  const walk = (id: number, onStack: Set<string>): number => {
-    const n = byId.get(id)!;
-    const key = fnKey(n.callFrame);
-    let ticks = n.hitCount ?? 0;
-    const added = !onStack.has(key);
-    if (added) onStack.add(key);
-    for (const child of n.children ?? []) ticks += walk(child, onStack);
-    if (added) {
-      onStack.delete(key);
-      inclusive.set(key, (inclusive.get(key) ?? 0) + ticks);
-    }
-    return ticks;
-  };
-  walk(profile.nodes[0]!.id, new Set());
-
-  const top = (m: Map<string, number>, count: number, filter: (k: string) => boolean = () => true) =>
-    [...m.entries()]
-      .filter(([k, v]) => v > 0 && filter(k))
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, count)
-      .map(([k, v]) => `  ${pct(v).padStart(6)}  ${k}`)
-      .join('\n');
-  return [
-    `samples: ${totalSamples} over ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s`,
-    'self time by function:',
-    top(self, 25),
-    'inclusive time, Tessera functions:',
-    top(inclusive, 25, (k) => k.includes('packages/tessera/src/')),
-    'self time by source line (Tessera and bench code):',
-    top(lines, 30),
-  ].join('\n');
-}
-
-function cycle(pool: readonly string[]): () => string {
+function cycle<T>(pool: readonly T[]): () => T {
   let i = 0;
   return () => {
     const t = pool[i]!;
@@ -177,18 +40,99 @@ function cycle(pool: readonly string[]): () => string {
   };
 }
 
+/** Profile a benchmark server's /tessera route while wrk loads it. */
+async function profileHttp(framework: Framework, variant: string, seconds: number): Promise<void> {
+  const alg = variant.startsWith('EdDSA') ? 'EdDSA' : 'HS256';
+  const cached = variant === 'EdDSA-cache';
+  const keys = makeKeys(alg);
+  const pool = await mintPool(makeManager(keys), cached ? POOL_SIZE : 1);
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-prof-http-'));
+  const keyFile = join(dir, 'key.json');
+  writeFileSync(
+    keyFile,
+    JSON.stringify(keys.secret !== undefined ? { secret: keys.secret } : { publicPem: keys.verifyPem }),
+  );
+  const tokensFile = join(dir, 'tokens.txt');
+  writeFileSync(tokensFile, `${pool.join('\n')}\n`);
+  const lua = join(dir, 'rotate.lua');
+  writeFileSync(
+    lua,
+    'local t={} local i=0 function init(a) for l in io.lines(a[1]) do t[#t+1]="Bearer "..l end end ' +
+      'function request() i=i%#t+1 return wrk.format(nil,nil,{["Authorization"]=t[i]}) end',
+  );
+  const reportFile = join(here, 'results', `profile-http-${framework.replace(':', '')}-${variant}.txt`);
+  const spec: ServerSpec = { framework, alg, keyFile, cache: cached ? 10_000 : false, otherCache: false };
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(here, 'http-server.ts'), JSON.stringify(spec)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, NODE_ENV: 'production', TESSERA_BENCH_PROFILE: reportFile },
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.once('exit', (code) => reject(new Error(`server exited ${String(code)}`)));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split('\n').find((l) => l.startsWith('READY '));
+      if (line !== undefined) resolve((JSON.parse(line.slice(6)) as { port: number }).port);
+    });
+  });
+  const wrk = (secs: number) =>
+    new Promise<string>((resolve, reject) => {
+      const w = spawn('wrk', [
+        '-t1',
+        '-c50',
+        `-d${secs}s`,
+        '-s',
+        lua,
+        `http://127.0.0.1:${port}/tessera`,
+        '--',
+        tokensFile,
+      ]);
+      let out = '';
+      w.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+      });
+      w.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`wrk exited ${String(code)}`))));
+    });
+  await wrk(2); // warm-up, before the server starts profiling on SIGUSR2
+  child.kill('SIGUSR2');
+  await new Promise((r) => setTimeout(r, 200));
+  const out = await wrk(seconds);
+  process.stdout.write(
+    out
+      .split('\n')
+      .filter((l) => /Requests\/sec|requests in|Non-2xx/.test(l))
+      .join('\n') + '\n',
+  );
+  await new Promise<void>((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+  process.stdout.write(readFileSync(reportFile, 'utf8'));
+}
+
 async function main(): Promise<void> {
-  const [workload = 'verify', algArg = 'HS256', secondsArg = '4'] = process.argv.slice(2);
-  const alg = TOKEN_ALGORITHMS.find((a) => a === algArg);
+  const [workload = 'verify', arg = 'HS256', secondsArg] = process.argv.slice(2);
+  if (workload === 'http') {
+    const framework = (['fastify', 'express', 'hono', 'koa', 'node:http'] as const).find((f) => f === arg);
+    if (framework === undefined)
+      throw new Error('http needs a framework: fastify, express, hono, koa, node:http');
+    return profileHttp(framework, process.argv[4] ?? 'HS256', Number(process.argv[5] ?? '5'));
+  }
+  const alg = TOKEN_ALGORITHMS.find((a) => a === arg);
   if (alg === undefined) throw new Error(`alg must be one of ${TOKEN_ALGORITHMS.join(', ')}`);
-  const seconds = Number(secondsArg);
-  const tessera = (await import(buildPlainCopy())) as Tessera;
+  const seconds = Number(secondsArg ?? '4');
+  const tessera = (await import(`${buildPlainCopy()}index.js`)) as Tessera;
   const { createGuard, signJws, TokenManager } = tessera;
   const keys = makeKeys(alg as BenchAlgorithm);
   const common = {
     algorithm: keys.alg,
     accessTokenExpires: 3600,
-    verifiedTokenCache: workload === 'cache' ? 10_000 : false,
+    verifiedTokenCache: workload === 'cache' || workload === 'guard-cache' ? 10_000 : false,
   } as const;
   const manager =
     keys.secret !== undefined
@@ -196,12 +140,42 @@ async function main(): Promise<void> {
       : new TokenManager({ ...common, privateKey: keys.signKey, publicKey: keys.verifyKey });
   const pool: string[] = [];
   for (let i = 0; i < POOL_SIZE; i++) pool.push(await manager.createAccessToken({ identity: `user-${i}` }));
+  for (const t of pool) manager.verifier.verifySync(t);
   const next = cycle(pool);
+  const reportFile = join(here, 'results', `profile-${workload}-${alg}.txt`);
+
+  if (workload === 'guard' || workload === 'guard-cache') {
+    const guard = createGuard(manager);
+    const requests: RequestLike[] = pool.map((t) => ({
+      method: 'GET',
+      url: '/tessera',
+      header: (name: string) => (name.toLowerCase() === 'authorization' ? `Bearer ${t}` : undefined),
+    }));
+    const nextRequest = cycle(requests);
+    const loop = async (ms: number) => {
+      const end = performance.now() + ms;
+      let ops = 0;
+      while (performance.now() < end) {
+        for (let k = 0; k < 100; k++) {
+          const r = await guard(nextRequest());
+          if (!r.ok) throw new Error(r.response.body);
+        }
+        ops += 100;
+      }
+      return ops;
+    };
+    await loop(1000);
+    const session = await startProfiler();
+    const ops = await loop(seconds * 1000);
+    process.stdout.write(`${workload} ${alg}: ${ops} ops in ${seconds} s (profiled)\n`);
+    process.stdout.write(`${await stopProfiler(session, reportFile)}\n`);
+    return;
+  }
+
   let run: () => unknown;
   switch (workload) {
     case 'verify':
     case 'cache':
-      for (const t of pool) manager.verifier.verifySync(t);
       run = () => manager.verifier.verifySync(next());
       break;
     case 'sign': {
@@ -228,36 +202,8 @@ async function main(): Promise<void> {
       };
       break;
     }
-    case 'guard': {
-      const guard = createGuard(manager);
-      const requests: RequestLike[] = pool.map((t) => ({
-        method: 'GET',
-        url: '/tessera',
-        header: (name: string) => (name.toLowerCase() === 'authorization' ? `Bearer ${t}` : undefined),
-      }));
-      let i = 0;
-      const loop = async () => {
-        const end = performance.now() + seconds * 1000;
-        while (performance.now() < end) {
-          for (let k = 0; k < 100; k++) {
-            const r = await guard(requests[i]!);
-            if (!r.ok) throw new Error(r.response.body);
-            i = i + 1 === requests.length ? 0 : i + 1;
-          }
-        }
-      };
-      await loop(); // warm-up
-      const session = new Session();
-      session.connect();
-      await session.post('Profiler.enable');
-      await session.post('Profiler.start');
-      await loop();
-      const { profile } = await session.post('Profiler.stop');
-      finish(workload, alg, profile as unknown as CpuProfile);
-      return;
-    }
     default:
-      throw new Error('workload must be verify, cache, guard, sign or floor');
+      throw new Error('workload must be verify, cache, guard, guard-cache, sign, floor or http');
   }
   const spin = (ms: number) => {
     const end = performance.now() + ms;
@@ -269,22 +215,10 @@ async function main(): Promise<void> {
     return ops;
   };
   spin(1000);
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 100 });
-  await session.post('Profiler.start');
+  const session = await startProfiler();
   const ops = spin(seconds * 1000);
-  const { profile } = await session.post('Profiler.stop');
   process.stdout.write(`${workload} ${alg}: ${ops} ops in ${seconds} s (profiled)\n`);
-  finish(workload, alg, profile as unknown as CpuProfile);
-}
-
-function finish(workload: string, alg: string, profile: CpuProfile): void {
-  const dir = join(here, 'results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `profile-${workload}-${alg}.cpuprofile`), JSON.stringify(profile));
-  process.stdout.write(`${report(profile)}\n`);
+  process.stdout.write(`${await stopProfiler(session, reportFile)}\n`);
 }
 
 main().catch((error: unknown) => {
