@@ -17,20 +17,21 @@
  * ```
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  type CookieCallOptions,
-  setAccessCookies,
-  setRefreshCookies,
-  unsetAccessCookies,
-  unsetJwtCookies,
-  unsetRefreshCookies,
-} from '../http/cookies.js';
-import { createGuard, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
+import { createGuard, type JwtRequiredOptions } from '../http/guard.js';
 import type { RequestLike } from '../http/request.js';
 import type { ResponseData } from '../manager/options.js';
 import type { TokenManager } from '../manager/token-manager.js';
 import { DEFAULT_BODY_LIMIT, readNodeBody } from './body.js';
-import { appendSetCookie, contextStore, nodeHeader, requestHeader } from './shared.js';
+import {
+  appendSetCookie,
+  type CookieBindings,
+  contextStore,
+  cookieBindings,
+  type JwtAccessors,
+  jwtAccessors,
+  nodeHeader,
+  requestHeader,
+} from './shared.js';
 
 /** What the adapter reads from an Express request (an Express 4 or 5 `Request` is one). */
 export type ExpressRequest = IncomingMessage & {
@@ -60,7 +61,9 @@ export interface ExpressAuthOptions {
 }
 
 /** The Express bindings of one {@link TokenManager}. */
-export interface ExpressAuth<TUser> {
+export interface ExpressAuth<TUser>
+  extends CookieBindings<ExpressResponse>,
+    JwtAccessors<ExpressRequest, TUser> {
   /**
    * Middleware that refuses requests without a valid token (Flask-JWT-Extended's
    * `@jwt_required()`), answering with the manager's error response.
@@ -71,79 +74,6 @@ export interface ExpressAuth<TUser> {
    * ```
    */
   jwtRequired(options?: JwtRequiredOptions): RequestHandler;
-  /**
-   * The verified token of this request; null on an optional route without one.
-   * Throws when `jwtRequired()` did not run for the request.
-   *
-   * @example
-   * ```ts
-   * const roles = auth.getJwt(req)?.payload.roles;
-   * ```
-   */
-  getJwt(req: ExpressRequest): JwtContext<TUser> | null;
-  /**
-   * The identity claim (undefined on an optional route without a token).
-   *
-   * @example
-   * ```ts
-   * res.json({ logged_in_as: auth.getJwtIdentity(req) });
-   * ```
-   */
-  getJwtIdentity(req: ExpressRequest): unknown;
-  /**
-   * What the manager's `userLookup` returned for this request.
-   *
-   * @example
-   * ```ts
-   * const user = auth.getCurrentUser(req);
-   * ```
-   */
-  getCurrentUser(req: ExpressRequest): TUser | undefined;
-  /**
-   * Add the access cookie (and its CSRF cookie), keeping cookies already set.
-   *
-   * @example
-   * ```ts
-   * auth.setAccessCookies(res, await manager.createAccessToken({ identity: 'alice' }));
-   * ```
-   */
-  setAccessCookies(res: ExpressResponse, token: string, options?: CookieCallOptions): void;
-  /**
-   * Add the refresh cookie (and its CSRF cookie).
-   *
-   * @example
-   * ```ts
-   * auth.setRefreshCookies(res, await manager.createRefreshToken({ identity: 'alice' }));
-   * ```
-   */
-  setRefreshCookies(res: ExpressResponse, token: string, options?: CookieCallOptions): void;
-  /**
-   * Clear every token cookie (logout).
-   *
-   * @example
-   * ```ts
-   * auth.unsetJwtCookies(res);
-   * ```
-   */
-  unsetJwtCookies(res: ExpressResponse, options?: { domain?: string }): void;
-  /**
-   * Clear the access cookies only.
-   *
-   * @example
-   * ```ts
-   * auth.unsetAccessCookies(res);
-   * ```
-   */
-  unsetAccessCookies(res: ExpressResponse, options?: { domain?: string }): void;
-  /**
-   * Clear the refresh cookies only.
-   *
-   * @example
-   * ```ts
-   * auth.unsetRefreshCookies(res);
-   * ```
-   */
-  unsetRefreshCookies(res: ExpressResponse, options?: { domain?: string }): void;
 }
 
 /**
@@ -162,7 +92,6 @@ export function createExpressAuth<TUser>(
   const config = manager.config;
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const contexts = contextStore<TUser>();
-  const getJwt = (req: ExpressRequest) => contexts.get(req, 'getJwt()');
   return {
     jwtRequired(routeOptions) {
       const guard = createGuard(manager, routeOptions);
@@ -179,14 +108,8 @@ export function createExpressAuth<TUser>(
         );
       };
     },
-    getJwt,
-    getJwtIdentity: (req) => getJwt(req)?.identity,
-    getCurrentUser: (req) => getJwt(req)?.user,
-    setAccessCookies: (res, token, o) => appendSetCookie(res, setAccessCookies(config, token, o)),
-    setRefreshCookies: (res, token, o) => appendSetCookie(res, setRefreshCookies(config, token, o)),
-    unsetJwtCookies: (res, o) => appendSetCookie(res, unsetJwtCookies(config, o)),
-    unsetAccessCookies: (res, o) => appendSetCookie(res, unsetAccessCookies(config, o)),
-    unsetRefreshCookies: (res, o) => appendSetCookie(res, unsetRefreshCookies(config, o)),
+    ...jwtAccessors<ExpressRequest, TUser>(contexts),
+    ...cookieBindings(config, appendSetCookie),
   };
 }
 

@@ -22,19 +22,18 @@
  * ```
  */
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  type CookieCallOptions,
-  setAccessCookies,
-  setRefreshCookies,
-  unsetAccessCookies,
-  unsetJwtCookies,
-  unsetRefreshCookies,
-} from '../http/cookies.js';
 import { createGuard, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
 import type { RequestLike } from '../http/request.js';
 import type { TokenManager } from '../manager/token-manager.js';
 import { DEFAULT_BODY_LIMIT, parseBodyText } from './body.js';
-import { contextStore, requestHeader } from './shared.js';
+import {
+  type CookieBindings,
+  contextStore,
+  cookieBindings,
+  type JwtAccessors,
+  jwtAccessors,
+  requestHeader,
+} from './shared.js';
 
 /** The `preHandler` hook returned by `jwtRequired()`. */
 export type FastifyJwtHook = (
@@ -53,7 +52,9 @@ export type FastifyJwtHook = (
 export type FastifyJwtRequest<TUser = unknown> = FastifyRequest & { jwt: JwtContext<TUser> | null };
 
 /** The Fastify bindings of one {@link TokenManager}. */
-export interface FastifyAuth<TUser> {
+export interface FastifyAuth<TUser>
+  extends CookieBindings<FastifyReply>,
+    JwtAccessors<FastifyRequest, TUser> {
   /**
    * Decorates `request.jwt` (null until the guard runs) and `fastify.jwtRequired`.
    * Not encapsulated (like a fastify-plugin plugin): the decorations reach the
@@ -74,79 +75,6 @@ export interface FastifyAuth<TUser> {
    * ```
    */
   jwtRequired(options?: JwtRequiredOptions): FastifyJwtHook;
-  /**
-   * The verified token of this request; null on an optional route without one.
-   * Throws when `jwtRequired()` did not run for the request.
-   *
-   * @example
-   * ```ts
-   * const roles = auth.getJwt(request)?.payload.roles;
-   * ```
-   */
-  getJwt(request: FastifyRequest): JwtContext<TUser> | null;
-  /**
-   * The identity claim (undefined on an optional route without a token).
-   *
-   * @example
-   * ```ts
-   * return { logged_in_as: auth.getJwtIdentity(request) };
-   * ```
-   */
-  getJwtIdentity(request: FastifyRequest): unknown;
-  /**
-   * What the manager's `userLookup` returned for this request.
-   *
-   * @example
-   * ```ts
-   * const user = auth.getCurrentUser(request);
-   * ```
-   */
-  getCurrentUser(request: FastifyRequest): TUser | undefined;
-  /**
-   * Add the access cookie (and its CSRF cookie), keeping cookies already set.
-   *
-   * @example
-   * ```ts
-   * auth.setAccessCookies(reply, accessToken);
-   * ```
-   */
-  setAccessCookies(reply: FastifyReply, token: string, options?: CookieCallOptions): void;
-  /**
-   * Add the refresh cookie (and its CSRF cookie).
-   *
-   * @example
-   * ```ts
-   * auth.setRefreshCookies(reply, refreshToken);
-   * ```
-   */
-  setRefreshCookies(reply: FastifyReply, token: string, options?: CookieCallOptions): void;
-  /**
-   * Clear every token cookie (logout).
-   *
-   * @example
-   * ```ts
-   * auth.unsetJwtCookies(reply);
-   * ```
-   */
-  unsetJwtCookies(reply: FastifyReply, options?: { domain?: string }): void;
-  /**
-   * Clear the access cookies only.
-   *
-   * @example
-   * ```ts
-   * auth.unsetAccessCookies(reply);
-   * ```
-   */
-  unsetAccessCookies(reply: FastifyReply, options?: { domain?: string }): void;
-  /**
-   * Clear the refresh cookies only.
-   *
-   * @example
-   * ```ts
-   * auth.unsetRefreshCookies(reply);
-   * ```
-   */
-  unsetRefreshCookies(reply: FastifyReply, options?: { domain?: string }): void;
 }
 
 // fastify-plugin's markers, set by hand so the package is not a dependency.
@@ -165,7 +93,6 @@ const DISPLAY_NAME = Symbol.for('fastify.display-name');
 export function createFastifyAuth<TUser>(manager: TokenManager<TUser>): FastifyAuth<TUser> {
   const config = manager.config;
   const contexts = contextStore<TUser>();
-  const getJwt = (request: FastifyRequest) => contexts.get(request, 'getJwt()');
 
   const jwtRequired = (options?: JwtRequiredOptions): FastifyJwtHook => {
     const guard = createGuard(manager, options);
@@ -204,14 +131,8 @@ export function createFastifyAuth<TUser>(manager: TokenManager<TUser>): FastifyA
   return {
     plugin,
     jwtRequired,
-    getJwt,
-    getJwtIdentity: (request) => getJwt(request)?.identity,
-    getCurrentUser: (request) => getJwt(request)?.user,
-    setAccessCookies: (reply, token, o) => appendSetCookie(reply, setAccessCookies(config, token, o)),
-    setRefreshCookies: (reply, token, o) => appendSetCookie(reply, setRefreshCookies(config, token, o)),
-    unsetJwtCookies: (reply, o) => appendSetCookie(reply, unsetJwtCookies(config, o)),
-    unsetAccessCookies: (reply, o) => appendSetCookie(reply, unsetAccessCookies(config, o)),
-    unsetRefreshCookies: (reply, o) => appendSetCookie(reply, unsetRefreshCookies(config, o)),
+    ...jwtAccessors<FastifyRequest, TUser>(contexts),
+    ...cookieBindings(config, appendSetCookie),
   };
 }
 

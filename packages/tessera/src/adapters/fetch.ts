@@ -15,18 +15,11 @@
  * ```
  */
 import type { Server } from 'node:http';
-import {
-  type CookieCallOptions,
-  setAccessCookies,
-  setRefreshCookies,
-  unsetAccessCookies,
-  unsetJwtCookies,
-  unsetRefreshCookies,
-} from '../http/cookies.js';
 import { createGuard, type GuardResult, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
 import type { RequestLike } from '../http/request.js';
 import type { TokenManager } from '../manager/token-manager.js';
 import { DEFAULT_BODY_LIMIT, readWebBody } from './body.js';
+import { type CookieBindings, cookieBindings } from './shared.js';
 
 /** A handler behind `jwtRequired`: the request and its verified token (null on optional routes). */
 export type FetchJwtHandler<TUser> = (
@@ -41,7 +34,7 @@ export interface FetchAuthOptions {
 }
 
 /** The fetch-style bindings of one {@link TokenManager}. */
-export interface FetchAuth<TUser> {
+export interface FetchAuth<TUser> extends CookieBindings<Headers> {
   /**
    * Run the guard on a request and return its verdict, for handlers that
    * compose their own responses.
@@ -66,53 +59,6 @@ export interface FetchAuth<TUser> {
     options: JwtRequiredOptions | undefined,
     handler: FetchJwtHandler<TUser>,
   ): (request: Request) => Promise<Response>;
-  /**
-   * Append the access cookie (and its CSRF cookie) to response headers.
-   *
-   * @example
-   * ```ts
-   * const headers = new Headers();
-   * auth.setAccessCookies(headers, accessToken);
-   * return new Response(null, { status: 204, headers });
-   * ```
-   */
-  setAccessCookies(headers: Headers, token: string, options?: CookieCallOptions): void;
-  /**
-   * Append the refresh cookie (and its CSRF cookie).
-   *
-   * @example
-   * ```ts
-   * auth.setRefreshCookies(headers, refreshToken);
-   * ```
-   */
-  setRefreshCookies(headers: Headers, token: string, options?: CookieCallOptions): void;
-  /**
-   * Append Set-Cookie values that clear every token cookie (logout).
-   *
-   * @example
-   * ```ts
-   * auth.unsetJwtCookies(headers);
-   * ```
-   */
-  unsetJwtCookies(headers: Headers, options?: { domain?: string }): void;
-  /**
-   * Clear the access cookies only.
-   *
-   * @example
-   * ```ts
-   * auth.unsetAccessCookies(headers);
-   * ```
-   */
-  unsetAccessCookies(headers: Headers, options?: { domain?: string }): void;
-  /**
-   * Clear the refresh cookies only.
-   *
-   * @example
-   * ```ts
-   * auth.unsetRefreshCookies(headers);
-   * ```
-   */
-  unsetRefreshCookies(headers: Headers, options?: { domain?: string }): void;
 }
 
 /**
@@ -145,11 +91,7 @@ export function createFetchAuth<TUser>(
         return withSetCookies(response, result.setCookies);
       };
     },
-    setAccessCookies: (headers, token, o) => append(headers, setAccessCookies(config, token, o)),
-    setRefreshCookies: (headers, token, o) => append(headers, setRefreshCookies(config, token, o)),
-    unsetJwtCookies: (headers, o) => append(headers, unsetJwtCookies(config, o)),
-    unsetAccessCookies: (headers, o) => append(headers, unsetAccessCookies(config, o)),
-    unsetRefreshCookies: (headers, o) => append(headers, unsetRefreshCookies(config, o)),
+    ...cookieBindings(config, append),
   };
 }
 

@@ -15,18 +15,16 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import {
-  type CookieCallOptions,
-  setAccessCookies,
-  setRefreshCookies,
-  unsetAccessCookies,
-  unsetJwtCookies,
-  unsetRefreshCookies,
-} from '../http/cookies.js';
 import { createGuard, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
 import { isFormContentType, isJsonContentType, type RequestLike } from '../http/request.js';
 import type { TokenManager } from '../manager/token-manager.js';
-import { contextStore } from './shared.js';
+import {
+  type CookieBindings,
+  contextStore,
+  cookieBindings,
+  type JwtAccessors,
+  jwtAccessors,
+} from './shared.js';
 
 /**
  * The Hono env a guarded route sees: `c.get('jwt')` / `c.var.jwt`.
@@ -41,7 +39,7 @@ export interface JwtEnv<TUser = unknown> {
 }
 
 /** The Hono bindings of one {@link TokenManager}. */
-export interface HonoAuth<TUser> {
+export interface HonoAuth<TUser> extends CookieBindings<Context>, JwtAccessors<Context, TUser> {
   /**
    * Middleware that refuses requests without a valid token and sets `c.var.jwt`.
    *
@@ -51,61 +49,6 @@ export interface HonoAuth<TUser> {
    * ```
    */
   jwtRequired(options?: JwtRequiredOptions): MiddlewareHandler<JwtEnv<TUser>>;
-  /**
-   * The verified token of this request; null on an optional route without one.
-   * Throws when `jwtRequired()` did not run for the request.
-   *
-   * @example
-   * ```ts
-   * const identity = auth.getJwt(c)?.identity;
-   * ```
-   */
-  getJwt(c: Context): JwtContext<TUser> | null;
-  /**
-   * Add the access cookie (and its CSRF cookie), keeping cookies already set.
-   *
-   * @example
-   * ```ts
-   * auth.setAccessCookies(c, accessToken);
-   * ```
-   */
-  setAccessCookies(c: Context, token: string, options?: CookieCallOptions): void;
-  /**
-   * Add the refresh cookie (and its CSRF cookie).
-   *
-   * @example
-   * ```ts
-   * auth.setRefreshCookies(c, refreshToken);
-   * ```
-   */
-  setRefreshCookies(c: Context, token: string, options?: CookieCallOptions): void;
-  /**
-   * Clear every token cookie (logout).
-   *
-   * @example
-   * ```ts
-   * auth.unsetJwtCookies(c);
-   * ```
-   */
-  unsetJwtCookies(c: Context, options?: { domain?: string }): void;
-  /**
-   * Clear the access cookies only.
-   *
-   * @example
-   * ```ts
-   * auth.unsetAccessCookies(c);
-   * ```
-   */
-  unsetAccessCookies(c: Context, options?: { domain?: string }): void;
-  /**
-   * Clear the refresh cookies only.
-   *
-   * @example
-   * ```ts
-   * auth.unsetRefreshCookies(c);
-   * ```
-   */
-  unsetRefreshCookies(c: Context, options?: { domain?: string }): void;
 }
 
 /**
@@ -139,12 +82,8 @@ export function createHonoAuth<TUser>(manager: TokenManager<TUser>): HonoAuth<TU
         return undefined;
       };
     },
-    getJwt: (c) => contexts.get(c, 'getJwt()'),
-    setAccessCookies: (c, token, o) => appendSetCookie(c, setAccessCookies(config, token, o)),
-    setRefreshCookies: (c, token, o) => appendSetCookie(c, setRefreshCookies(config, token, o)),
-    unsetJwtCookies: (c, o) => appendSetCookie(c, unsetJwtCookies(config, o)),
-    unsetAccessCookies: (c, o) => appendSetCookie(c, unsetAccessCookies(config, o)),
-    unsetRefreshCookies: (c, o) => appendSetCookie(c, unsetRefreshCookies(config, o)),
+    ...jwtAccessors<Context, TUser>(contexts),
+    ...cookieBindings(config, appendSetCookie),
   };
 }
 

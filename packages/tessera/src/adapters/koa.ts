@@ -14,19 +14,18 @@
  * ```
  */
 import type Koa from 'koa';
-import {
-  type CookieCallOptions,
-  setAccessCookies,
-  setRefreshCookies,
-  unsetAccessCookies,
-  unsetJwtCookies,
-  unsetRefreshCookies,
-} from '../http/cookies.js';
 import { createGuard, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
 import type { RequestLike } from '../http/request.js';
 import type { TokenManager } from '../manager/token-manager.js';
 import { DEFAULT_BODY_LIMIT, readNodeBody } from './body.js';
-import { contextStore, requestHeader } from './shared.js';
+import {
+  type CookieBindings,
+  contextStore,
+  cookieBindings,
+  type JwtAccessors,
+  jwtAccessors,
+  requestHeader,
+} from './shared.js';
 
 /**
  * The state a guarded route sees: `ctx.state.jwt`.
@@ -56,7 +55,7 @@ export interface KoaAuthOptions {
 }
 
 /** The Koa bindings of one {@link TokenManager}. */
-export interface KoaAuth<TUser> {
+export interface KoaAuth<TUser> extends CookieBindings<KoaContext>, JwtAccessors<KoaContext, TUser> {
   /**
    * Middleware that refuses requests without a valid token and sets `ctx.state.jwt`.
    *
@@ -66,61 +65,6 @@ export interface KoaAuth<TUser> {
    * ```
    */
   jwtRequired(options?: JwtRequiredOptions): Koa.Middleware<JwtState<TUser>>;
-  /**
-   * The verified token of this request; null on an optional route without one.
-   * Throws when `jwtRequired()` did not run for the request.
-   *
-   * @example
-   * ```ts
-   * ctx.body = { logged_in_as: auth.getJwt(ctx)?.identity };
-   * ```
-   */
-  getJwt(ctx: KoaContext): JwtContext<TUser> | null;
-  /**
-   * Add the access cookie (and its CSRF cookie), keeping cookies already set.
-   *
-   * @example
-   * ```ts
-   * auth.setAccessCookies(ctx, accessToken);
-   * ```
-   */
-  setAccessCookies(ctx: KoaContext, token: string, options?: CookieCallOptions): void;
-  /**
-   * Add the refresh cookie (and its CSRF cookie).
-   *
-   * @example
-   * ```ts
-   * auth.setRefreshCookies(ctx, refreshToken);
-   * ```
-   */
-  setRefreshCookies(ctx: KoaContext, token: string, options?: CookieCallOptions): void;
-  /**
-   * Clear every token cookie (logout).
-   *
-   * @example
-   * ```ts
-   * auth.unsetJwtCookies(ctx);
-   * ```
-   */
-  unsetJwtCookies(ctx: KoaContext, options?: { domain?: string }): void;
-  /**
-   * Clear the access cookies only.
-   *
-   * @example
-   * ```ts
-   * auth.unsetAccessCookies(ctx);
-   * ```
-   */
-  unsetAccessCookies(ctx: KoaContext, options?: { domain?: string }): void;
-  /**
-   * Clear the refresh cookies only.
-   *
-   * @example
-   * ```ts
-   * auth.unsetRefreshCookies(ctx);
-   * ```
-   */
-  unsetRefreshCookies(ctx: KoaContext, options?: { domain?: string }): void;
 }
 
 /**
@@ -160,12 +104,8 @@ export function createKoaAuth<TUser>(
         await next();
       };
     },
-    getJwt: (ctx) => contexts.get(ctx, 'getJwt()'),
-    setAccessCookies: (ctx, token, o) => appendSetCookie(ctx, setAccessCookies(config, token, o)),
-    setRefreshCookies: (ctx, token, o) => appendSetCookie(ctx, setRefreshCookies(config, token, o)),
-    unsetJwtCookies: (ctx, o) => appendSetCookie(ctx, unsetJwtCookies(config, o)),
-    unsetAccessCookies: (ctx, o) => appendSetCookie(ctx, unsetAccessCookies(config, o)),
-    unsetRefreshCookies: (ctx, o) => appendSetCookie(ctx, unsetRefreshCookies(config, o)),
+    ...jwtAccessors<KoaContext, TUser>(contexts),
+    ...cookieBindings(config, appendSetCookie),
   };
 }
 

@@ -3,7 +3,16 @@
  * access. Internal to the adapters (no subpath export).
  */
 import type { ServerResponse } from 'node:http';
+import {
+  type CookieCallOptions,
+  setAccessCookies,
+  setRefreshCookies,
+  unsetAccessCookies,
+  unsetJwtCookies,
+  unsetRefreshCookies,
+} from '../http/cookies.js';
 import type { JwtContext } from '../http/guard.js';
+import type { ResolvedConfig } from '../manager/config.js';
 
 /** Where an adapter keeps each request's verdict, keyed by its request object. */
 export interface ContextStore<TUser> {
@@ -74,4 +83,69 @@ export function appendSetCookie(res: ServerResponse, values: readonly string[]):
   const current =
     existing === undefined ? [] : Array.isArray(existing) ? existing.map(String) : [String(existing)];
   res.setHeader('set-cookie', [...current, ...values]);
+}
+
+/** Cookie helpers bound to one framework's response object. */
+export interface CookieBindings<TTarget> {
+  /**
+   * Add the access cookie (and its CSRF cookie), keeping cookies already set.
+   *
+   * @example
+   * ```ts
+   * auth.setAccessCookies(res, await manager.createAccessToken({ identity: 'alice' }));
+   * ```
+   */
+  setAccessCookies(target: TTarget, token: string, options?: CookieCallOptions): void;
+  /** Add the refresh cookie (and its CSRF cookie). */
+  setRefreshCookies(target: TTarget, token: string, options?: CookieCallOptions): void;
+  /** Clear every token cookie (logout). */
+  unsetJwtCookies(target: TTarget, options?: { domain?: string }): void;
+  /** Clear the access cookies only. */
+  unsetAccessCookies(target: TTarget, options?: { domain?: string }): void;
+  /** Clear the refresh cookies only. */
+  unsetRefreshCookies(target: TTarget, options?: { domain?: string }): void;
+}
+
+/** Bind the http layer's cookie helpers to a framework through its way of appending Set-Cookie. */
+export function cookieBindings<TTarget>(
+  config: ResolvedConfig<unknown>,
+  append: (target: TTarget, values: readonly string[]) => void,
+): CookieBindings<TTarget> {
+  return {
+    setAccessCookies: (target, token, options) => append(target, setAccessCookies(config, token, options)),
+    setRefreshCookies: (target, token, options) => append(target, setRefreshCookies(config, token, options)),
+    unsetJwtCookies: (target, options) => append(target, unsetJwtCookies(config, options)),
+    unsetAccessCookies: (target, options) => append(target, unsetAccessCookies(config, options)),
+    unsetRefreshCookies: (target, options) => append(target, unsetRefreshCookies(config, options)),
+  };
+}
+
+/** Reading the verified token of a request, for frameworks with a request (or context) object. */
+export interface JwtAccessors<TRequest, TUser> {
+  /**
+   * The verified token of this request; null on an optional route without one.
+   * Throws when `jwtRequired()` did not run for the request.
+   *
+   * @example
+   * ```ts
+   * const roles = auth.getJwt(req)?.payload.roles;
+   * ```
+   */
+  getJwt(request: TRequest): JwtContext<TUser> | null;
+  /** The identity claim (undefined on an optional route without a token). */
+  getJwtIdentity(request: TRequest): unknown;
+  /** What the manager's `userLookup` returned for this request. */
+  getCurrentUser(request: TRequest): TUser | undefined;
+}
+
+/** The accessors over a context store. */
+export function jwtAccessors<TRequest extends object, TUser>(
+  contexts: ContextStore<TUser>,
+): JwtAccessors<TRequest, TUser> {
+  const getJwt = (request: TRequest) => contexts.get(request, 'getJwt()');
+  return {
+    getJwt,
+    getJwtIdentity: (request) => getJwt(request)?.identity,
+    getCurrentUser: (request) => getJwt(request)?.user,
+  };
 }
