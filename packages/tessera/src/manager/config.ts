@@ -73,7 +73,6 @@ export interface ResolvedTransport {
 /** Resolved rotation settings. */
 export interface ResolvedRotation {
   readonly enabled: boolean;
-  readonly reuseDetection: boolean;
   readonly graceSeconds: number;
   readonly blacklistAfterRotation: boolean;
 }
@@ -190,7 +189,6 @@ export function resolveConfig<TUser>(options: TokenManagerOptions<TUser>): Resol
     rotation: Object.freeze({
       // SimpleJWT's ROTATE_REFRESH_TOKENS defaults to False; elsewhere a store turns rotation on.
       enabled: rotation.enabled ?? (store !== undefined && profile.name !== 'simplejwt'),
-      reuseDetection: rotation.reuseDetection ?? true,
       graceSeconds,
       blacklistAfterRotation: rotation.blacklistAfterRotation ?? false,
     }),

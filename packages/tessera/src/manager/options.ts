@@ -106,8 +106,6 @@ export interface CsrfOptions {
 export interface RotationOptions {
   /** Issue a new refresh token on every refresh; the old one is spent. Default: true with a store (false in the simplejwt profile, as ROTATE_REFRESH_TOKENS). */
   enabled?: boolean;
-  /** Presenting a spent refresh token revokes its whole family (RFC 9700 4.14). Default true. */
-  reuseDetection?: boolean;
   /** Seconds in which a just-spent refresh token may be retried. Default 5. */
   graceSeconds?: number;
   /** SimpleJWT's BLACKLIST_AFTER_ROTATION: revoke the old refresh token's jti. Default false. */

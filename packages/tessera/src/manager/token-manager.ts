@@ -220,8 +220,7 @@ export class TokenManager<TUser = unknown> {
     }
     const familyId = newJti({ ...profile, jtiStyle: 'uuid' });
     const jti = newJti(profile);
-    const expiresAt =
-      this.config.refreshExpires === false ? now + 10 * 365 * 86_400 : now + this.config.refreshExpires;
+    const expiresAt = this.#refreshExpiry(now);
     const refreshToken = await this.#create('refresh', options, now, false, this.config.refreshExpires, {
       familyId,
       jti,
@@ -262,41 +261,25 @@ export class TokenManager<TUser = unknown> {
     const now = this.#issueTime();
     const familyId = typeof payload.fam === 'string' ? payload.fam : undefined;
     let nextRefresh: string | undefined;
-    if (
-      rotation.enabled &&
-      store !== undefined &&
-      familyId !== undefined &&
-      typeof payload.jti === 'string'
-    ) {
+    if (rotation.enabled) {
+      const inFamily = store !== undefined && familyId !== undefined && typeof payload.jti === 'string';
       const jti = newJti(profile);
-      const expiresAt =
-        this.config.refreshExpires === false ? now + 10 * 365 * 86_400 : now + this.config.refreshExpires;
-      const outcome = await this.#store('rotateFamily', () =>
-        store.rotateFamily({
-          familyId,
-          presentedJti: payload.jti as string,
-          nextJti: jti,
-          now,
-          graceSeconds: rotation.graceSeconds,
-          expiresAt,
-        }),
-      );
-      if (outcome.status === 'reused') {
-        if (rotation.reuseDetection) throw new RefreshTokenReusedError(parts);
-        throw new RevokedTokenError(parts);
+      if (inFamily) {
+        const outcome = await this.#store('rotateFamily', () =>
+          store.rotateFamily({
+            familyId,
+            presentedJti: payload.jti as string,
+            nextJti: jti,
+            now,
+            graceSeconds: rotation.graceSeconds,
+            expiresAt: this.#refreshExpiry(now),
+          }),
+        );
+        // The store has already revoked the whole family when it answers 'reused'.
+        if (outcome.status === 'reused') throw new RefreshTokenReusedError(parts);
+        if (outcome.status !== 'rotated' && outcome.status !== 'grace') throw new RevokedTokenError(parts);
       }
-      if (outcome.status !== 'rotated' && outcome.status !== 'grace') throw new RevokedTokenError(parts);
-      nextRefresh = await this.#create(
-        'refresh',
-        { identity, additionalClaims: custom },
-        now,
-        false,
-        this.config.refreshExpires,
-        { familyId, jti },
-      );
-    } else if (rotation.enabled) {
-      // SimpleJWT's ROTATE_REFRESH_TOKENS without families: a new refresh token,
-      // and with BLACKLIST_AFTER_ROTATION the old one's jti is revoked.
+      // SimpleJWT's BLACKLIST_AFTER_ROTATION: the presented token's jti is revoked too.
       if (rotation.blacklistAfterRotation) await this.revokeToken(payload);
       nextRefresh = await this.#create(
         'refresh',
@@ -304,10 +287,9 @@ export class TokenManager<TUser = unknown> {
         now,
         false,
         this.config.refreshExpires,
+        inFamily ? { familyId, jti } : { jti },
       );
     }
-    if (rotation.blacklistAfterRotation && familyId !== undefined && store !== undefined)
-      await this.revokeToken(payload);
     let accessToken: string;
     if (profile.name === 'simplejwt') {
       accessToken = await this.createAccessTokenFromRefresh(payload);
@@ -463,6 +445,12 @@ export class TokenManager<TUser = unknown> {
       if (error instanceof TesseraError) throw error;
       throw new StoreUnavailableError(`Token store failed during ${operation}`, { cause: error });
     }
+  }
+
+  // A family of non-expiring refresh tokens still needs a date to be purged at.
+  #refreshExpiry(now: number): number {
+    const lifetime = this.config.refreshExpires;
+    return now + (lifetime === false ? 10 * 365 * 86_400 : lifetime);
   }
 
   #longestLifetime(): number {
