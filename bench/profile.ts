@@ -101,12 +101,8 @@ async function profileHttp(framework: Framework, variant: string, seconds: numbe
   child.kill('SIGUSR2');
   await new Promise((r) => setTimeout(r, 200));
   const out = await wrk(seconds);
-  process.stdout.write(
-    out
-      .split('\n')
-      .filter((l) => /Requests\/sec|requests in|Non-2xx/.test(l))
-      .join('\n') + '\n',
-  );
+  const summary = out.split('\n').filter((l) => /Requests\/sec|requests in|Non-2xx/.test(l));
+  process.stdout.write(`${summary.join('\n')}\n`);
   await new Promise<void>((resolve) => {
     child.removeAllListeners('exit');
     child.once('exit', () => resolve());
