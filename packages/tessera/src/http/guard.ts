@@ -77,7 +77,9 @@ export function createGuard<TUser>(
       const setCookies = jwt === null ? [] : await implicitRefresh(manager, jwt);
       return { ok: true, jwt, setCookies };
     } catch (error) {
-      if (!(error instanceof TesseraError)) throw error;
+      // A crashed callback or a configuration mistake is the server's: the framework's
+      // error handling answers it, not a token error response.
+      if (!(error instanceof TesseraError) || error.kind === 'configuration') throw error;
       return { ok: false, error, response: await errorResponse(config, error) };
     }
   };

@@ -68,10 +68,13 @@ export function createOpaqueTokenGuard<TUser>(
     if (parts.length === 1) return refuse('Invalid token header. No credentials provided.');
     if (parts.length > 2) return refuse('Invalid token header. Token string should not contain spaces.');
     const key = parts[1]!;
-    // Header values reach us as latin1; anything outside printable ASCII was not a DRF key.
-    if (!/^[\x21-\x7e]+$/.test(key) || key.length > MAX_KEY_LENGTH) {
+    // DRF refuses keys that are not UTF-8 with this message; header values reach us as
+    // latin1, so anything outside ASCII stands for that case.
+    if (!/^[\x21-\x7e]+$/.test(key)) {
       return refuse('Invalid token header. Token string should not contain invalid characters.');
     }
+    // No stored key is this long: answer as for an unknown key without hashing it.
+    if (key.length > MAX_KEY_LENGTH) return refuse('Invalid token.');
     const hash = hashOpaqueToken(key);
     const user = await options.lookup(hash);
     if (user === null || user === undefined) return refuse('Invalid token.');

@@ -166,7 +166,8 @@ function view(handle: (body: Record<string, unknown>) => Promise<ResponseData>):
     try {
       return await handle(body);
     } catch (error) {
-      if (!(error instanceof TesseraError)) throw error;
+      // Configuration mistakes are the server's, not the client's: let them surface.
+      if (!(error instanceof TesseraError) || error.kind === 'configuration') throw error;
       if (error.code === 'store_unavailable')
         return jsonResponse(503, { detail: error.message, code: error.code });
       return jsonResponse(401, { detail: tokenMessage(error), code: 'token_not_valid' }, REALM);

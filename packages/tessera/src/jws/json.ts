@@ -48,8 +48,10 @@ function withinDepth(root: object, maxDepth: number): boolean {
  * passes it to clients, so the flask profile repeats it where the cause is the same.
  */
 function describeSyntaxError(text: string): string {
-  const first = text.trimStart()[0];
-  if (first === undefined || !'{["-0123456789tfnNI'.includes(first)) {
+  const trimmed = text.trimStart();
+  const first = trimmed[0];
+  const literal = ['null', 'true', 'false', 'NaN', 'Infinity'].some((word) => trimmed.startsWith(word));
+  if (first === undefined || (!'{["-0123456789'.includes(first) && !literal)) {
     const column = text.length - text.trimStart().length;
     return `Expecting value: line 1 column ${column + 1} (char ${column})`;
   }

@@ -127,6 +127,7 @@ export class TokenManager<TUser = unknown> {
       limits: this.config.limits,
       clock: this.config.now,
       cacheSize: this.config.cacheSize,
+      ignoreUnknownKid: this.config.profile.name !== 'standard',
     });
   }
 
@@ -134,7 +135,7 @@ export class TokenManager<TUser = unknown> {
   async createAccessToken(options: CreateAccessTokenOptions): Promise<string> {
     const now = this.#issueTime();
     const fresh = options.fresh ?? false;
-    const freshClaim = typeof fresh === 'boolean' ? fresh : now + toSeconds(fresh, 'fresh');
+    const freshClaim = this.#freshClaim(fresh);
     return this.#create('access', options, now, freshClaim, this.config.accessExpires);
   }
 
@@ -237,7 +238,7 @@ export class TokenManager<TUser = unknown> {
       }),
     );
     const fresh = options.fresh ?? true;
-    const freshClaim = typeof fresh === 'boolean' ? fresh : now + toSeconds(fresh, 'fresh');
+    const freshClaim = this.#freshClaim(fresh);
     const accessToken = await this.#create('access', options, now, freshClaim, this.config.accessExpires, {
       familyId,
     });
@@ -447,6 +448,11 @@ export class TokenManager<TUser = unknown> {
     }
   }
 
+  // Flask-JWT-Extended writes a timedelta freshness as a float timestamp.
+  #freshClaim(fresh: boolean | Duration): boolean | number {
+    return typeof fresh === 'boolean' ? fresh : this.config.now() + toSeconds(fresh, 'fresh');
+  }
+
   // A family of non-expiring refresh tokens still needs a date to be purged at.
   #refreshExpiry(now: number): number {
     const lifetime = this.config.refreshExpires;
@@ -568,8 +574,10 @@ export class TokenManager<TUser = unknown> {
       }
       throw error;
     }
-    if (options.csrfValue !== undefined)
+    if (this.config.profile.name === 'flask-jwt-extended') verified = withFlaskDefaults(verified);
+    if (options.csrfValue !== undefined) {
       this.#checkCsrf(verified.payload, options.csrfValue, verified.header);
+    }
     return verified;
   }
 
@@ -668,6 +676,17 @@ function pyFloat(value: number): string {
   if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
   const text = String(value);
   return /[.e]/.test(text) ? text : `${text}.0`;
+}
+
+/** Flask-JWT-Extended fills in `type`, `fresh` and `jti` on decode when a token lacks them (F70). */
+function withFlaskDefaults(verified: VerifiedJwt): VerifiedJwt {
+  const { payload } = verified;
+  if (payload.type !== undefined && payload.fresh !== undefined && payload.jti !== undefined) return verified;
+  const filled: Record<string, unknown> = { ...payload };
+  if (filled.type === undefined) filled.type = 'access';
+  if (filled.fresh === undefined) filled.fresh = false;
+  if (filled.jti === undefined) filled.jti = null;
+  return { header: verified.header, payload: filled as JwtPayload };
 }
 
 const REGISTERED = new Set(['iat', 'nbf', 'exp', 'jti', 'fresh', 'csrf', 'iss', 'aud', 'fam', 'refresh_exp']);

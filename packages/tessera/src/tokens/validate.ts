@@ -60,9 +60,10 @@ export function validateClaims(
   if (nbf !== undefined && timeOf('nbf', nbf, profile, parts) > now + leeway) {
     throw new TokenNotYetValidError('nbf', parts);
   }
-  if (exp !== undefined && timeOf('exp', exp, profile, parts) <= now - leeway && !allowExpired) {
-    throw new TokenExpiredError(parts);
-  }
+  const expired = exp !== undefined && timeOf('exp', exp, profile, parts) <= now - leeway && !allowExpired;
+  // Flask-JWT-Extended decodes an expired token again, without the exp check, to
+  // attach its claims to the error: any other failure then wins over expiry.
+  if (expired && profile.name !== 'flask-jwt-extended') throw new TokenExpiredError(parts);
   if (rules.issuer !== undefined) {
     const { iss } = payload;
     if (iss === undefined) throw new MissingClaimError('iss', 'Token is missing the "iss" claim', parts);
@@ -88,6 +89,7 @@ export function validateClaims(
   if (profile.name !== 'simplejwt' && payload[profile.identityClaim] === undefined) {
     throw new MissingClaimError(profile.identityClaim, undefined, parts);
   }
+  if (expired) throw new TokenExpiredError(parts);
 }
 
 /**

@@ -3,7 +3,12 @@
  * `typ`, registered claims, with an optional cache of verified tokens. Callbacks,
  * token types, freshness and revocation live a layer up, in the manager.
  */
-import { InvalidHeaderParameterError, InvalidSignatureError, TesseraError } from '../errors.js';
+import {
+  InvalidHeaderParameterError,
+  InvalidSignatureError,
+  KeyNotFoundError,
+  TesseraError,
+} from '../errors.js';
 import { type DecodedJws, decodeJws, decodeJwsPayload, verifyJws } from '../jws/compact.js';
 import { type JwsHeader, typMatches } from '../jws/header.js';
 import { DEFAULT_JWS_LIMITS, type JwsLimits } from '../jws/limits.js';
@@ -26,6 +31,11 @@ export interface TokenVerifierOptions {
   readonly typ?: readonly string[] | undefined;
   /** Refuse tokens without a `typ` header. */
   readonly requireTyp?: boolean;
+  /**
+   * Treat a `kid` no key has as absent (PyJWT ignores kid; the Python profiles
+   * match it), so candidates are then chosen by algorithm alone.
+   */
+  readonly ignoreUnknownKid?: boolean;
   readonly limits?: JwsLimits;
   /** Current time in seconds. */
   readonly clock: () => number;
@@ -47,6 +57,7 @@ export class TokenVerifier {
   readonly #rules: ClaimRules;
   readonly #typ: readonly string[] | undefined;
   readonly #requireTyp: boolean;
+  readonly #ignoreUnknownKid: boolean;
   readonly #limits: JwsLimits;
   readonly #clock: () => number;
   readonly #cache: VerifiedTokenCache | undefined;
@@ -56,6 +67,7 @@ export class TokenVerifier {
     this.#rules = options.rules;
     this.#typ = options.typ;
     this.#requireTyp = options.requireTyp ?? false;
+    this.#ignoreUnknownKid = options.ignoreUnknownKid ?? false;
     this.#limits = options.limits ?? DEFAULT_JWS_LIMITS;
     this.#clock = options.clock;
     const size = options.cacheSize ?? 0;
@@ -84,7 +96,7 @@ export class TokenVerifier {
     }
     const decoded = decodeJws(token, this.#limits);
     this.#checkTyp(decoded.header);
-    const keys = options?.keys ?? this.#keys.verificationKeys(decoded.header);
+    const keys = options?.keys ?? this.#selectKeys(decoded.header);
     if (isPromise(keys)) return keys.then((k) => this.#finish(token, decoded, k, options));
     return this.#finish(token, decoded, keys, options);
   }
@@ -123,6 +135,21 @@ export class TokenVerifier {
       this.#cache.set(token, verified, key);
     }
     return verified;
+  }
+
+  #selectKeys(header: JwsHeader): readonly TesseraKey[] | Promise<readonly TesseraKey[]> {
+    if (!this.#ignoreUnknownKid || header.kid === undefined) return this.#keys.verificationKeys(header);
+    const { kid: _ignored, ...anonymous } = header;
+    const retry = (error: unknown) => {
+      if (error instanceof KeyNotFoundError) return this.#keys.verificationKeys(anonymous as JwsHeader);
+      throw error;
+    };
+    try {
+      const keys = this.#keys.verificationKeys(header);
+      return isPromise(keys) ? keys.catch(retry) : keys;
+    } catch (error) {
+      return retry(error);
+    }
   }
 
   #checkTyp(header: JwsHeader): void {
