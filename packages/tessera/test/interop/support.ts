@@ -9,7 +9,7 @@
 import { createHmac, createPrivateKey, sign as signBytes } from 'node:crypto';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { expect, it } from 'vitest';
-import { type JsonValue, type PeerResponse, type PythonPeer, pythonPeersAvailable } from './peers.js';
+import { type JsonValue, type PeerResponse, pythonPeersAvailable } from './peers.js';
 
 /** Whether the Python peers can run here (computed once per process). */
 export const peers = pythonPeersAvailable();
