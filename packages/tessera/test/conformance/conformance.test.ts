@@ -194,7 +194,10 @@ async function send(base: string, row: Scenario, ph: Placeholders): Promise<Answ
   if (spec.headerLines !== undefined) {
     const lines: Record<string, string[]> = {};
     for (const [name, value] of Object.entries(headers)) lines[name.toLowerCase()] = [value];
-    for (const [name, value] of spec.headerLines) (lines[name.toLowerCase()] ??= []).push(fill(value, ph));
+    for (const [name, value] of spec.headerLines) {
+      const key = name.toLowerCase();
+      lines[key] = [...(lines[key] ?? []), fill(value, ph)];
+    }
     const answer = await rawRequest(url, spec.method ?? 'GET', lines, body);
     return { ...answer, ms: performance.now() - started };
   }
