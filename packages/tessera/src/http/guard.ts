@@ -9,7 +9,7 @@ import { type ResponseData, TOKEN_LOCATIONS, type TokenLocation } from '../manag
 import type { TokenManager } from '../manager/token-manager.js';
 import type { JwtPayload } from '../tokens/validate.js';
 import { setAccessCookies } from './cookies.js';
-import { locateToken } from './locate.js';
+import { type FoundToken, locateToken } from './locate.js';
 import type { RequestLike } from './request.js';
 import { errorResponse } from './responses.js';
 
@@ -69,21 +69,34 @@ export function createGuard<TUser>(
   const config = manager.config;
   const locations = routeLocations(options.locations, config.transport.locations);
   const exemptOptions = config.profile.name !== 'simplejwt';
-  return async (req) => {
+  const refused = (error: unknown): Promise<GuardResult<TUser>> => {
+    // A crashed callback or a configuration mistake is the server's: the framework's
+    // error handling answers it, not a token error response.
+    if (!(error instanceof TesseraError) || error.kind === 'configuration') return Promise.reject(error);
+    return errorResponse(config, error).then((response) => ({ ok: false, error, response }));
+  };
+  const accepted = (jwt: JwtContext<TUser> | null): GuardResult<TUser> | Promise<GuardResult<TUser>> => {
+    if (jwt === null || !needsImplicitRefresh(manager, jwt)) return { ok: true, jwt, setCookies: NO_COOKIES };
+    return implicitRefresh(manager, jwt).then((setCookies) => ({ ok: true, jwt, setCookies }));
+  };
+  // Synchronous as far as the configuration allows: with headers, a local keyring
+  // and no store or callbacks, a request costs no turn of the event loop.
+  return (req) => {
     try {
-      if (exemptOptions && req.method.toUpperCase() === 'OPTIONS')
-        return { ok: true, jwt: null, setCookies: [] };
-      const jwt = await verifyJwtInRequest(manager, req, options, locations);
-      const setCookies = jwt === null ? [] : await implicitRefresh(manager, jwt);
-      return { ok: true, jwt, setCookies };
+      if (exemptOptions && req.method.toUpperCase() === 'OPTIONS') {
+        return Promise.resolve({ ok: true, jwt: null, setCookies: NO_COOKIES });
+      }
+      const jwt = verifyInRequest(manager, req, options, locations);
+      if (jwt instanceof Promise) return jwt.then(accepted).catch(refused);
+      const result = accepted(jwt);
+      return result instanceof Promise ? result.catch(refused) : Promise.resolve(result);
     } catch (error) {
-      // A crashed callback or a configuration mistake is the server's: the framework's
-      // error handling answers it, not a token error response.
-      if (!(error instanceof TesseraError) || error.kind === 'configuration') throw error;
-      return { ok: false, error, response: await errorResponse(config, error) };
+      return refused(error);
     }
   };
 }
+
+const NO_COOKIES: readonly string[] = Object.freeze([]);
 
 /**
  * Find and verify the request's token; null when `optional` and none was sent.
@@ -95,15 +108,42 @@ export async function verifyJwtInRequest<TUser>(
   options: JwtRequiredOptions = {},
   locations: readonly TokenLocation[] = routeLocations(options.locations, manager.config.transport.locations),
 ): Promise<JwtContext<TUser> | null> {
+  return verifyInRequest(manager, req, options, locations);
+}
+
+function verifyInRequest<TUser>(
+  manager: TokenManager<TUser>,
+  req: RequestLike,
+  options: JwtRequiredOptions,
+  locations: readonly TokenLocation[],
+): JwtContext<TUser> | null | Promise<JwtContext<TUser> | null> {
   const refresh = options.refresh ?? false;
-  let found: Awaited<ReturnType<typeof locateToken>>;
-  try {
-    found = await locateToken(req, manager.config.transport, manager.config.profile.name, locations, refresh);
-  } catch (error) {
+  const missingIsFine = (error: unknown): null => {
     if (options.optional && error instanceof NoAuthorizationError) return null;
     throw error;
+  };
+  let found: FoundToken | Promise<FoundToken>;
+  try {
+    found = locateToken(req, manager.config.transport, manager.config.profile.name, locations, refresh);
+  } catch (error) {
+    return missingIsFine(error);
   }
-  const verified = await manager.verifyToken(found.token, {
+  if (found instanceof Promise) {
+    return found.then(
+      (token) => verifyFound(manager, token, options, refresh),
+      (error: unknown) => missingIsFine(error),
+    );
+  }
+  return verifyFound(manager, found, options, refresh);
+}
+
+function verifyFound<TUser>(
+  manager: TokenManager<TUser>,
+  found: FoundToken,
+  options: JwtRequiredOptions,
+  refresh: boolean,
+): JwtContext<TUser> | Promise<JwtContext<TUser>> {
+  const verified = manager.verify(found.token, {
     refresh,
     fresh: options.fresh,
     verifyType: options.verifyType,
@@ -111,6 +151,9 @@ export async function verifyJwtInRequest<TUser>(
     tokenType: options.tokenType,
     csrfValue: found.csrfValue,
   });
+  if (verified instanceof Promise) {
+    return verified.then((v) => ({ token: found.token, location: found.location, ...v }));
+  }
   return { token: found.token, location: found.location, ...verified };
 }
 
@@ -128,16 +171,20 @@ const RESERVED = new Set([
   'fam',
 ]);
 
+function needsImplicitRefresh<TUser>(manager: TokenManager<TUser>, jwt: JwtContext<TUser>): boolean {
+  const config = manager.config;
+  const within = config.transport.cookies.implicitRefreshWithin;
+  const exp = jwt.payload.exp;
+  if (within === false || jwt.location !== 'cookies' || typeof exp !== 'number') return false;
+  return jwt.payload[config.profile.typeClaim] !== 'refresh' && exp - config.now() <= within;
+}
+
 // Re-issue an access cookie that is about to expire, keeping its custom claims.
 async function implicitRefresh<TUser>(
   manager: TokenManager<TUser>,
   jwt: JwtContext<TUser>,
 ): Promise<string[]> {
   const config = manager.config;
-  const within = config.transport.cookies.implicitRefreshWithin;
-  const exp = jwt.payload.exp;
-  if (within === false || jwt.location !== 'cookies' || typeof exp !== 'number') return [];
-  if (jwt.payload[config.profile.typeClaim] === 'refresh' || exp - config.now() > within) return [];
   const additionalClaims: Record<string, unknown> = {};
   for (const [claim, value] of Object.entries(jwt.payload)) {
     if (!RESERVED.has(claim) && claim !== config.identityClaim) additionalClaims[claim] = value;

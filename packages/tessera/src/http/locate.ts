@@ -28,34 +28,72 @@ export interface FoundToken {
   readonly csrfValue: string | undefined;
 }
 
-/** Find the token in `locations` order, or throw the error Flask-JWT-Extended would. */
-export async function locateToken(
+/**
+ * Find the token in `locations` order, or throw the error Flask-JWT-Extended would.
+ * Synchronous unless a location has to read the body (json, or a CSRF form field).
+ */
+export function locateToken(
   req: RequestLike,
   transport: ResolvedTransport,
   profile: ProfileName,
   locations: readonly TokenLocation[],
   refresh: boolean,
-): Promise<FoundToken> {
+): FoundToken | Promise<FoundToken> {
   const missing: string[] = [];
-  for (const location of locations) {
+  for (let i = 0; i < locations.length; i++) {
     try {
-      return await fromLocation(req, transport, profile, location, refresh);
+      const found = fromLocation(req, transport, profile, locations[i]!, refresh);
+      if (found instanceof Promise) {
+        return found.catch((error: unknown) => {
+          noteMissing(error, missing);
+          return locateRest(req, transport, profile, locations, refresh, i + 1, missing);
+        });
+      }
+      return found;
     } catch (error) {
-      if (!(error instanceof NoAuthorizationError)) throw error;
-      missing.push(error.message);
+      noteMissing(error, missing);
     }
   }
-  if (missing.length === 1) throw new NoAuthorizationError(missing[0]!);
-  throw new NoAuthorizationError(`Missing JWT in ${joinOr(locations)} (${missing.join('; ')})`);
+  throw missingError(locations, missing);
 }
 
-async function fromLocation(
+async function locateRest(
+  req: RequestLike,
+  transport: ResolvedTransport,
+  profile: ProfileName,
+  locations: readonly TokenLocation[],
+  refresh: boolean,
+  from: number,
+  missing: string[],
+): Promise<FoundToken> {
+  for (let i = from; i < locations.length; i++) {
+    try {
+      return await fromLocation(req, transport, profile, locations[i]!, refresh);
+    } catch (error) {
+      noteMissing(error, missing);
+    }
+  }
+  throw missingError(locations, missing);
+}
+
+// Only "missing" moves on to the next location; anything else is final.
+function noteMissing(error: unknown, missing: string[]): void {
+  if (!(error instanceof NoAuthorizationError)) throw error;
+  missing.push(error.message);
+}
+
+function missingError(locations: readonly TokenLocation[], missing: readonly string[]): NoAuthorizationError {
+  if (missing.length === 1) return new NoAuthorizationError(missing[0]!);
+  return new NoAuthorizationError(`Missing JWT in ${joinOr(locations)} (${missing.join('; ')})`);
+}
+
+function fromLocation(
   req: RequestLike,
   t: ResolvedTransport,
   profile: ProfileName,
   location: TokenLocation,
   refresh: boolean,
-): Promise<FoundToken> {
+): FoundToken | Promise<FoundToken> {
   switch (location) {
     case 'headers':
       return { token: fromHeader(req, t, profile), location, csrfValue: undefined };
@@ -64,16 +102,21 @@ async function fromLocation(
     case 'query_string':
       return { token: fromQuery(req, t), location, csrfValue: undefined };
     case 'json':
-      return { token: await fromJson(req, t, refresh), location, csrfValue: undefined };
+      return fromJson(req, t, refresh).then((token) => ({ token, location, csrfValue: undefined }));
   }
 }
 
 function fromHeader(req: RequestLike, t: ResolvedTransport, profile: ProfileName): string {
   const raw = req.header(t.headerName);
   if (profile === 'simplejwt') return simpleJwtHeader(raw, t);
+  // The common case, `<Type> <token>` and nothing else, without the regular expressions.
+  const type = t.headerType;
+  if (raw !== undefined && type !== '' && raw.length > type.length + 1 && raw.startsWith(type)) {
+    const token = raw.slice(type.length + 1);
+    if (raw.charCodeAt(type.length) === 32 && isPlainToken(token)) return token;
+  }
   const value = stripCommas((raw ?? '').trim());
   if (value === '') throw new NoAuthorizationError(`Missing ${t.headerName} Header`);
-  const type = t.headerType;
   if (type === '') {
     if (/\s/.test(value)) {
       throw new InvalidAuthorizationHeaderError(
@@ -116,6 +159,15 @@ function simpleJwtHeader(raw: string | undefined, t: ResolvedTransport): string 
   return parts[1]!;
 }
 
+// No separator the slow path would split on: whitespace or a comma.
+function isPlainToken(token: string): boolean {
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c <= 32 || c === 44) return false;
+  }
+  return token.length > 0;
+}
+
 function stripCommas(value: string): string {
   let start = 0;
   let end = value.length;
@@ -124,12 +176,12 @@ function stripCommas(value: string): string {
   return value.slice(start, end);
 }
 
-async function fromCookies(
+function fromCookies(
   req: RequestLike,
   t: ResolvedTransport,
   profile: ProfileName,
   refresh: boolean,
-): Promise<FoundToken> {
+): FoundToken | Promise<FoundToken> {
   const name = refresh ? t.cookies.refreshName : t.cookies.accessName;
   const token = parseCookies(req.header('cookie')).get(name);
   if (token === undefined || token === '') throw new NoAuthorizationError(`Missing cookie "${name}"`);
@@ -141,11 +193,13 @@ async function fromCookies(
   const protect = profile === 'flask-jwt-extended' ? csrf.enabled : csrf.protect;
   if (protect && csrf.methods.has(req.method.toUpperCase())) {
     csrfValue = req.header(refresh ? csrf.refreshHeaderName : csrf.accessHeaderName);
-    if (!csrfValue && csrf.checkForm) {
+    if (!csrfValue && csrf.checkForm && isFormContentType(req.header('content-type'))) {
       const field = refresh ? csrf.refreshFieldName : csrf.accessFieldName;
-      const body = isFormContentType(req.header('content-type')) ? await readBody(req) : undefined;
-      const value = isRecord(body) ? body[field] : undefined;
-      csrfValue = typeof value === 'string' ? value : undefined;
+      return readBody(req).then((body) => {
+        const value = isRecord(body) ? body[field] : undefined;
+        if (typeof value !== 'string' || value === '') throw new CsrfMissingError();
+        return { token, location: 'cookies' as const, csrfValue: value };
+      });
     }
     // Checked before the token is decoded, as Flask-JWT-Extended does (F93).
     if (!csrfValue) throw new CsrfMissingError();

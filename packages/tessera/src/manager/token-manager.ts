@@ -175,26 +175,51 @@ export class TokenManager<TUser = unknown> {
 
   /** Decode and run every check a protected route makes. */
   async verifyToken(token: string, options: VerifyTokenOptions = {}): Promise<VerifiedToken<TUser>> {
-    const { header, payload } = await this.#decode(token, options);
+    return this.verify(token, options);
+  }
+
+  /**
+   * {@link verifyToken}, answering synchronously when nothing configured has to
+   * wait (no store, no async-capable callback, a local keyring): the form the
+   * request guard uses, since every await on the hot path costs a turn of the loop.
+   */
+  verify(
+    token: string,
+    options: VerifyTokenOptions = {},
+  ): VerifiedToken<TUser> | Promise<VerifiedToken<TUser>> {
+    const decoded = this.#decodeAny(token, options);
+    if (isPromise(decoded)) return decoded.then((verified) => this.#afterDecode(verified, options));
+    return this.#afterDecode(decoded, options);
+  }
+
+  #afterDecode(
+    { header, payload }: VerifiedJwt,
+    options: VerifyTokenOptions,
+  ): VerifiedToken<TUser> | Promise<VerifiedToken<TUser>> {
     const parts = { header, payload };
-    const { profile } = this.config;
     if (options.verifyType ?? true) this.#checkType(payload, options, parts);
     if (options.fresh && !this.#isFresh(payload)) throw new FreshTokenRequiredError(parts);
-    if (!options.skipRevocationCheck && (await this.isRevoked(header, payload))) {
-      throw new RevokedTokenError(parts);
+    const { tokenVerification, userLookup, tokenInBlocklist } = this.config.callbacks;
+    const revocation =
+      !options.skipRevocationCheck && (this.config.store !== undefined || tokenInBlocklist !== undefined);
+    if (revocation || tokenVerification !== undefined || userLookup !== undefined) {
+      return this.#callbackChecks(header, payload, revocation);
     }
+    return { header, payload, identity: this.#identityOf(payload, parts), user: undefined };
+  }
+
+  async #callbackChecks(
+    header: JwsHeader,
+    payload: JwtPayload,
+    revocation: boolean,
+  ): Promise<VerifiedToken<TUser>> {
+    const parts = { header, payload };
+    if (revocation && (await this.isRevoked(header, payload))) throw new RevokedTokenError(parts);
     const { tokenVerification, userLookup } = this.config.callbacks;
     if (tokenVerification !== undefined && !(await tokenVerification(header, payload))) {
       throw new ClaimsVerificationError(undefined, parts);
     }
-    const identity = payload[profile.identityClaim];
-    if (identity === undefined) {
-      throw new MissingClaimError(
-        profile.identityClaim,
-        'Token contained no recognizable user identification',
-        parts,
-      );
-    }
+    const identity = this.#identityOf(payload, parts);
     let user: TUser | undefined;
     if (userLookup !== undefined) {
       const found = await userLookup(header, payload);
@@ -204,6 +229,18 @@ export class TokenManager<TUser = unknown> {
       user = found;
     }
     return { header, payload, identity, user };
+  }
+
+  #identityOf(payload: JwtPayload, parts: { header: JwsHeader; payload: JwtPayload }): unknown {
+    const identity = payload[this.config.profile.identityClaim];
+    if (identity === undefined) {
+      throw new MissingClaimError(
+        this.config.profile.identityClaim,
+        'Token contained no recognizable user identification',
+        parts,
+      );
+    }
+    return identity;
   }
 
   /**
@@ -550,35 +587,56 @@ export class TokenManager<TUser = unknown> {
   }
 
   async #decode(token: string, options: DecodeTokenOptions): Promise<VerifiedJwt> {
-    const { decodeKey } = this.config.callbacks;
-    let verified: VerifiedJwt;
+    return this.#decodeAny(token, options);
+  }
+
+  #decodeAny(token: string, options: DecodeTokenOptions): VerifiedJwt | Promise<VerifiedJwt> {
+    if (this.config.callbacks.decodeKey !== undefined) {
+      return this.#decodeWithCallback(token, options).then(
+        (verified) => this.#decoded(verified, options),
+        (error: unknown) => this.#decodeFailed(error, options),
+      );
+    }
+    let result: VerifiedJwt | Promise<VerifiedJwt>;
     try {
-      if (decodeKey === undefined) {
-        verified = await this.verifier.verify(token, { allowExpired: options.allowExpired });
-      } else {
-        // The callback sees the unverified payload (as in Flask-JWT-Extended); the
-        // signature is still checked with the key(s) it returns, under their algorithm.
-        const decoded: DecodedJws = decodeJws(token, this.config.limits);
-        const unverified = decodeJwsPayload(decoded, this.config.limits);
-        const keys = await decodeKey(decoded.header, unverified);
-        verified = await this.verifier.verify(token, {
-          allowExpired: options.allowExpired,
-          keys: Array.isArray(keys) ? keys : [keys as TesseraKey],
-        });
-      }
+      result = this.verifier.verify(token, { allowExpired: options.allowExpired });
     } catch (error) {
-      // An expired cookie token with a wrong CSRF value reports the CSRF failure
-      // (Flask-JWT-Extended decodes again to attach the payload, F92).
-      if (error instanceof TokenExpiredError && options.csrfValue !== undefined && error.jwtPayload) {
-        this.#checkCsrf(error.jwtPayload, options.csrfValue, error.jwtHeader ?? {});
-      }
-      throw error;
+      return this.#decodeFailed(error, options);
     }
-    if (this.config.profile.name === 'flask-jwt-extended') verified = withFlaskDefaults(verified);
-    if (options.csrfValue !== undefined) {
-      this.#checkCsrf(verified.payload, options.csrfValue, verified.header);
+    if (isPromise(result)) {
+      return result.then(
+        (verified) => this.#decoded(verified, options),
+        (error: unknown) => this.#decodeFailed(error, options),
+      );
     }
-    return verified;
+    return this.#decoded(result, options);
+  }
+
+  // The callback sees the unverified payload (as in Flask-JWT-Extended); the
+  // signature is still checked with the key(s) it returns, under their algorithm.
+  async #decodeWithCallback(token: string, options: DecodeTokenOptions): Promise<VerifiedJwt> {
+    const decoded: DecodedJws = decodeJws(token, this.config.limits);
+    const unverified = decodeJwsPayload(decoded, this.config.limits);
+    const keys = await this.config.callbacks.decodeKey!(decoded.header, unverified);
+    return this.verifier.verify(token, {
+      allowExpired: options.allowExpired,
+      keys: Array.isArray(keys) ? keys : [keys as TesseraKey],
+    });
+  }
+
+  #decoded(verified: VerifiedJwt, options: DecodeTokenOptions): VerifiedJwt {
+    const result = this.config.profile.name === 'flask-jwt-extended' ? withFlaskDefaults(verified) : verified;
+    if (options.csrfValue !== undefined) this.#checkCsrf(result.payload, options.csrfValue, result.header);
+    return result;
+  }
+
+  // An expired cookie token with a wrong CSRF value reports the CSRF failure
+  // (Flask-JWT-Extended decodes again to attach the payload, F92).
+  #decodeFailed(error: unknown, options: DecodeTokenOptions): never {
+    if (error instanceof TokenExpiredError && options.csrfValue !== undefined && error.jwtPayload) {
+      this.#checkCsrf(error.jwtPayload, options.csrfValue, error.jwtHeader ?? {});
+    }
+    throw error;
   }
 
   #checkCsrf(
@@ -629,6 +687,10 @@ export class TokenManager<TUser = unknown> {
     const reason = error instanceof Error ? error.message : String(error);
     console.warn(`tessera: revocation store unreachable, accepting tokens (revocationFailOpen): ${reason}`);
   }
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown }).then === 'function';
 }
 
 /** The key a store files a user under: the identity as a string (JSON for objects). */

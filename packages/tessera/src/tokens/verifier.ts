@@ -97,8 +97,9 @@ export class TokenVerifier {
     const decoded = decodeJws(token, this.#limits);
     this.#checkTyp(decoded.header);
     const keys = options?.keys ?? this.#selectKeys(decoded.header);
-    if (isPromise(keys)) return keys.then((k) => this.#finish(token, decoded, k, options));
-    return this.#finish(token, decoded, keys, options);
+    // After a fetch the clock has moved: read it again.
+    if (isPromise(keys)) return keys.then((k) => this.#finish(token, decoded, k, options, this.#clock()));
+    return this.#finish(token, decoded, keys, options, now);
   }
 
   /** Verify with a synchronous key source; throws if the source is asynchronous. */
@@ -121,12 +122,18 @@ export class TokenVerifier {
     decoded: DecodedJws,
     keys: readonly TesseraKey[],
     options: VerifyCallOptions | undefined,
+    now: number,
   ): VerifiedJwt {
     const { header } = decoded;
-    const key = keys.find((k) => k.alg === header.alg && verifyJws(decoded, k.verifying));
+    let key: TesseraKey | undefined;
+    for (const candidate of keys) {
+      if (candidate.alg === header.alg && verifyJws(decoded, candidate.verifying)) {
+        key = candidate;
+        break;
+      }
+    }
     if (key === undefined) throw new InvalidSignatureError({ header });
     const payload = decodeJwsPayload(decoded, this.#limits);
-    const now = this.#clock();
     validateClaims(header, payload, this.#rules, now, options?.allowExpired ?? false);
     const verified: VerifiedJwt = { header, payload };
     // An expired token accepted on request is never cached: the cache answers
@@ -159,7 +166,8 @@ export class TokenVerifier {
         throw new InvalidHeaderParameterError('Token type header (typ) is required', { header });
       return;
     }
-    if (this.#typ !== undefined && !this.#typ.some((t) => typMatches(typ, t))) {
+    // Exact spellings first: the media-type comparison lowercases and allocates.
+    if (this.#typ !== undefined && !this.#typ.includes(typ) && !this.#typ.some((t) => typMatches(typ, t))) {
       throw new InvalidHeaderParameterError('Token type header (typ) is not accepted', { header });
     }
   }
