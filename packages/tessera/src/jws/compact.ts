@@ -29,6 +29,8 @@ const SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 // takes JSON.parse of the header off the hot path. Only valid headers are kept.
 const HEADER_CACHE_SIZE = 256;
 const headerCache = new Map<string, JwsHeader>();
+let lastHeaderSegment = '';
+let lastHeader: JwsHeader | undefined;
 
 /** Read a compact JWS's structure and header. Throws a Tessera error on any deviation. */
 export function decodeJws(token: unknown, limits: JwsLimits = DEFAULT_JWS_LIMITS): DecodedJws {
@@ -37,9 +39,18 @@ export function decodeJws(token: unknown, limits: JwsLimits = DEFAULT_JWS_LIMITS
   if (!SHAPE.test(token)) diagnoseShape(token, limits);
   const firstDot = token.indexOf('.');
   const lastDot = token.lastIndexOf('.');
-  const headerSegment = token.slice(0, firstDot);
   const signatureSegment = token.slice(lastDot + 1);
-  const header = headerCache.get(headerSegment) ?? decodeHeader(headerSegment, limits);
+  let header: JwsHeader;
+  // Most tokens carry the header the previous one did: compare in place, without
+  // slicing it out and hashing it for the Map.
+  if (firstDot === lastHeaderSegment.length && token.startsWith(lastHeaderSegment)) {
+    header = lastHeader!;
+  } else {
+    const headerSegment = token.slice(0, firstDot);
+    header = headerCache.get(headerSegment) ?? decodeHeader(headerSegment, limits);
+    lastHeaderSegment = headerSegment;
+    lastHeader = header;
+  }
   if (!canonicalTail(signatureSegment)) throw new MalformedTokenError('Invalid crypto padding', { header });
   return {
     header,

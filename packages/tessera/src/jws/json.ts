@@ -31,6 +31,16 @@ export function parseJsonObject(
  * visits each top-level value once and pushes nothing.
  */
 function withinDepth(root: object, maxDepth: number): boolean {
+  // Flat objects (nearly every token) need no stack at all.
+  let nested = false;
+  for (const key in root) {
+    const child = (root as Record<string, unknown>)[key];
+    if (typeof child === 'object' && child !== null) {
+      nested = true;
+      break;
+    }
+  }
+  if (!nested) return maxDepth >= 1;
   const stack: Array<[object, number]> = [[root, 1]];
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;

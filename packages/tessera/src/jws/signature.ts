@@ -35,7 +35,11 @@ export function signBytes(bound: BoundKey, data: Buffer): Buffer {
 export function verifyBytes(bound: BoundKey, data: Buffer | string, signature: Buffer): boolean {
   const spec = ALGORITHMS[bound.alg];
   if (spec.family === 'hmac') {
-    const expected = createHmac(spec.hash!, bound.key).update(data).digest();
+    // The signing input is base64url and dots: latin1 encodes it byte for byte, faster than UTF-8.
+    const expected =
+      typeof data === 'string'
+        ? createHmac(spec.hash!, bound.key).update(data, 'latin1').digest()
+        : createHmac(spec.hash!, bound.key).update(data).digest();
     return signature.length === expected.length && timingSafeEqual(signature, expected);
   }
   const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;

@@ -51,45 +51,47 @@ export function validateClaims(
   now: number,
   allowExpired = false,
 ): asserts payload is JwtPayload {
-  const parts = { header, payload };
   const { profile, leeway } = rules;
   const { iat, nbf, exp } = payload;
-  if (iat !== undefined && timeOf('iat', iat, profile, parts) > now + leeway) {
-    throw new TokenNotYetValidError('iat', parts);
+  if (iat !== undefined && timeOf('iat', iat, profile, header, payload) > now + leeway) {
+    throw new TokenNotYetValidError('iat', { header, payload });
   }
-  if (nbf !== undefined && timeOf('nbf', nbf, profile, parts) > now + leeway) {
-    throw new TokenNotYetValidError('nbf', parts);
+  if (nbf !== undefined && timeOf('nbf', nbf, profile, header, payload) > now + leeway) {
+    throw new TokenNotYetValidError('nbf', { header, payload });
   }
-  const expired = exp !== undefined && timeOf('exp', exp, profile, parts) <= now - leeway && !allowExpired;
+  const expired =
+    exp !== undefined && timeOf('exp', exp, profile, header, payload) <= now - leeway && !allowExpired;
   // Flask-JWT-Extended decodes an expired token again, without the exp check, to
   // attach its claims to the error: any other failure then wins over expiry.
-  if (expired && profile.name !== 'flask-jwt-extended') throw new TokenExpiredError(parts);
+  if (expired && profile.name !== 'flask-jwt-extended') throw new TokenExpiredError({ header, payload });
   if (rules.issuer !== undefined) {
     const { iss } = payload;
-    if (iss === undefined) throw new MissingClaimError('iss', 'Token is missing the "iss" claim', parts);
-    if (typeof iss !== 'string' || !rules.issuer.includes(iss)) throw new InvalidIssuerError(parts);
+    if (iss === undefined)
+      throw new MissingClaimError('iss', 'Token is missing the "iss" claim', { header, payload });
+    if (typeof iss !== 'string' || !rules.issuer.includes(iss))
+      throw new InvalidIssuerError({ header, payload });
   }
-  if (rules.audience !== undefined) checkAudience(payload.aud, rules.audience, parts);
+  if (rules.audience !== undefined) checkAudience(payload.aud, rules.audience, { header, payload });
   if (exp === undefined && rules.requireExp) {
     const message =
       profile.name === 'simplejwt' ? "Token has no 'exp' claim" : 'Token is missing the "exp" claim';
-    throw new MissingClaimError('exp', message, parts);
+    throw new MissingClaimError('exp', message, { header, payload });
   }
   if (profile.requireJti && payload.jti === undefined)
-    throw new MissingClaimError('jti', 'Token has no id', parts);
+    throw new MissingClaimError('jti', 'Token has no id', { header, payload });
   if (profile.name === 'standard') {
     if (payload.jti !== undefined && typeof payload.jti !== 'string') {
-      throw new InvalidClaimError('JWT ID (jti) must be a string', parts);
+      throw new InvalidClaimError('JWT ID (jti) must be a string', { header, payload });
     }
     if (payload.sub !== undefined && typeof payload.sub !== 'string') {
-      throw new InvalidClaimError('Subject (sub) must be a string', parts);
+      throw new InvalidClaimError('Subject (sub) must be a string', { header, payload });
     }
   }
   // SimpleJWT looks the identity up after the type check; the manager does it there.
   if (profile.name !== 'simplejwt' && payload[profile.identityClaim] === undefined) {
-    throw new MissingClaimError(profile.identityClaim, undefined, parts);
+    throw new MissingClaimError(profile.identityClaim, undefined, { header, payload });
   }
-  if (expired) throw new TokenExpiredError(parts);
+  if (expired) throw new TokenExpiredError({ header, payload });
 }
 
 /**
@@ -101,7 +103,8 @@ function timeOf(
   name: keyof typeof TIME_NAMES,
   value: unknown,
   profile: TokenProfile,
-  parts: { header: JwsHeader; payload: Record<string, unknown> },
+  header: JwsHeader,
+  payload: Record<string, unknown>,
 ): number {
   if (typeof value === 'number' && Number.isFinite(value)) {
     // PyJWT compares iat as given but nbf and exp after int(), which truncates.
@@ -116,7 +119,7 @@ function timeOf(
     }
   }
   const kind = profile.integerTimes ? 'an integer' : 'a number';
-  throw new InvalidClaimError(`${TIME_NAMES[name]} claim (${name}) must be ${kind}.`, parts);
+  throw new InvalidClaimError(`${TIME_NAMES[name]} claim (${name}) must be ${kind}.`, { header, payload });
 }
 
 function checkAudience(
