@@ -6,7 +6,7 @@
 import { ConfigError, NoAuthorizationError, TesseraError } from '../errors.js';
 import type { JwsHeader } from '../jws/header.js';
 import { type ResponseData, TOKEN_LOCATIONS, type TokenLocation } from '../manager/options.js';
-import type { TokenManager } from '../manager/token-manager.js';
+import type { TokenManager, VerifiedToken } from '../manager/token-manager.js';
 import type { JwtPayload } from '../tokens/validate.js';
 import { setAccessCookies } from './cookies.js';
 import { type FoundToken, locateToken } from './locate.js';
@@ -151,10 +151,19 @@ function verifyFound<TUser>(
     tokenType: options.tokenType,
     csrfValue: found.csrfValue,
   });
-  if (verified instanceof Promise) {
-    return verified.then((v) => ({ token: found.token, location: found.location, ...v }));
-  }
-  return { token: found.token, location: found.location, ...verified };
+  if (verified instanceof Promise) return verified.then((v) => context(found, v));
+  return context(found, verified);
+}
+
+function context<TUser>(found: FoundToken, v: VerifiedToken<TUser>): JwtContext<TUser> {
+  return {
+    token: found.token,
+    location: found.location,
+    header: v.header,
+    payload: v.payload,
+    identity: v.identity,
+    user: v.user,
+  };
 }
 
 const RESERVED = new Set([

@@ -160,12 +160,9 @@ function simpleJwtHeader(raw: string | undefined, t: ResolvedTransport): string 
 }
 
 // No separator the slow path would split on: whitespace or a comma.
+const SEPARATOR = /[\s,]/;
 function isPlainToken(token: string): boolean {
-  for (let i = 0; i < token.length; i++) {
-    const c = token.charCodeAt(i);
-    if (c <= 32 || c === 44) return false;
-  }
-  return token.length > 0;
+  return token.length > 0 && !SEPARATOR.test(token);
 }
 
 function stripCommas(value: string): string {
