@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only tokens|http] [--rounds N] [--slice MS] [--http-rounds N] [--duration S]
+ * `npm run bench [-- --only tokens|http|stores] [--rounds N] [--slice MS] [--http-rounds N] [--duration S]
  *   [--frameworks fastify,express,hono,koa,node:http] [--no-write]`
  *
  * Runs the token micro-benchmarks and the HTTP benchmarks, prints markdown
@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { hasGc } from './harness.js';
 import { FRAMEWORKS, renderHttp, runHttp } from './http.js';
 import type { Framework } from './http-server.js';
+import { renderStores, runStores } from './stores.js';
 import { renderTokens, runTokens } from './tokens.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -94,8 +95,8 @@ async function main(): Promise<void> {
     },
   });
   const only = values.only;
-  if (only !== undefined && only !== 'tokens' && only !== 'http') {
-    throw new Error('--only must be tokens or http');
+  if (only !== undefined && only !== 'tokens' && only !== 'http' && only !== 'stores') {
+    throw new Error('--only must be tokens, http or stores');
   }
   const info = machine();
   const stamp = info.date.slice(0, 10);
@@ -137,6 +138,22 @@ async function main(): Promise<void> {
     if (!values['no-write']) {
       mkdirSync(resultsDir, { recursive: true });
       const file = join(resultsDir, `http-${stamp}.json`);
+      writeFileSync(file, `${JSON.stringify({ machine: info, ...report }, null, 2)}\n`);
+      log(`wrote ${file}`);
+    }
+  }
+  if (only === undefined || only === 'stores') {
+    const report = await runStores(
+      {
+        rounds: positive(values['http-rounds'], 'http-rounds', 3),
+        durationSeconds: positive(values.duration, 'duration', 2),
+      },
+      log,
+    );
+    out.push(renderStores(report));
+    if (!values['no-write']) {
+      mkdirSync(resultsDir, { recursive: true });
+      const file = join(resultsDir, `stores-${stamp}.json`);
       writeFileSync(file, `${JSON.stringify({ machine: info, ...report }, null, 2)}\n`);
       log(`wrote ${file}`);
     }

@@ -24,6 +24,11 @@ export interface SimpleJwtViewsOptions {
   authenticate: (username: string, password: string) => unknown | Promise<unknown>;
   /** The username field of the obtain views (Django's USERNAME_FIELD). Default `username`. */
   usernameField?: string;
+  /**
+   * SimpleJWT's UPDATE_LAST_LOGIN: called with the identity after each successful
+   * obtain, before the tokens are answered (a failure fails the login).
+   */
+  updateLastLogin?: (identity: unknown) => void | Promise<void>;
 }
 
 /** A view: a neutral request in, an answer out. Never throws for bad input. */
@@ -80,7 +85,9 @@ export function createSimpleJwtViews(manager: TokenManager, options: SimpleJwtVi
       if (identity === null || identity === undefined) {
         return jsonResponse(401, { detail: 'No active account found with the given credentials' }, REALM);
       }
-      return jsonResponse(200, await makeBody(identity));
+      const tokens = await makeBody(identity);
+      await options.updateLastLogin?.(identity);
+      return jsonResponse(200, tokens);
     });
 
   // SimpleJWT checks a refresh/sliding token's blacklist entry before its type (Q10).

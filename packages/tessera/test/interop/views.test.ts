@@ -60,6 +60,7 @@ describe.runIf(run)('SimpleJWT views against djangorestframework-simplejwt', () 
   let tessera: Server;
   let base = '';
   const apiKey = generateOpaqueToken();
+  const lastLogins: unknown[] = [];
 
   beforeAll(async () => {
     django = await startDjangoPeer({ simpleJwt: { ROTATE_REFRESH_TOKENS: false } });
@@ -73,6 +74,9 @@ describe.runIf(run)('SimpleJWT views against djangorestframework-simplejwt', () 
       ['mallory', { id: 2, password: 'mallory-password', active: false }],
     ]);
     const views = createSimpleJwtViews(manager, {
+      updateLastLogin: (identity) => {
+        lastLogins.push(identity);
+      },
       authenticate: (username, password) => {
         const user = users.get(username);
         return user?.active && user.password === password ? user.id : null;
@@ -152,6 +156,8 @@ describe.runIf(run)('SimpleJWT views against djangorestframework-simplejwt', () 
     });
     expect(ts.status).toBe(200);
     expect(Object.keys(ts.body as object)).toEqual(Object.keys(py.body as object));
+    // UPDATE_LAST_LOGIN: the hook saw this login, and no failed one.
+    expect(lastLogins).toEqual([1]);
     const claims = (token: string) =>
       JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as object;
     const pyBody = py.body as { access: string; refresh: string };
