@@ -22,7 +22,7 @@ import {
 import { type DecodedJws, decodeJws, decodeJwsPayload, signJws } from '../jws/compact.js';
 import type { JwsHeader } from '../jws/header.js';
 import type { TesseraKey } from '../keys/key.js';
-import type { SessionInfo, TokenStore } from '../stores/types.js';
+import type { RevocationCheck, SessionInfo, TokenStore } from '../stores/types.js';
 import { type Duration, toSeconds } from '../tokens/duration.js';
 import type { JwtPayload } from '../tokens/validate.js';
 import { TokenVerifier, type VerifiedJwt } from '../tokens/verifier.js';
@@ -182,6 +182,8 @@ export class TokenManager<TUser = unknown> {
    * {@link verifyToken}, answering synchronously when nothing configured has to
    * wait (no store, no async-capable callback, a local keyring): the form the
    * request guard uses, since every await on the hot path costs a turn of the loop.
+   * A refusal is thrown synchronously when the answer is synchronous, and is a
+   * rejected promise otherwise.
    */
   verify(
     token: string,
@@ -200,8 +202,14 @@ export class TokenManager<TUser = unknown> {
     if (options.verifyType ?? true) this.#checkType(payload, options, parts);
     if (options.fresh && !this.#isFresh(payload)) throw new FreshTokenRequiredError(parts);
     const { tokenVerification, userLookup, tokenInBlocklist } = this.config.callbacks;
-    const revocation =
+    let revocation =
       !options.skipRevocationCheck && (this.config.store !== undefined || tokenInBlocklist !== undefined);
+    // A store with local state answers without a turn of the event loop.
+    if (revocation && tokenInBlocklist === undefined) {
+      const now = this.#isRevokedNow(payload);
+      if (now === true) throw new RevokedTokenError(parts);
+      if (now === false) revocation = false;
+    }
     if (revocation || tokenVerification !== undefined || userLookup !== undefined) {
       return this.#callbackChecks(header, payload, revocation);
     }
@@ -449,24 +457,42 @@ export class TokenManager<TUser = unknown> {
     const store = this.config.store;
     if (store !== undefined) {
       try {
-        const identity = payload[this.config.profile.identityClaim];
-        const revoked = await store.isRevoked({
-          jti: typeof payload.jti === 'string' ? payload.jti : undefined,
-          userKey: identity === undefined ? undefined : userKey(identity),
-          iat: typeof payload.iat === 'number' ? payload.iat : undefined,
-          familyId: typeof payload.fam === 'string' ? payload.fam : undefined,
-        });
-        if (revoked) return true;
+        if (await store.isRevoked(this.#revocationCheck(payload))) return true;
       } catch (error) {
-        if (!this.config.revocationFailOpen) {
-          throw error instanceof TesseraError
-            ? error
-            : new StoreUnavailableError(undefined, { cause: error });
-        }
-        this.#warnFailOpen(error);
+        this.#storeFailed(error);
       }
     }
     return tokenInBlocklist !== undefined && (await tokenInBlocklist(header, payload));
+  }
+
+  /** The store's synchronous answer, when it has one (undefined: ask asynchronously). */
+  #isRevokedNow(payload: JwtPayload): boolean | undefined {
+    const store = this.config.store;
+    if (store?.isRevokedNow === undefined) return undefined;
+    try {
+      return store.isRevokedNow(this.#revocationCheck(payload));
+    } catch (error) {
+      this.#storeFailed(error);
+      return false;
+    }
+  }
+
+  #revocationCheck(payload: JwtPayload): RevocationCheck {
+    const identity = payload[this.config.profile.identityClaim];
+    return {
+      jti: typeof payload.jti === 'string' ? payload.jti : undefined,
+      userKey: identity === undefined ? undefined : userKey(identity),
+      iat: typeof payload.iat === 'number' ? payload.iat : undefined,
+      familyId: typeof payload.fam === 'string' ? payload.fam : undefined,
+    };
+  }
+
+  // Fail closed, unless fail-open was chosen: then accept, and say so once.
+  #storeFailed(error: unknown): void {
+    if (!this.config.revocationFailOpen) {
+      throw error instanceof TesseraError ? error : new StoreUnavailableError(undefined, { cause: error });
+    }
+    this.#warnFailOpen(error);
   }
 
   #requireStore(what: string): TokenStore {

@@ -128,6 +128,11 @@ export class MemoryStore implements TokenStore {
   }
 
   async isRevoked(check: RevocationCheck): Promise<boolean> {
+    return this.isRevokedNow(check);
+  }
+
+  /** {@link TokenStore.isRevokedNow}: the memory store always knows. */
+  isRevokedNow(check: RevocationCheck): boolean {
     this.#open();
     const now = this.#now();
     if (check.jti !== undefined) {

@@ -259,6 +259,22 @@ export class RedisStore implements TokenStore {
     this.#applyOwn(msg);
   }
 
+  /**
+   * {@link TokenStore.isRevokedNow}: answered from the local cache while it is in
+   * sync; undefined without a cache or when the cache overflowed (ask Redis).
+   */
+  isRevokedNow(check: RevocationCheck): boolean | undefined {
+    if (this.#closed) throw new StoreUnavailableError('RedisStore is closed');
+    if (this.#cache === undefined) return undefined;
+    const now = this.#now();
+    if (this.#synced) return this.#cache.check(check, now);
+    if (this.#failOpen) {
+      this.#warnOpen('local revocation cache is not in sync; answering from the stale cache (failOpen)');
+      return this.#cache.check(check, now) ?? false;
+    }
+    throw new StoreUnavailableError('Redis revocation feed is not in sync (subscriber down or resyncing)');
+  }
+
   async isRevoked(check: RevocationCheck): Promise<boolean> {
     if (this.#closed) throw new StoreUnavailableError('RedisStore is closed');
     const now = this.#now();

@@ -137,6 +137,14 @@ export interface TokenStore {
    */
   isRevoked(check: RevocationCheck): Promise<boolean>;
   /**
+   * The same check answered from in-process state, without waiting: true or
+   * false when the store knows, undefined when only {@link isRevoked} can tell.
+   * Optional: stores that hold revocations locally (memory, Redis with its local
+   * cache) implement it so that a revocation check costs no turn of the event
+   * loop. Throws StoreUnavailableError when the local state cannot be trusted.
+   */
+  isRevokedNow?(check: RevocationCheck): boolean | undefined;
+  /**
    * Start a refresh-token family (a login session) whose current refresh token
    * is `jti`. Rejects with {@link FamilyExistsError} if the id is taken.
    */
