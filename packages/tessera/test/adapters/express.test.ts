@@ -1,15 +1,17 @@
 import { createServer } from 'node:http';
 import express from 'express';
+import express4 from 'express4';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { createExpressAuth, type ExpressRequest } from '../../src/adapters/express.js';
 import type { JwtContext } from '../../src/http/guard.js';
 import { TokenManager } from '../../src/manager/token-manager.js';
 import { adapterSuite, listenNode, SECRET, testManager, type User } from './scenarios.js';
 
-function buildApp() {
+/** The same app on Express 5 (default) or Express 4: the adapter supports both. */
+function buildApp(createApp: () => express.Express = express) {
   const manager = testManager();
   const auth = createExpressAuth(manager);
-  const app = express();
+  const app = createApp();
   const whoami = (req: express.Request, res: express.Response) => {
     res.json({ logged_in_as: auth.getJwtIdentity(req) });
   };
@@ -50,6 +52,7 @@ function buildApp() {
 }
 
 adapterSuite('express', () => listenNode(createServer(buildApp().app)), { boundedBody: true });
+adapterSuite('express 4', () => listenNode(createServer(buildApp(express4).app)), { boundedBody: true });
 
 describe('express adapter specifics', () => {
   it('types getJwt, getCurrentUser and the context', () => {
