@@ -18,6 +18,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { createGuard, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
 import { isFormContentType, isJsonContentType, type RequestLike } from '../http/request.js';
 import type { TokenManager } from '../manager/token-manager.js';
+import { DEFAULT_BODY_LIMIT } from './body.js';
 import {
   type CookieBindings,
   contextStore,
@@ -94,6 +95,9 @@ function honoRequestLike(c: Context): RequestLike {
     header: (name) => c.req.header(name),
     // Hono caches the parsed body, so the handler can read it again.
     body: async () => {
+      // Hono reads whole bodies; refuse announced oversize ones here (chunked
+      // uploads are bounded by Hono's own bodyLimit middleware, if the app uses it).
+      if (Number(c.req.header('content-length') ?? 0) > DEFAULT_BODY_LIMIT) return undefined;
       const type = c.req.header('content-type');
       if (isJsonContentType(type)) return c.req.json<unknown>();
       if (isFormContentType(type)) return c.req.parseBody();
