@@ -46,21 +46,34 @@ export function contextStore<TUser>(): ContextStore<TUser> {
   };
 }
 
-/** What adapters need of Node's request: its headers, each line kept apart. */
+/** What adapters need of Node's request: its headers, and the raw lines. */
 export interface NodeHeaderSource {
   readonly headers: NodeHeaders;
-  readonly headersDistinct?: Readonly<Record<string, readonly string[] | undefined>>;
+  /** Header names and values alternating, as received (Node's `rawHeaders`). */
+  readonly rawHeaders?: readonly string[];
 }
 
 /**
  * One request header with repeated lines joined by ', ', as RFC 9110 combines them
  * (and as Werkzeug and the Fetch API do). `headers` keeps only the first
  * Authorization line, which would let adapters disagree on which token they saw.
+ * The raw lines are scanned rather than `headersDistinct`, which would build a
+ * record of every header on each request.
  */
 export function requestHeader(req: NodeHeaderSource, name: string): string | undefined {
-  const lines = req.headersDistinct?.[name.toLowerCase()];
-  if (lines !== undefined) return lines.join(', ');
-  return nodeHeader(req.headers, name);
+  const raw = req.rawHeaders;
+  if (raw === undefined) return nodeHeader(req.headers, name);
+  const wanted = name.toLowerCase();
+  // Cookie lines combine with '; ' (RFC 9113 8.2.3), every other field with ', '.
+  const separator = wanted === 'cookie' ? '; ' : ', ';
+  let value: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key = raw[i]!;
+    if (key.length === wanted.length && (key === wanted || key.toLowerCase() === wanted)) {
+      value = value === undefined ? raw[i + 1]! : `${value}${separator}${raw[i + 1]!}`;
+    }
+  }
+  return value;
 }
 
 /** Node's header record, as `http.IncomingMessage.headers` has it. */
