@@ -5,6 +5,7 @@
  */
 import { ConfigError, NoAuthorizationError, TesseraError } from '../errors.js';
 import type { JwsHeader } from '../jws/header.js';
+import { customClaims } from '../manager/claims.js';
 import { type ResponseData, TOKEN_LOCATIONS, type TokenLocation } from '../manager/options.js';
 import type { TokenManager, VerifiedToken } from '../manager/token-manager.js';
 import type { JwtPayload } from '../tokens/validate.js';
@@ -166,20 +167,6 @@ function context<TUser>(found: FoundToken, v: VerifiedToken<TUser>): JwtContext<
   };
 }
 
-const RESERVED = new Set([
-  'iat',
-  'nbf',
-  'exp',
-  'jti',
-  'type',
-  'token_type',
-  'fresh',
-  'csrf',
-  'iss',
-  'aud',
-  'fam',
-]);
-
 function needsImplicitRefresh<TUser>(manager: TokenManager<TUser>, jwt: JwtContext<TUser>): boolean {
   const config = manager.config;
   const within = config.transport.cookies.implicitRefreshWithin;
@@ -194,10 +181,7 @@ async function implicitRefresh<TUser>(
   jwt: JwtContext<TUser>,
 ): Promise<string[]> {
   const config = manager.config;
-  const additionalClaims: Record<string, unknown> = {};
-  for (const [claim, value] of Object.entries(jwt.payload)) {
-    if (!RESERVED.has(claim) && claim !== config.identityClaim) additionalClaims[claim] = value;
-  }
+  const additionalClaims = customClaims(jwt.payload, config.identityClaim, config.profile.typeClaim);
   const token = await manager.createAccessToken({ identity: jwt.identity, additionalClaims });
   return setAccessCookies(config, token);
 }

@@ -78,3 +78,22 @@ function simpleJwtClaims(profile: TokenProfile, input: ClaimInputs): Record<stri
   if (input.issuer !== undefined) claims.iss = input.issuer;
   return claims;
 }
+
+// Claims a token's layout owns; everything else is the application's.
+const REGISTERED = new Set(['iat', 'nbf', 'exp', 'jti', 'fresh', 'csrf', 'iss', 'aud', 'fam', 'refresh_exp']);
+
+/**
+ * The application's claims of a token, to carry over to a re-issued one (refresh,
+ * implicit cookie refresh): everything but the registered and layout claims.
+ */
+export function customClaims(
+  payload: Readonly<Record<string, unknown>>,
+  identityClaim: string,
+  typeClaim: string,
+): Record<string, unknown> {
+  const custom: Record<string, unknown> = {};
+  for (const [claim, value] of Object.entries(payload)) {
+    if (!REGISTERED.has(claim) && claim !== identityClaim && claim !== typeClaim) custom[claim] = value;
+  }
+  return custom;
+}

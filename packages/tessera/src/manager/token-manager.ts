@@ -25,10 +25,11 @@ import type { TesseraKey } from '../keys/key.js';
 import type { RevocationCheck, SessionInfo, TokenStore } from '../stores/types.js';
 import { type Duration, toSeconds } from '../tokens/duration.js';
 import type { JwtPayload } from '../tokens/validate.js';
-import { TokenVerifier, type VerifiedJwt } from '../tokens/verifier.js';
-import { buildClaims, newJti, type TokenKind } from './claims.js';
+import { isPromise, TokenVerifier, type VerifiedJwt } from '../tokens/verifier.js';
+import { buildClaims, customClaims, newJti, type TokenKind } from './claims.js';
 import { type ResolvedConfig, resolveConfig } from './config.js';
 import type { TokenManagerOptions } from './options.js';
+import { pythonStr, withFlaskDefaults } from './python.js';
 
 /** Options of {@link TokenManager.createAccessToken}. */
 export interface CreateAccessTokenOptions {
@@ -715,10 +716,6 @@ export class TokenManager<TUser = unknown> {
   }
 }
 
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown }).then === 'function';
-}
-
 /** The key a store files a user under: the identity as a string (JSON for objects). */
 export function userKey(identity: unknown): string {
   return typeof identity === 'string' ? identity : JSON.stringify(identity);
@@ -733,61 +730,4 @@ function constantTimeEqual(a: string, b: string): boolean {
     return false;
   }
   return timingSafeEqual(x, y);
-}
-
-/** How Python's str() shows a JSON value: Flask-JWT-Extended formats identities that way. */
-function pythonStr(value: unknown): string {
-  return typeof value === 'string' ? value : pythonRepr(value);
-}
-
-function pythonRepr(value: unknown): string {
-  if (value === null || value === undefined) return 'None';
-  if (value === true) return 'True';
-  if (value === false) return 'False';
-  if (typeof value === 'number')
-    return Number.isInteger(value) && Math.abs(value) < 1e16 ? String(value) : pyFloat(value);
-  if (typeof value === 'string') {
-    const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
-    const escaped = value.replaceAll('\\', '\\\\').replaceAll(quote, `\\${quote}`).replaceAll('\n', '\\n');
-    return `${quote}${escaped}${quote}`;
-  }
-  if (Array.isArray(value)) return `[${value.map(pythonRepr).join(', ')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>);
-    return `{${entries.map(([k, v]) => `${pythonRepr(k)}: ${pythonRepr(v)}`).join(', ')}}`;
-  }
-  return String(value);
-}
-
-function pyFloat(value: number): string {
-  if (Number.isNaN(value)) return 'nan';
-  if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
-  const text = String(value);
-  return /[.e]/.test(text) ? text : `${text}.0`;
-}
-
-/** Flask-JWT-Extended fills in `type`, `fresh` and `jti` on decode when a token lacks them (F70). */
-function withFlaskDefaults(verified: VerifiedJwt): VerifiedJwt {
-  const { payload } = verified;
-  if (payload.type !== undefined && payload.fresh !== undefined && payload.jti !== undefined) return verified;
-  const filled: Record<string, unknown> = { ...payload };
-  if (filled.type === undefined) filled.type = 'access';
-  if (filled.fresh === undefined) filled.fresh = false;
-  if (filled.jti === undefined) filled.jti = null;
-  return { header: verified.header, payload: filled as JwtPayload };
-}
-
-const REGISTERED = new Set(['iat', 'nbf', 'exp', 'jti', 'fresh', 'csrf', 'iss', 'aud', 'fam', 'refresh_exp']);
-
-/** Claims a refreshed token carries over: everything but the registered and layout claims. */
-function customClaims(
-  payload: JwtPayload,
-  identityClaim: string,
-  typeClaim: string,
-): Record<string, unknown> {
-  const custom: Record<string, unknown> = {};
-  for (const [claim, value] of Object.entries(payload)) {
-    if (!REGISTERED.has(claim) && claim !== identityClaim && claim !== typeClaim) custom[claim] = value;
-  }
-  return custom;
 }

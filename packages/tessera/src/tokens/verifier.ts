@@ -173,7 +173,8 @@ export class TokenVerifier {
   }
 }
 
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+/** Whether a maybe-synchronous answer is a promise (thenable). */
+export function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown }).then === 'function';
 }
 
