@@ -21,7 +21,7 @@ import Fastify, { type FastifyPluginCallback, type preHandlerAsyncHookHandler } 
 import { Hono, type MiddlewareHandler } from 'hono';
 import { jwt as honoJwt } from 'hono/jwt';
 import Koa from 'koa';
-import type { JwsAlgorithm, RequestLike } from '../packages/tessera/src/index.js';
+import type { GuardResult, JwsAlgorithm, RequestLike } from '../packages/tessera/src/index.js';
 import { buildPlainCopy, startProfiler, stopProfiler, type Tessera } from './profiling.js';
 
 /**
@@ -278,13 +278,14 @@ async function main(): Promise<void> {
       const server = createServer((req, res) => {
         if (req.url === '/bare') return send(res, 200, BODY_TEXT);
         if (req.url === '/tessera') {
-          guard(requestLike(req)).then(
-            (result) => {
-              if (result.ok) send(res, 200, BODY_TEXT);
-              else send(res, result.response.status, result.response.body, { ...result.response.headers });
-            },
-            () => send(res, 500, '{}'),
-          );
+          const answer = (result: GuardResult<unknown>) => {
+            if (result.ok) send(res, 200, BODY_TEXT);
+            else send(res, result.response.status, result.response.body, { ...result.response.headers });
+          };
+          const outcome = guard(requestLike(req));
+          // The guard answers synchronously when nothing has to wait.
+          if (outcome instanceof Promise) outcome.then(answer, () => send(res, 500, '{}'));
+          else answer(outcome);
           return;
         }
         if (req.url === '/other') {

@@ -13,7 +13,13 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createGuard, MemoryStore, type RequestLike, TokenManager } from '../packages/tessera/src/index.js';
+import {
+  createGuard,
+  type GuardResult,
+  MemoryStore,
+  type RequestLike,
+  TokenManager,
+} from '../packages/tessera/src/index.js';
 import { RedisStore } from '../packages/tessera/src/stores/redis.js';
 
 interface Spec {
@@ -61,11 +67,11 @@ async function main(): Promise<void> {
   const server = createServer((req, res) => {
     const guard = guards.get(req.url ?? '');
     if (guard === undefined) return send(res, 404, '{}');
-    guard(requestLike(req)).then(
-      (result) =>
-        result.ok ? send(res, 200, BODY) : send(res, result.response.status, result.response.body),
-      () => send(res, 500, '{}'),
-    );
+    const answer = (result: GuardResult<unknown>) =>
+      result.ok ? send(res, 200, BODY) : send(res, result.response.status, result.response.body);
+    const outcome = guard(requestLike(req));
+    if (outcome instanceof Promise) outcome.then(answer, () => send(res, 500, '{}'));
+    else answer(outcome);
   });
   server.listen(0, '127.0.0.1', () => {
     process.stdout.write(

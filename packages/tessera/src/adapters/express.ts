@@ -17,7 +17,7 @@
  * ```
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createGuard, type JwtRequiredOptions } from '../http/guard.js';
+import { createGuard, type GuardResult, type JwtRequiredOptions } from '../http/guard.js';
 import type { RequestLike } from '../http/request.js';
 import type { ResponseData } from '../manager/options.js';
 import type { TokenManager } from '../manager/token-manager.js';
@@ -95,17 +95,34 @@ export function createExpressAuth<TUser>(
   return {
     jwtRequired(routeOptions) {
       const guard = createGuard(manager, routeOptions);
+      const handle = (
+        req: ExpressRequest,
+        res: ExpressResponse,
+        next: ExpressNext,
+        result: GuardResult<TUser>,
+      ) => {
+        if (!result.ok) return writeResponse(res, result.response);
+        contexts.set(req, result.jwt);
+        appendSetCookie(res, result.setCookies);
+        next();
+      };
       return (req, res, next) => {
-        guard(expressRequestLike(req, bodyLimit)).then(
-          (result) => {
-            if (!result.ok) return writeResponse(res, result.response);
-            contexts.set(req, result.jwt);
-            appendSetCookie(res, result.setCookies);
-            next();
-          },
+        let outcome: GuardResult<TUser> | Promise<GuardResult<TUser>>;
+        try {
+          outcome = guard(expressRequestLike(req, bodyLimit));
+        } catch (error) {
           // Not a Tessera error (a callback crashed): the app's error handler decides.
-          (error: unknown) => next(error),
-        );
+          return next(error);
+        }
+        // Most requests are answered synchronously: no promise, no extra turn of the loop.
+        if (outcome instanceof Promise) {
+          outcome.then(
+            (result) => handle(req, res, next, result),
+            (error: unknown) => next(error),
+          );
+        } else {
+          handle(req, res, next, outcome);
+        }
       };
     },
     ...jwtAccessors<ExpressRequest, TUser>(contexts),

@@ -98,7 +98,8 @@ export function createFastifyAuth<TUser>(manager: TokenManager<TUser>): FastifyA
     const guard = createGuard(manager, options);
     // Errors that are not Tessera errors reject the hook: Fastify's error handler answers.
     return async (request, reply) => {
-      const result = await guard(fastifyRequestLike(request));
+      const outcome = guard(fastifyRequestLike(request));
+      const result = outcome instanceof Promise ? await outcome : outcome;
       if (!result.ok) {
         const { status, headers, body } = result.response;
         return reply.code(status).headers(headers).send(body);

@@ -77,12 +77,14 @@ export function createFetchAuth<TUser>(
   const config = manager.config;
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   return {
-    verify: (request, routeOptions) => createGuard(manager, routeOptions)(toRequestLike(request, bodyLimit)),
+    verify: async (request, routeOptions) =>
+      createGuard(manager, routeOptions)(toRequestLike(request, bodyLimit)),
     jwtRequired(routeOptions, handler) {
       const guard = createGuard(manager, routeOptions);
       // Errors that are not Tessera errors reject: the runtime's error handling answers.
       return async (request) => {
-        const result = await guard(toRequestLike(request, bodyLimit));
+        const outcome = guard(toRequestLike(request, bodyLimit));
+        const result = outcome instanceof Promise ? await outcome : outcome;
         if (!result.ok) {
           const { status, headers, body } = result.response;
           return new Response(body, { status, headers });

@@ -69,7 +69,8 @@ export function createHonoAuth<TUser>(manager: TokenManager<TUser>): HonoAuth<TU
       const guard = createGuard(manager, options);
       // Errors that are not Tessera errors propagate to app.onError.
       return async (c, next) => {
-        const result = await guard(honoRequestLike(c));
+        const outcome = guard(honoRequestLike(c));
+        const result = outcome instanceof Promise ? await outcome : outcome;
         if (!result.ok) {
           const { status, headers, body } = result.response;
           // c.body keeps headers the app set earlier (its cookies, CORS).

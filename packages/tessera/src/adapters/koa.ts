@@ -89,7 +89,8 @@ export function createKoaAuth<TUser>(
       const guard = createGuard(manager, routeOptions);
       // Errors that are not Tessera errors propagate to Koa's error handling.
       return async (ctx, next) => {
-        const result = await guard(koaRequestLike(ctx, bodyLimit));
+        const outcome = guard(koaRequestLike(ctx, bodyLimit));
+        const result = outcome instanceof Promise ? await outcome : outcome;
         if (!result.ok) {
           const { status, headers, body } = result.response;
           ctx.status = status;

@@ -55,8 +55,13 @@ export type GuardResult<TUser> =
     }
   | { readonly ok: false; readonly error: TesseraError; readonly response: ResponseData };
 
-/** A guard bound to a manager and a route's options. */
-export type Guard<TUser> = (req: RequestLike) => Promise<GuardResult<TUser>>;
+/**
+ * A guard bound to a manager and a route's options. It answers synchronously when
+ * nothing has to wait (the common case: a header token, a local keyring, no store
+ * callbacks), and with a promise otherwise; `await` works on both. A crashed
+ * callback is a rejected promise (or a synchronous throw), never a verdict.
+ */
+export type Guard<TUser> = (req: RequestLike) => GuardResult<TUser> | Promise<GuardResult<TUser>>;
 
 /**
  * Build a guard. Options are validated here, once, so a typo fails at startup.
@@ -84,13 +89,12 @@ export function createGuard<TUser>(
   // and no store or callbacks, a request costs no turn of the event loop.
   return (req) => {
     try {
-      if (exemptOptions && req.method.toUpperCase() === 'OPTIONS') {
-        return Promise.resolve({ ok: true, jwt: null, setCookies: NO_COOKIES });
-      }
+      if (exemptOptions && req.method.toUpperCase() === 'OPTIONS')
+        return { ok: true, jwt: null, setCookies: NO_COOKIES };
       const jwt = verifyInRequest(manager, req, options, locations);
       if (jwt instanceof Promise) return jwt.then(accepted).catch(refused);
       const result = accepted(jwt);
-      return result instanceof Promise ? result.catch(refused) : Promise.resolve(result);
+      return result instanceof Promise ? result.catch(refused) : result;
     } catch (error) {
       return refused(error);
     }
