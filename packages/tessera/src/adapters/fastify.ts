@@ -22,7 +22,7 @@
  * ```
  */
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
-import { createGuard, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
+import { createGuard, type GuardResult, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
 import type { RequestLike } from '../http/request.js';
 import type { TokenManager } from '../manager/token-manager.js';
 import { DEFAULT_BODY_LIMIT, parseBodyText } from './body.js';
@@ -39,7 +39,8 @@ import {
 export type FastifyJwtHook = (
   request: FastifyRequest,
   reply: FastifyReply,
-) => Promise<FastifyReply | undefined>;
+  done: (error?: Error) => void,
+) => void;
 
 /**
  * A request after the guard ran: `request.jwt` typed for your user type.
@@ -96,18 +97,37 @@ export function createFastifyAuth<TUser>(manager: TokenManager<TUser>): FastifyA
 
   const jwtRequired = (options?: JwtRequiredOptions): FastifyJwtHook => {
     const guard = createGuard(manager, options);
-    // Errors that are not Tessera errors reject the hook: Fastify's error handler answers.
-    return async (request, reply) => {
-      const outcome = guard(fastifyRequestLike(request));
-      const result = outcome instanceof Promise ? await outcome : outcome;
+    const finish = (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      done: () => void,
+      result: GuardResult<TUser>,
+    ) => {
       if (!result.ok) {
+        // Answered here: without done() the route handler does not run.
         const { status, headers, body } = result.response;
-        return reply.code(status).headers(headers).send(body);
+        reply.code(status).headers(headers).send(body);
+        return;
       }
       contexts.set(request, result.jwt);
       (request as FastifyJwtRequest<TUser>).jwt = result.jwt;
       appendSetCookie(reply, result.setCookies);
-      return undefined;
+      done();
+    };
+    // A callback-style hook: most requests are answered synchronously, and then no
+    // promise is made at all. Errors that are not Tessera errors go to done(error),
+    // so Fastify's error handler answers.
+    return (request, reply, done) => {
+      const failed = (error: unknown) => done(error instanceof Error ? error : new Error(String(error)));
+      let outcome: GuardResult<TUser> | Promise<GuardResult<TUser>>;
+      try {
+        outcome = guard(fastifyRequestLike(request));
+      } catch (error) {
+        failed(error);
+        return;
+      }
+      if (outcome instanceof Promise) outcome.then((result) => finish(request, reply, done, result), failed);
+      else finish(request, reply, done, outcome);
     };
   };
 
