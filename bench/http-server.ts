@@ -9,7 +9,7 @@
  * `READY {"port":…,"routes":{"tessera":"ok"|<why not>,"other":"ok"|<why not>}}`.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import fastifyJwt from '@fastify/jwt';
@@ -21,8 +21,9 @@ import Fastify, { type FastifyPluginCallback, type preHandlerAsyncHookHandler } 
 import { Hono, type MiddlewareHandler } from 'hono';
 import { jwt as honoJwt } from 'hono/jwt';
 import Koa from 'koa';
-import type { GuardResult, JwsAlgorithm, RequestLike } from '../packages/tessera/src/index.js';
+import type { GuardResult, JwsAlgorithm } from '../packages/tessera/src/index.js';
 import { buildPlainCopy, startProfiler, stopProfiler, type Tessera } from './profiling.js';
+import { requestLike } from './request-like.js';
 
 /**
  * With TESSERA_BENCH_PROFILE=<report.txt>, the library and its adapters are
@@ -130,17 +131,6 @@ function ready(port: number, routes: Record<string, RouteState>): void {
 function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(body);
-}
-
-function requestLike(req: IncomingMessage): RequestLike {
-  return {
-    method: req.method ?? 'GET',
-    url: req.url ?? '/',
-    header(name) {
-      const value = req.headers[name.toLowerCase()];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
-  };
 }
 
 async function main(): Promise<void> {

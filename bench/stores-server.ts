@@ -11,16 +11,12 @@
  *   /redis-cache  RedisStore with the pub/sub-fed local cache
  * Prints `READY {"port":…,"token":"…"}` when listening; the token is valid on every route.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  createGuard,
-  type GuardResult,
-  MemoryStore,
-  type RequestLike,
-  TokenManager,
-} from '../packages/tessera/src/index.js';
+import { createGuard, type GuardResult, MemoryStore, TokenManager } from '../packages/tessera/src/index.js';
 import { RedisStore } from '../packages/tessera/src/stores/redis.js';
+import { requestLike } from './request-like.js';
 
 interface Spec {
   readonly secret: string;
@@ -28,17 +24,6 @@ interface Spec {
 }
 
 const BODY = '{"ok":true}';
-
-function requestLike(req: IncomingMessage): RequestLike {
-  return {
-    method: req.method ?? 'GET',
-    url: req.url ?? '/',
-    header(name) {
-      const value = req.headers[name.toLowerCase()];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
-  };
-}
 
 function send(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { 'content-type': 'application/json' });

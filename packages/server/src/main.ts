@@ -47,6 +47,17 @@ Demo user: alice / ${process.env.TESSERA_DEMO_PASSWORD ? '<TESSERA_DEMO_PASSWORD
   curl -s ${base}/.well-known/jwks.json`);
 });
 
-const stop = () => server.close(() => void store.close().then(() => process.exit(0)));
+// Revocations and sessions past their expiry are dead weight: purge them hourly.
+const purge = setInterval(() => {
+  store.purgeExpired(Math.floor(Date.now() / 1000)).catch((error: unknown) => {
+    console.error(`tessera-server: purge failed: ${error instanceof Error ? error.message : 'error'}`);
+  });
+}, 3_600_000);
+purge.unref();
+
+const stop = () => {
+  clearInterval(purge);
+  server.close(() => void store.close().then(() => process.exit(0)));
+};
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

@@ -17,7 +17,7 @@
  * ```
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createGuard, type GuardResult, type JwtRequiredOptions } from '../http/guard.js';
+import { createGuard, type GuardResult, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
 import type { RequestLike } from '../http/request.js';
 import type { ResponseData } from '../manager/options.js';
 import type { TokenManager } from '../manager/token-manager.js';
@@ -40,6 +40,19 @@ export type ExpressRequest = IncomingMessage & {
   /** The URL before mounting stripped a prefix from `url`. */
   originalUrl?: string;
 };
+
+/**
+ * A request after `jwtRequired()` ran: `req.jwt` typed for your user type, without
+ * augmenting Express's global types (cast where you read it, or use `getJwt(req)`).
+ *
+ * @example
+ * ```ts
+ * app.get('/me', auth.jwtRequired(), (req, res) => {
+ *   res.json((req as ExpressJwtRequest<User>).jwt?.identity);
+ * });
+ * ```
+ */
+export type ExpressJwtRequest<TUser = unknown> = ExpressRequest & { jwt?: JwtContext<TUser> | null };
 
 /** What the adapter writes to: an Express `Response` is a Node `ServerResponse`. */
 export type ExpressResponse = ServerResponse;
@@ -103,6 +116,7 @@ export function createExpressAuth<TUser>(
       ) => {
         if (!result.ok) return writeResponse(res, result.response);
         contexts.set(req, result.jwt);
+        (req as ExpressJwtRequest<TUser>).jwt = result.jwt;
         appendSetCookie(res, result.setCookies);
         next();
       };

@@ -5,7 +5,7 @@
  * - `simplejwt`: DRF's `{"detail", "code", "messages"}` and `Bearer realm="api"`.
  * Each error kind's answer can be replaced by an error handler.
  */
-import { MalformedTokenError, TesseraError } from '../errors.js';
+import { MalformedTokenError, type TesseraError } from '../errors.js';
 import type { ResolvedConfig } from '../manager/config.js';
 import type { ResponseData } from '../manager/options.js';
 
@@ -144,10 +144,4 @@ function simpleJwtResponse(error: TesseraError): ResponseData {
     },
     challenge,
   );
-}
-
-/** Re-throw anything that is not a Tessera error: those are server bugs, not bad input. */
-export function asTesseraError(error: unknown): TesseraError {
-  if (error instanceof TesseraError) return error;
-  throw error;
 }

@@ -6,7 +6,7 @@
  * auth service moves to TypeScript. Where SimpleJWT answers 500 (a refresh token
  * without jti), these answer 401.
  */
-import { ConfigError, TesseraError, WrongTokenTypeError } from '../errors.js';
+import { ConfigError, RevokedTokenError, TesseraError, WrongTokenTypeError } from '../errors.js';
 import { decodeProtectedHeader } from '../jws/compact.js';
 import type { ResolvedConfig } from '../manager/config.js';
 import type { ResponseData } from '../manager/options.js';
@@ -95,7 +95,7 @@ export function createSimpleJwtViews(manager: TokenManager, options: SimpleJwtVi
     const payload = await manager.decodeToken(token);
     const header = decodeProtectedHeader(token);
     if (config.store !== undefined && (await manager.isRevoked(header, payload)))
-      throw new BlacklistedError();
+      throw new RevokedTokenError({ header, payload });
     const actual = payload[config.profile.typeClaim];
     if (actual === undefined) throw new WrongTokenTypeError('Token has no type', { header, payload });
     if (actual !== type) throw new WrongTokenTypeError('Token has wrong type', { header, payload });
@@ -147,12 +147,6 @@ export function createSimpleJwtViews(manager: TokenManager, options: SimpleJwtVi
       return jsonResponse(200, { token: await manager.refreshSlidingToken(body.token as string) });
     }),
   };
-}
-
-class BlacklistedError extends TesseraError {
-  constructor() {
-    super('token_revoked', 'Token is blacklisted', 401, 'revoked');
-  }
 }
 
 const NO_BODY = Symbol('no body');

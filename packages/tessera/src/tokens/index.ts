@@ -3,7 +3,6 @@ export { type Duration, toLifetime, toSeconds } from './duration.js';
 export { PROFILES, type ProfileName, type TokenProfile } from './profile.js';
 export { type ClaimRules, type JwtPayload, validateClaims } from './validate.js';
 export {
-  isTokenError,
   TokenVerifier,
   type TokenVerifierOptions,
   type VerifiedJwt,

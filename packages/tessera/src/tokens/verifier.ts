@@ -3,12 +3,7 @@
  * `typ`, registered claims, with an optional cache of verified tokens. Callbacks,
  * token types, freshness and revocation live a layer up, in the manager.
  */
-import {
-  InvalidHeaderParameterError,
-  InvalidSignatureError,
-  KeyNotFoundError,
-  TesseraError,
-} from '../errors.js';
+import { InvalidHeaderParameterError, InvalidSignatureError, KeyNotFoundError } from '../errors.js';
 import { type DecodedJws, decodeJws, decodeJwsPayload, verifyJws } from '../jws/compact.js';
 import { type JwsHeader, typMatches } from '../jws/header.js';
 import { DEFAULT_JWS_LIMITS, type JwsLimits } from '../jws/limits.js';
@@ -176,9 +171,4 @@ export class TokenVerifier {
 /** Whether a maybe-synchronous answer is a promise (thenable). */
 export function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown }).then === 'function';
-}
-
-/** True for errors a verifier throws about the token itself (not configuration). */
-export function isTokenError(error: unknown): error is TesseraError {
-  return error instanceof TesseraError && error.kind !== 'configuration';
 }

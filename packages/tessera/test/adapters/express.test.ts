@@ -2,7 +2,11 @@ import { createServer } from 'node:http';
 import express from 'express';
 import express4 from 'express4';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { createExpressAuth, type ExpressRequest } from '../../src/adapters/express.js';
+import {
+  createExpressAuth,
+  type ExpressJwtRequest,
+  type ExpressRequest,
+} from '../../src/adapters/express.js';
 import type { JwtContext } from '../../src/http/guard.js';
 import { TokenManager } from '../../src/manager/token-manager.js';
 import { adapterSuite, listenNode, SECRET, testManager, type User } from './scenarios.js';
@@ -61,6 +65,27 @@ describe('express adapter specifics', () => {
     expectTypeOf(auth.getCurrentUser).returns.toEqualTypeOf<User | undefined>();
     const handler = (req: express.Request) => auth.getJwt(req)?.identity;
     expectTypeOf(handler).returns.toEqualTypeOf<unknown>();
+  });
+
+  it('sets req.jwt, typed through ExpressJwtRequest', async () => {
+    const manager = testManager();
+    const auth = createExpressAuth(manager);
+    const app = express();
+    app.get('/me', auth.jwtRequired({ optional: true }), (req, res) => {
+      const jwt = (req as ExpressJwtRequest<User>).jwt;
+      expectTypeOf(jwt).toEqualTypeOf<JwtContext<User> | null | undefined>();
+      res.json({ identity: jwt?.identity ?? null, user: jwt?.user ?? null });
+    });
+    const server = await listenNode(createServer(app));
+    try {
+      const token = await manager.createAccessToken({ identity: 'frank' });
+      const signedIn = await fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${token}` } });
+      expect(await signedIn.json()).toEqual({ identity: 'frank', user: { name: 'frank' } });
+      const anonymous = await fetch(`${server.url}/me`);
+      expect(await anonymous.json()).toEqual({ identity: null, user: null });
+    } finally {
+      await server.close();
+    }
   });
 
   it('throws a clear error when the guard did not run', () => {
