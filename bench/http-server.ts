@@ -8,10 +8,9 @@
  * answers the same small JSON body. Prints one line to stdout when listening:
  * `READY {"port":…,"routes":{"tessera":"ok"|<why not>,"other":"ok"|<why not>}}`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import fastifyJwt from '@fastify/jwt';
 import { serve } from '@hono/node-server';
 import express from 'express';
@@ -21,18 +20,23 @@ import Fastify, { type FastifyPluginCallback, type preHandlerAsyncHookHandler } 
 import { Hono, type MiddlewareHandler } from 'hono';
 import { jwt as honoJwt } from 'hono/jwt';
 import Koa from 'koa';
-import type { GuardResult, JwsAlgorithm } from '../packages/tessera/src/index.js';
+import type { GuardResult, JwsAlgorithm } from 'tessera';
 import { buildPlainCopy, startProfiler, stopProfiler, type Tessera } from './profiling.js';
 import { requestLike } from './request-like.js';
 
 /**
- * With TESSERA_BENCH_PROFILE=<report.txt>, the library and its adapters are
- * loaded from a line-preserving plain copy, the profiler starts on SIGUSR2 and
- * the report is written on SIGTERM (bench/profile.ts http drives this).
+ * The library is the built package (`tessera` resolves to dist/, see plain-js.ts).
+ * With TESSERA_BENCH_PROFILE=<report.txt>, it and its adapters are loaded from a
+ * line-preserving plain copy of the source instead, the profiler starts on
+ * SIGUSR2 and the report is written on SIGTERM (bench/profile.ts http drives this).
  */
 const profileReport = process.env.TESSERA_BENCH_PROFILE;
-const libraryBase = profileReport === undefined ? '../packages/tessera/src/' : buildPlainCopy();
-const { createGuard, TokenManager } = (await import(`${libraryBase}index.js`)) as Tessera;
+const plainCopy = profileReport === undefined ? undefined : buildPlainCopy();
+const libraryModule = (path: string): Promise<unknown> =>
+  plainCopy === undefined
+    ? import(path === 'index' ? 'tessera' : `tessera/${path.replace('adapters/', '')}`)
+    : import(`${plainCopy}${path}.js`);
+const { createGuard, TokenManager } = (await libraryModule('index')) as Tessera;
 type TokenManager = InstanceType<typeof TokenManager>;
 if (profileReport !== undefined) {
   let session: Awaited<ReturnType<typeof startProfiler>> | undefined;
@@ -84,19 +88,17 @@ function message(error: unknown): string {
 }
 
 /**
- * Load `adapters/<file>.ts`, call `<factory>(manager)`, return the auth object.
- * Missing file or unexpected shape: a reason string instead.
+ * Load the adapter `tessera/<file>`, call `<factory>(manager)`, return the auth object.
+ * A module that fails to load or has an unexpected shape: a reason string instead.
  */
 async function loadAuth(
   file: string,
   factory: string,
   manager: TokenManager,
 ): Promise<Record<string, unknown> | string> {
-  const path = fileURLToPath(new URL(`../packages/tessera/src/adapters/${file}.ts`, import.meta.url));
-  if (!existsSync(path)) return `adapter packages/tessera/src/adapters/${file}.ts not present`;
   let mod: unknown;
   try {
-    mod = await import(`${libraryBase}adapters/${file}.js`);
+    mod = await libraryModule(`adapters/${file}`);
   } catch (error) {
     return `adapter ${file}.ts failed to load: ${message(error)}`;
   }

@@ -8,15 +8,14 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { formatOps, formatRatio, markdownTable, median } from './harness.js';
 import type { Framework, ServerSpec } from './http-server.js';
+import { plainScript } from './plain-js.js';
 import { makeKeys, makeManager, mintPool, POOL_SIZE } from './tokens.js';
 
 const run = promisify(execFile);
-const here = dirname(fileURLToPath(import.meta.url));
 
 export interface HttpOptions {
   /** Measured rounds per server (each route loaded once per round). */
@@ -176,7 +175,7 @@ function startServer(spec: ServerSpec, pin: boolean): Promise<Started> {
   const [command, args] = pinned(
     1,
     process.execPath,
-    ['--import', 'tsx', join(here, 'http-server.ts'), JSON.stringify(spec)],
+    [plainScript('http-server'), JSON.stringify(spec)],
     pin,
   );
   const child = spawn(command, args, {

@@ -1,7 +1,7 @@
 /**
  * CPU profile of one Tessera hot path, reported by function and by source line:
  *
- *   node --import tsx bench/profile.ts <workload> <alg> [seconds]
+ *   npm run build && node --import tsx bench/profile.ts <workload> <alg> [seconds]
  *   node --import tsx bench/profile.ts http <framework> <HS256|EdDSA|EdDSA-cache> [seconds]
  *
  * workload: verify (verifySync, no cache), cache (verifySync, cache hits),
@@ -17,8 +17,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RequestLike } from '../packages/tessera/src/index.js';
+import type { RequestLike } from 'tessera';
 import type { Framework, ServerSpec } from './http-server.js';
+import { plainScript } from './plain-js.js';
 import { buildPlainCopy, startProfiler, stopProfiler, type Tessera } from './profiling.js';
 import {
   type BenchAlgorithm,
@@ -62,14 +63,10 @@ async function profileHttp(framework: Framework, variant: string, seconds: numbe
   );
   const reportFile = join(here, 'results', `profile-http-${framework.replace(':', '')}-${variant}.txt`);
   const spec: ServerSpec = { framework, alg, keyFile, cache: cached ? 10_000 : false, otherCache: false };
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(here, 'http-server.ts'), JSON.stringify(spec)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, NODE_ENV: 'production', TESSERA_BENCH_PROFILE: reportFile },
-    },
-  );
+  const child = spawn(process.execPath, [plainScript('http-server'), JSON.stringify(spec)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_ENV: 'production', TESSERA_BENCH_PROFILE: reportFile },
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.once('exit', (code) => reject(new Error(`server exited ${String(code)}`)));

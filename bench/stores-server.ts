@@ -14,8 +14,8 @@
 
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createGuard, type GuardResult, MemoryStore, TokenManager } from '../packages/tessera/src/index.js';
-import { RedisStore } from '../packages/tessera/src/stores/redis.js';
+import { createGuard, type GuardResult, MemoryStore, TokenManager } from 'tessera';
+import { RedisStore } from 'tessera/stores/redis';
 import { requestLike } from './request-like.js';
 
 interface Spec {

@@ -7,8 +7,8 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { median } from './harness.js';
+import { plainScript } from './plain-js.js';
 
 /** Options of {@link runStores}. */
 export interface StoresOptions {
@@ -57,12 +57,12 @@ function command(cpu: number, program: string, args: readonly string[], pin: boo
 }
 
 function startServer(pin: boolean): Promise<{ child: ChildProcess; port: number; token: string }> {
-  const script = fileURLToPath(new URL('./stores-server.ts', import.meta.url));
+  const script = plainScript('stores-server');
   const spec = JSON.stringify({
     secret: randomBytes(32).toString('base64url'),
     prefix: `tessera-bench:${Date.now().toString(36)}:`,
   });
-  const [program, args] = command(1, process.execPath, ['--import', 'tsx', script, spec], pin);
+  const [program, args] = command(1, process.execPath, [script, spec], pin);
   const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
