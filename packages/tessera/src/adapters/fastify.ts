@@ -118,16 +118,19 @@ export function createFastifyAuth<TUser>(manager: TokenManager<TUser>): FastifyA
     // promise is made at all. Errors that are not Tessera errors go to done(error),
     // so Fastify's error handler answers.
     return (request, reply, done) => {
-      const failed = (error: unknown) => done(error instanceof Error ? error : new Error(String(error)));
       let outcome: GuardResult<TUser> | Promise<GuardResult<TUser>>;
       try {
         outcome = guard(fastifyRequestLike(request));
       } catch (error) {
-        failed(error);
+        done(asError(error));
         return;
       }
-      if (outcome instanceof Promise) outcome.then((result) => finish(request, reply, done, result), failed);
-      else finish(request, reply, done, outcome);
+      if (outcome instanceof Promise) {
+        outcome.then(
+          (result) => finish(request, reply, done, result),
+          (error: unknown) => done(asError(error)),
+        );
+      } else finish(request, reply, done, outcome);
     };
   };
 
@@ -164,6 +167,10 @@ function fastifyRequestLike(request: FastifyRequest): RequestLike {
     header: (name) => requestHeader(request.raw, name),
     body: () => request.body,
   };
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 // Fastify appends to an existing set-cookie header rather than replacing it.

@@ -7,7 +7,7 @@ import { ConfigError, NoAuthorizationError, TesseraError } from '../errors.js';
 import type { JwsHeader } from '../jws/header.js';
 import { customClaims } from '../manager/claims.js';
 import { type ResponseData, TOKEN_LOCATIONS, type TokenLocation } from '../manager/options.js';
-import type { TokenManager, VerifiedToken } from '../manager/token-manager.js';
+import type { TokenManager, VerifiedToken, VerifyTokenOptions } from '../manager/token-manager.js';
 import type { JwtPayload } from '../tokens/validate.js';
 import { setAccessCookies } from './cookies.js';
 import { type FoundToken, locateToken } from './locate.js';
@@ -74,6 +74,7 @@ export function createGuard<TUser>(
 ): Guard<TUser> {
   const config = manager.config;
   const locations = routeLocations(options.locations, config.transport.locations);
+  const verifyOptions = routeVerifyOptions(options);
   const exemptOptions = config.profile.name !== 'simplejwt';
   const refused = (error: unknown): Promise<GuardResult<TUser>> => {
     // A crashed callback or a configuration mistake is the server's: the framework's
@@ -91,7 +92,7 @@ export function createGuard<TUser>(
     try {
       if (exemptOptions && req.method.toUpperCase() === 'OPTIONS')
         return { ok: true, jwt: null, setCookies: NO_COOKIES };
-      const jwt = verifyInRequest(manager, req, options, locations);
+      const jwt = verifyInRequest(manager, req, options, locations, verifyOptions);
       if (jwt instanceof Promise) return jwt.then(accepted).catch(refused);
       const result = accepted(jwt);
       return result instanceof Promise ? result.catch(refused) : result;
@@ -121,41 +122,51 @@ function verifyInRequest<TUser>(
   req: RequestLike,
   options: JwtRequiredOptions,
   locations: readonly TokenLocation[],
+  verifyOptions: VerifyTokenOptions = routeVerifyOptions(options),
 ): JwtContext<TUser> | null | Promise<JwtContext<TUser> | null> {
-  const refresh = options.refresh ?? false;
-  const missingIsFine = (error: unknown): null => {
-    if (options.optional && error instanceof NoAuthorizationError) return null;
-    throw error;
-  };
+  const refresh = verifyOptions.refresh === true;
   let found: FoundToken | Promise<FoundToken>;
   try {
     found = locateToken(req, manager.config.transport, manager.config.profile.name, locations, refresh);
   } catch (error) {
-    return missingIsFine(error);
+    return missingIsFine(options, error);
   }
   if (found instanceof Promise) {
     return found.then(
-      (token) => verifyFound(manager, token, options, refresh),
-      (error: unknown) => missingIsFine(error),
+      (token) => verifyFound(manager, token, verifyOptions),
+      (error: unknown) => missingIsFine(options, error),
     );
   }
-  return verifyFound(manager, found, options, refresh);
+  return verifyFound(manager, found, verifyOptions);
+}
+
+// An optional route accepts a request without a token; nothing else.
+function missingIsFine(options: JwtRequiredOptions, error: unknown): null {
+  if (options.optional && error instanceof NoAuthorizationError) return null;
+  throw error;
+}
+
+// The route's options as the manager takes them, built once per guard: only a
+// cookie token's CSRF value differs between requests.
+function routeVerifyOptions(options: JwtRequiredOptions): VerifyTokenOptions {
+  return {
+    refresh: options.refresh ?? false,
+    fresh: options.fresh,
+    verifyType: options.verifyType,
+    skipRevocationCheck: options.skipRevocationCheck,
+    tokenType: options.tokenType,
+  };
 }
 
 function verifyFound<TUser>(
   manager: TokenManager<TUser>,
   found: FoundToken,
-  options: JwtRequiredOptions,
-  refresh: boolean,
+  options: VerifyTokenOptions,
 ): JwtContext<TUser> | Promise<JwtContext<TUser>> {
-  const verified = manager.verify(found.token, {
-    refresh,
-    fresh: options.fresh,
-    verifyType: options.verifyType,
-    skipRevocationCheck: options.skipRevocationCheck,
-    tokenType: options.tokenType,
-    csrfValue: found.csrfValue,
-  });
+  const verified = manager.verify(
+    found.token,
+    found.csrfValue === undefined ? options : { ...options, csrfValue: found.csrfValue },
+  );
   if (verified instanceof Promise) return verified.then((v) => context(found, v));
   return context(found, verified);
 }

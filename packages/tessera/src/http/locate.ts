@@ -39,22 +39,25 @@ export function locateToken(
   locations: readonly TokenLocation[],
   refresh: boolean,
 ): FoundToken | Promise<FoundToken> {
-  const missing: string[] = [];
+  // Filled only when a location has no token (the messages of a multi-location miss).
+  let missing: string[] | undefined;
   for (let i = 0; i < locations.length; i++) {
     try {
       const found = fromLocation(req, transport, profile, locations[i]!, refresh);
       if (found instanceof Promise) {
+        const before = missing ?? [];
         return found.catch((error: unknown) => {
-          noteMissing(error, missing);
-          return locateRest(req, transport, profile, locations, refresh, i + 1, missing);
+          noteMissing(error, before);
+          return locateRest(req, transport, profile, locations, refresh, i + 1, before);
         });
       }
       return found;
     } catch (error) {
+      missing ??= [];
       noteMissing(error, missing);
     }
   }
-  throw missingError(locations, missing);
+  throw missingError(locations, missing ?? []);
 }
 
 async function locateRest(

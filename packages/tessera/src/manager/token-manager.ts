@@ -199,22 +199,22 @@ export class TokenManager<TUser = unknown> {
     { header, payload }: VerifiedJwt,
     options: VerifyTokenOptions,
   ): VerifiedToken<TUser> | Promise<VerifiedToken<TUser>> {
-    const parts = { header, payload };
-    if (options.verifyType ?? true) this.#checkType(payload, options, parts);
-    if (options.fresh && !this.#isFresh(payload)) throw new FreshTokenRequiredError(parts);
+    // The checks below build the error's { header, payload } only when they refuse.
+    if (options.verifyType ?? true) this.#checkType(header, payload, options);
+    if (options.fresh && !this.#isFresh(payload)) throw new FreshTokenRequiredError({ header, payload });
     const { tokenVerification, userLookup, tokenInBlocklist } = this.config.callbacks;
     let revocation =
       !options.skipRevocationCheck && (this.config.store !== undefined || tokenInBlocklist !== undefined);
     // A store with local state answers without a turn of the event loop.
     if (revocation && tokenInBlocklist === undefined) {
       const now = this.#isRevokedNow(payload);
-      if (now === true) throw new RevokedTokenError(parts);
+      if (now === true) throw new RevokedTokenError({ header, payload });
       if (now === false) revocation = false;
     }
     if (revocation || tokenVerification !== undefined || userLookup !== undefined) {
       return this.#callbackChecks(header, payload, revocation);
     }
-    return { header, payload, identity: this.#identityOf(payload, parts), user: undefined };
+    return { header, payload, identity: this.#identityOf(header, payload), user: undefined };
   }
 
   async #callbackChecks(
@@ -228,7 +228,7 @@ export class TokenManager<TUser = unknown> {
     if (tokenVerification !== undefined && !(await tokenVerification(header, payload))) {
       throw new ClaimsVerificationError(undefined, parts);
     }
-    const identity = this.#identityOf(payload, parts);
+    const identity = this.#identityOf(header, payload);
     let user: TUser | undefined;
     if (userLookup !== undefined) {
       const found = await userLookup(header, payload);
@@ -240,13 +240,13 @@ export class TokenManager<TUser = unknown> {
     return { header, payload, identity, user };
   }
 
-  #identityOf(payload: JwtPayload, parts: { header: JwsHeader; payload: JwtPayload }): unknown {
+  #identityOf(header: JwsHeader, payload: JwtPayload): unknown {
     const identity = payload[this.config.profile.identityClaim];
     if (identity === undefined) {
       throw new MissingClaimError(
         this.config.profile.identityClaim,
         'Token contained no recognizable user identification',
-        parts,
+        { header, payload },
       );
     }
     return identity;
@@ -626,7 +626,7 @@ export class TokenManager<TUser = unknown> {
     }
     let result: VerifiedJwt | Promise<VerifiedJwt>;
     try {
-      result = this.verifier.verify(token, { allowExpired: options.allowExpired });
+      result = this.verifier.verify(token, options.allowExpired ? ALLOW_EXPIRED : undefined);
     } catch (error) {
       return this.#decodeFailed(error, options);
     }
@@ -677,27 +677,25 @@ export class TokenManager<TUser = unknown> {
     if (typeof claim !== 'string' || !constantTimeEqual(claim, value)) throw new CsrfMismatchError(parts);
   }
 
-  #checkType(
-    payload: JwtPayload,
-    options: VerifyTokenOptions,
-    parts: { header: JwsHeader; payload: JwtPayload },
-  ) {
+  #checkType(header: JwsHeader, payload: JwtPayload, options: VerifyTokenOptions) {
     const { profile } = this.config;
     const type = payload[profile.typeClaim];
     if (profile.name === 'simplejwt') {
       const expected = options.refresh ? 'refresh' : (options.tokenType ?? 'access');
-      if (type === undefined) throw new WrongTokenTypeError('Token has no type', parts);
-      if (type !== expected) throw new WrongTokenTypeError('Token has wrong type', parts);
+      if (type === undefined) throw new WrongTokenTypeError('Token has no type', { header, payload });
+      if (type !== expected) throw new WrongTokenTypeError('Token has wrong type', { header, payload });
       return;
     }
     if (options.refresh) {
-      if (type !== 'refresh') throw new WrongTokenTypeError('Only refresh tokens are allowed', parts);
+      if (type !== 'refresh')
+        throw new WrongTokenTypeError('Only refresh tokens are allowed', { header, payload });
       return;
     }
-    if (type === 'refresh') throw new WrongTokenTypeError('Only non-refresh tokens are allowed', parts);
+    if (type === 'refresh')
+      throw new WrongTokenTypeError('Only non-refresh tokens are allowed', { header, payload });
     const expected = options.tokenType ?? 'access';
     if (profile.accessTypeRule === 'exact' && type !== expected) {
-      throw new WrongTokenTypeError(`Only ${expected} tokens are allowed`, parts);
+      throw new WrongTokenTypeError(`Only ${expected} tokens are allowed`, { header, payload });
     }
   }
 
@@ -715,6 +713,9 @@ export class TokenManager<TUser = unknown> {
     console.warn(`tessera: revocation store unreachable, accepting tokens (revocationFailOpen): ${reason}`);
   }
 }
+
+// The verifier's per-call options, shared rather than built per request.
+const ALLOW_EXPIRED = Object.freeze({ allowExpired: true });
 
 /** The key a store files a user under: the identity as a string (JSON for objects). */
 export function userKey(identity: unknown): string {
