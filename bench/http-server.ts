@@ -3,11 +3,13 @@
  *
  *   node --import tsx bench/http-server.ts '<ServerSpec as JSON>'
  *
- * Serves GET /bare, GET /tessera (the route behind Tessera's adapter) and, where
- * the framework has a usual JWT middleware, GET /other behind it. Every route
- * answers the same small JSON body. Prints one line to stdout when listening:
- * `READY {"port":…,"routes":{"tessera":"ok"|<why not>,"other":"ok"|<why not>}}`.
+ * Serves GET /bare, GET /tessera (the route behind Tessera's adapter), where
+ * the framework has a usual JWT middleware GET /other behind it, and without the
+ * cache GET /floor behind a middleware that only checks the signature. Every
+ * route answers the same small JSON body. Prints one line to stdout when listening:
+ * `READY {"port":…,"routes":{"tessera"|"other"|"floor":"ok"|<why not>}}`.
  */
+import { createHmac, createPublicKey, createSecretKey, timingSafeEqual, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -73,6 +75,27 @@ const BODY = { ok: true };
 const BODY_TEXT = JSON.stringify(BODY);
 
 type RouteState = 'ok' | string;
+
+/**
+ * The signature check and nothing else, on the raw Authorization header: what
+ * every HS256 or EdDSA middleware must at least do, however fast its JWT code.
+ */
+function signatureCheck(
+  alg: 'HS256' | 'EdDSA',
+  keys: KeyFile,
+): (authorization: string | undefined) => boolean {
+  const key =
+    keys.secret !== undefined ? createSecretKey(Buffer.from(keys.secret)) : createPublicKey(keys.publicPem!);
+  return (authorization) => {
+    if (authorization === undefined || !authorization.startsWith('Bearer ')) return false;
+    const dot = authorization.lastIndexOf('.');
+    const signature = Buffer.from(authorization.slice(dot + 1), 'base64url');
+    if (alg === 'EdDSA')
+      return verify(null, Buffer.from(authorization.slice(7, dot), 'latin1'), key, signature);
+    const mac = createHmac('sha256', key).update(authorization.slice(7, dot), 'latin1').digest();
+    return mac.length === signature.length && timingSafeEqual(mac, signature);
+  };
+}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
@@ -148,6 +171,10 @@ async function main(): Promise<void> {
   // Key material as the usual middlewares take it: the secret, or the public PEM.
   const verifyKey = keys.secret ?? keys.publicPem!;
   const routes: Record<string, RouteState> = {};
+  const check = signatureCheck(spec.alg, keys);
+  // With the cache the question is the cache's cost, not the signature's.
+  const floor = spec.cache === false;
+  routes.floor = floor ? 'ok' : 'none (the cache scenario has no signature floor)';
 
   switch (spec.framework) {
     case 'fastify': {
@@ -180,6 +207,18 @@ async function main(): Promise<void> {
         handler,
       );
       routes.other = 'ok';
+      if (floor) {
+        app.get(
+          '/floor',
+          {
+            preHandler: (request, reply, done) => {
+              if (check(request.headers.authorization)) done();
+              else reply.code(401).send({ msg: 'unauthorized' });
+            },
+          },
+          handler,
+        );
+      }
       await app.listen({ port: 0, host: '127.0.0.1' });
       const address = app.server.address() as AddressInfo;
       ready(address.port, routes);
@@ -203,6 +242,13 @@ async function main(): Promise<void> {
       }
       app.get('/other', expressjwt({ secret: verifyKey, algorithms: [spec.alg] as never[] }), handler);
       routes.other = 'ok';
+      if (floor) {
+        const signatureOnly: express.RequestHandler = (req, res, next) => {
+          if (check(req.headers.authorization)) next();
+          else res.status(401).json({ msg: 'unauthorized' });
+        };
+        app.get('/floor', signatureOnly, handler);
+      }
       const server = app.listen(0, '127.0.0.1');
       await new Promise((resolve) => server.once('listening', resolve));
       ready((server.address() as AddressInfo).port, routes);
@@ -223,6 +269,13 @@ async function main(): Promise<void> {
       }
       app.get('/other', honoJwt({ secret: verifyKey, alg: spec.alg }), (c) => c.json(BODY));
       routes.other = 'ok';
+      if (floor) {
+        const signatureOnly: MiddlewareHandler = async (c, next) => {
+          if (!check(c.req.header('authorization'))) return c.json({ msg: 'unauthorized' }, 401);
+          await next();
+        };
+        app.get('/floor', signatureOnly, (c) => c.json(BODY));
+      }
       serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => ready(info.port, routes));
       return;
     }
@@ -240,10 +293,24 @@ async function main(): Promise<void> {
         }
       }
       routes.other = 'none (Koa has no usual JWT middleware installed)';
+      const signatureOnly: Koa.Middleware = async (ctx, next) => {
+        if (!check(ctx.get('authorization') || undefined)) {
+          ctx.status = 401;
+          ctx.body = { msg: 'unauthorized' };
+          return;
+        }
+        await next();
+      };
       // No router package: a two-way dispatch keeps the bare and protected paths alike.
       app.use(async (ctx, next) => {
         if (ctx.path === '/bare') {
           ctx.body = BODY;
+          return;
+        }
+        if (ctx.path === '/floor' && floor) {
+          await signatureOnly(ctx, async () => {
+            ctx.body = BODY;
+          });
           return;
         }
         if (ctx.path === '/tessera' && tessera !== undefined) {
@@ -279,6 +346,10 @@ async function main(): Promise<void> {
           if (outcome instanceof Promise) outcome.then(answer, () => send(res, 500, '{}'));
           else answer(outcome);
           return;
+        }
+        if (req.url === '/floor' && floor) {
+          if (check(req.headers.authorization)) return send(res, 200, BODY_TEXT);
+          return send(res, 401, '{"msg":"unauthorized"}');
         }
         if (req.url === '/other') {
           // fast-jwt wired by hand: what a bare node:http service would write.

@@ -40,7 +40,14 @@ interface Scenario {
   readonly otherCache: boolean;
 }
 
-type RouteName = 'bare' | 'tessera' | 'other';
+/**
+ * bare: no authentication. tessera, other: behind Tessera, behind the usual middleware.
+ * floor: a middleware that only checks the signature with node:crypto (no decoding,
+ * no claims), the least any JWT middleware must spend: what is left of bare there
+ * is the ceiling for every library (uncached scenarios only).
+ */
+type RouteName = 'bare' | 'tessera' | 'other' | 'floor';
+const ROUTES: readonly RouteName[] = ['bare', 'tessera', 'other', 'floor'];
 
 export interface RouteResult {
   readonly route: RouteName;
@@ -78,6 +85,7 @@ export interface HttpRow {
   readonly routes: readonly RouteResult[];
   readonly tessera?: RatioResult;
   readonly other?: RatioResult;
+  readonly floor?: RatioResult;
   /** The same ratios on requests per server CPU second. */
   readonly tesseraCpu?: RatioResult;
   readonly otherCpu?: RatioResult;
@@ -92,6 +100,8 @@ export interface HttpTarget {
   readonly max: number | undefined;
   /** Ratio of medians of requests per server CPU second. */
   readonly cpuRatio: number | undefined;
+  /** The signature-check-only route ÷ bare: the ceiling for any library (uncached scenarios). */
+  readonly ceiling: number | undefined;
   readonly verdict: 'met' | 'missed' | 'not measured';
 }
 
@@ -366,15 +376,16 @@ async function benchServer(
       bare: 'bare route',
       tessera: tesseraLabel(framework),
       other: otherLabel(framework, scenario.otherCache),
+      floor: 'signature check only',
     };
-    const states: Record<RouteName, string> = { bare: 'ok', tessera: 'ok', other: 'ok' };
-    for (const route of ['bare', 'tessera', 'other'] as const) {
+    const states: Record<RouteName, string> = { bare: 'ok', tessera: 'ok', other: 'ok', floor: 'ok' };
+    for (const route of ROUTES) {
       const declared = route === 'bare' ? 'ok' : (started.routes[route] ?? 'not served');
       states[route] = declared === 'ok' ? await probe(started.port, route, scenario.firstToken) : declared;
     }
-    const active = (['bare', 'tessera', 'other'] as const).filter((r) => states[r] === 'ok');
+    const active = ROUTES.filter((r) => states[r] === 'ok');
     log(
-      `http: ${framework} ${scenario.id}: ${active.join(', ')}${(['tessera', 'other'] as const)
+      `http: ${framework} ${scenario.id}: ${active.join(', ')}${(['tessera', 'other', 'floor'] as const)
         .filter((r) => states[r] !== 'ok')
         .map((r) => ` [${r}: ${states[r]}]`)
         .join('')}`,
@@ -382,7 +393,7 @@ async function benchServer(
     for (const route of active) {
       await wrk(started.port, route, WARMUP_SECONDS, lua, scenario.tokensFile, pin);
     }
-    const runs: Record<RouteName, Measured[]> = { bare: [], tessera: [], other: [] };
+    const runs: Record<RouteName, Measured[]> = { bare: [], tessera: [], other: [], floor: [] };
     const pid = started.child.pid!;
     for (let round = 0; round < options.rounds; round++) {
       for (const route of active) {
@@ -393,7 +404,7 @@ async function benchServer(
         );
       }
     }
-    const routes: RouteResult[] = (['bare', 'tessera', 'other'] as const).map((route) => {
+    const routes: RouteResult[] = ROUTES.map((route) => {
       const r = runs[route];
       const samples = r.map((x) => x.rps);
       return {
@@ -412,6 +423,7 @@ async function benchServer(
     const bare = routes[0];
     const tessera = ratio(routes[1], bare);
     const other = ratio(routes[2], bare);
+    const floor = ratio(routes[3], bare);
     const tesseraCpu = ratio(routes[1], bare, (r) => r.cpuSamples);
     const otherCpu = ratio(routes[2], bare, (r) => r.cpuSamples);
     return {
@@ -420,6 +432,7 @@ async function benchServer(
       routes,
       ...(tessera === undefined ? {} : { tessera }),
       ...(other === undefined ? {} : { other }),
+      ...(floor === undefined ? {} : { floor }),
       ...(tesseraCpu === undefined ? {} : { tesseraCpu }),
       ...(otherCpu === undefined ? {} : { otherCpu }),
     };
@@ -443,6 +456,7 @@ function checkTargets(rows: readonly HttpRow[]): HttpTarget[] {
       min: t?.min,
       max: t?.max,
       cpuRatio: row.tesseraCpu?.ratio,
+      ceiling: row.floor?.ratio,
       verdict: t === undefined ? 'not measured' : t.ratio >= threshold ? 'met' : 'missed',
     });
   }
@@ -468,7 +482,7 @@ export function renderHttp(report: HttpReport): string {
       .filter((r) => r.scenario === scenario)
       .map((r) => {
         if (r.error !== undefined)
-          return [r.framework, `server failed: ${r.error}`, '', '', '', '', '', '', ''];
+          return [r.framework, `server failed: ${r.error}`, '', '', '', '', '', '', '', ''];
         const [bare, tessera, other] = r.routes;
         return [
           r.framework,
@@ -480,6 +494,7 @@ export function renderHttp(report: HttpReport): string {
           cellOps(other),
           cellRatio(r.other),
           formatRatio(r.otherCpu?.ratio),
+          cellRatio(r.floor),
         ];
       });
     parts.push(
@@ -494,6 +509,7 @@ export function renderHttp(report: HttpReport): string {
           'its req/s',
           'its ÷ bare (min–max)',
           'same, per server CPU s',
+          'signature check only ÷ bare',
         ],
         rows,
       )}`,
@@ -501,17 +517,26 @@ export function renderHttp(report: HttpReport): string {
   }
   const skipped = report.rows.flatMap((r) =>
     r.routes
-      .filter((x) => x.route !== 'bare' && x.state !== 'ok')
+      // The floor is measured on uncached scenarios only: not a skip worth a note.
+      .filter((x) => x.route !== 'bare' && x.route !== 'floor' && x.state !== 'ok')
       .map((x) => `${r.framework} / ${r.scenario} / ${x.route}: ${x.state}`),
   );
   parts.push(
     `### Targets (HTTP)\n\n${markdownTable(
-      ['target', 'ratio of median req/s', 'per-round min–max', 'ratio per server CPU s', 'verdict'],
+      [
+        'target',
+        'ratio of median req/s',
+        'per-round min–max',
+        'ratio per server CPU s',
+        'ceiling: signature check only ÷ bare',
+        'verdict',
+      ],
       report.targets.map((t) => [
         t.target,
         formatRatio(t.ratio),
         t.min === undefined ? '–' : `${formatRatio(t.min)}–${formatRatio(t.max)}`,
         formatRatio(t.cpuRatio),
+        formatRatio(t.ceiling),
         t.verdict === 'missed' ? '**missed**' : t.verdict,
       ]),
     )}`,
