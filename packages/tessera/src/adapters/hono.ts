@@ -25,6 +25,8 @@ import {
   cookieBindings,
   type JwtAccessors,
   jwtAccessors,
+  type NodeHeaderSource,
+  requestHeader,
 } from './shared.js';
 
 /**
@@ -90,10 +92,14 @@ export function createHonoAuth<TUser>(manager: TokenManager<TUser>): HonoAuth<TU
 }
 
 function honoRequestLike(c: Context): RequestLike {
+  const incoming = nodeIncoming(c);
   return {
     method: c.req.method,
     url: c.req.url,
-    header: (name) => c.req.header(name),
+    // Under @hono/node-server the Node request is at hand: reading its raw header
+    // lines skips building a Headers object, and joins repeated lines as the Node
+    // adapters do.
+    header: incoming === undefined ? (name) => c.req.header(name) : (name) => requestHeader(incoming, name),
     // Hono caches the parsed body, so the handler can read it again.
     body: async () => {
       // Hono reads whole bodies; refuse announced oversize ones here (chunked
@@ -105,6 +111,15 @@ function honoRequestLike(c: Context): RequestLike {
       return undefined;
     },
   };
+}
+
+/** The IncomingMessage @hono/node-server documents as `c.env.incoming`, when there is one. */
+function nodeIncoming(c: Context): NodeHeaderSource | undefined {
+  const env: unknown = c.env;
+  if (typeof env !== 'object' || env === null || !('incoming' in env)) return undefined;
+  const incoming: unknown = env.incoming;
+  if (typeof incoming !== 'object' || incoming === null || !('rawHeaders' in incoming)) return undefined;
+  return Array.isArray(incoming.rawHeaders) ? (incoming as NodeHeaderSource) : undefined;
 }
 
 function appendSetCookie(c: Context, values: readonly string[]): void {

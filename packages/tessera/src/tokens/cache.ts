@@ -17,8 +17,10 @@ export interface CacheEntry {
 export class VerifiedTokenCache {
   readonly #max: number;
   readonly #leeway: number;
-  // Keyed by the signature segment: far shorter to hash than the token (every
-  // request brings a new string), and as unique; the whole token is compared on a hit.
+  // Keyed by the token's last characters (signature bytes): every request brings
+  // a new string that the Map must hash, and 16 characters hash in a fraction of
+  // the time the whole token would. The whole token is compared on a hit, and only
+  // verified tokens are stored, so a forged token sharing the tail only misses.
   readonly #entries = new Map<string, CacheEntry & { readonly token: string; seq: number }>();
   #seq = 0;
 
@@ -28,22 +30,22 @@ export class VerifiedTokenCache {
   }
 
   get(token: string, now: number, allowExpired: boolean): CacheEntry | undefined {
-    const signature = signatureOf(token);
-    const hit = this.#entries.get(signature);
+    const key = keyOf(token);
+    const hit = this.#entries.get(key);
     if (hit === undefined || hit.token !== token) return undefined;
     const { header, payload } = hit.verified;
     const exp = payload.exp;
     if (exp !== undefined && exp <= now - this.#leeway) {
-      this.#entries.delete(signature);
+      this.#entries.delete(key);
       if (allowExpired) return undefined;
       throw new TokenExpiredError({ header, payload });
     }
     // Approximate LRU: an entry that has drifted into the older half moves back to
     // the young end (Map keeps insertion order); recent hits cost nothing.
     if (this.#seq - hit.seq > this.#max / 2) {
-      this.#entries.delete(signature);
+      this.#entries.delete(key);
       hit.seq = ++this.#seq;
-      this.#entries.set(signature, hit);
+      this.#entries.set(key, hit);
     }
     return hit;
   }
@@ -56,12 +58,12 @@ export class VerifiedTokenCache {
     // Entries are shared by every request that presents the token: freeze them so
     // one handler cannot change what the next one sees.
     deepFreeze(verified.payload);
-    this.#entries.set(signatureOf(token), { verified, key, token, seq: ++this.#seq });
+    this.#entries.set(keyOf(token), { verified, key, token, seq: ++this.#seq });
   }
 
   delete(token: string): void {
-    const signature = signatureOf(token);
-    if (this.#entries.get(signature)?.token === token) this.#entries.delete(signature);
+    const key = keyOf(token);
+    if (this.#entries.get(key)?.token === token) this.#entries.delete(key);
   }
 
   clear(): void {
@@ -69,8 +71,11 @@ export class VerifiedTokenCache {
   }
 }
 
-function signatureOf(token: string): string {
-  return token.slice(token.lastIndexOf('.') + 1);
+// 96 bits of the signature: distinct tokens collide by chance about never.
+const KEY_LENGTH = 16;
+
+function keyOf(token: string): string {
+  return token.slice(-KEY_LENGTH);
 }
 
 function deepFreeze(value: object): void {
