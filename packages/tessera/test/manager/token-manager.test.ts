@@ -685,6 +685,19 @@ describe('verified-token cache (verifiedTokenCache: 100)', () => {
     expect(third.payload).toMatchObject({ sub: 'alice', roles: ['user'], meta: { a: 1 } });
   });
 
+  it("a token sharing a cached token's tail (the cache key) is verified in full, and the cached one stays", async () => {
+    const m = manager({ verifiedTokenCache: 100 });
+    const token = await m.createAccessToken({ identity: 'alice' });
+    await m.verifyToken(token);
+    // Same signature, other payload: the cache finds the entry by the last characters,
+    // sees a different token, and leaves it to the signature check.
+    const [header, , signature] = token.split('.');
+    const forged = `${header}.${Buffer.from(JSON.stringify({ sub: 'mallory', type: 'access', exp: NOW + 600 })).toString('base64url')}.${signature}`;
+    expect(forged.slice(-16)).toBe(token.slice(-16));
+    await rejected(m.verifyToken(forged), 'signature_invalid');
+    await expect(m.verifyToken(token)).resolves.toMatchObject({ identity: 'alice' });
+  });
+
   it('a cached token stops verifying once its key is removed from the keyring', async () => {
     const ring = new Keyring([importSecret(randomBytes(32), 'HS256', { kid: 'old' })]);
     const m = new TokenManager({ keys: ring, verifiedTokenCache: 100, now: () => NOW });
