@@ -11,8 +11,13 @@ export function parseJsonObject(
   bytes: Buffer,
   maxDepth: number,
 ): { ok: true; value: Record<string, unknown> } | { ok: false; failure: JsonObjectFailure; detail?: string } {
-  if (!isUtf8(bytes)) return { ok: false, failure: 'not_utf8' };
   const text = bytes.toString('utf8');
+  // Decoding replaces each invalid sequence with U+FFFD; a text with one character
+  // per byte and no U+FFFD was all ASCII, so the validation pass is only needed
+  // for the rest (claims are nearly always ASCII).
+  if ((text.length !== bytes.length || text.includes('\uFFFD')) && !isUtf8(bytes)) {
+    return { ok: false, failure: 'not_utf8' };
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -22,7 +27,11 @@ export function parseJsonObject(
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, failure: 'not_object' };
   }
-  if (!withinDepth(value, maxDepth)) return { ok: false, failure: 'too_deep' };
+  // Only an object or array inside the top-level object can nest: without a second
+  // '{' or any '[' in the text (a string containing one only costs the full check),
+  // the depth is 1.
+  const flat = text.indexOf('{', text.indexOf('{') + 1) === -1 && !text.includes('[');
+  if (flat ? maxDepth < 1 : !withinDepth(value, maxDepth)) return { ok: false, failure: 'too_deep' };
   return { ok: true, value: value as Record<string, unknown> };
 }
 

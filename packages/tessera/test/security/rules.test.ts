@@ -618,6 +618,24 @@ describe('Strict parsing', () => {
     }
   });
 
+  it('valid UTF-8 beyond ASCII is accepted, a literal U+FFFD and a brace inside a string included', async () => {
+    const claims = accessPayload({ name: 'Zoë 🙂 \uFFFD', note: '{ not [ nested' });
+    const token = forgeHmac({ alg: 'HS256', typ: 'JWT' }, claims, SECRET);
+    await expect(verifier.decodeToken(token)).resolves.toMatchObject({
+      name: 'Zoë 🙂 \uFFFD',
+      note: '{ not [ nested',
+    });
+    // A flat payload is depth 1, the smallest limit there is.
+    const flatOnly = hsManager({ limits: { maxJsonDepth: 1 } });
+    await expect(
+      flatOnly.decodeToken(forgeHmac({ alg: 'HS256', typ: 'JWT' }, accessPayload(), SECRET)),
+    ).resolves.toBeTruthy();
+    await refusal(
+      flatOnly.decodeToken(forgeHmac({ alg: 'HS256', typ: 'JWT' }, accessPayload({ roles: ['a'] }), SECRET)),
+      'token_malformed',
+    );
+  });
+
   it('JSON nesting deeper than the limit is refused, in the header and the payload', async () => {
     const nest = (levels: number): unknown => (levels <= 1 ? {} : { a: nest(levels - 1) });
     const nestArrays = (levels: number): unknown => (levels <= 1 ? [] : [nestArrays(levels - 1)]);
