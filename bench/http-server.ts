@@ -1,7 +1,9 @@
 /**
  * One benchmark server, run as a child process of bench/http.ts:
  *
- *   node --import tsx bench/http-server.ts '<ServerSpec as JSON>'
+ *   node .bench-build/http-server.js '<ServerSpec as JSON>'
+ *
+ * (bench/http.ts transpiles it to plain JavaScript there and starts it; see plain-js.ts.)
  *
  * Serves GET /bare, GET /tessera (the route behind Tessera's adapter), where
  * the framework has a usual JWT middleware GET /other behind it, and without the

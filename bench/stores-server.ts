@@ -1,7 +1,9 @@
 /**
  * The revocation-store benchmark server, run as a child of bench/stores.ts:
  *
- *   node --import tsx bench/stores-server.ts '<{"secret": "...", "prefix": "..."}>'
+ *   node .bench-build/stores-server.js '<{"secret": "...", "prefix": "..."}>'
+ *
+ * (bench/stores.ts transpiles it to plain JavaScript there and starts it; see plain-js.ts.)
  *
  * One node:http server, one protected route per revocation set-up, each behind
  * its own TokenManager with the same key:
