@@ -13,9 +13,9 @@
  * app.get('/protected', auth.jwtRequired(), (c) => c.json({ logged_in_as: c.get('jwt')?.identity }));
  * ```
  */
-import type { Context, MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { createGuard, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
+import { createGuard, type GuardResult, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
 import { isFormContentType, isJsonContentType, type RequestLike } from '../http/request.js';
 import type { TokenManager } from '../manager/token-manager.js';
 import { DEFAULT_BODY_LIMIT } from './body.js';
@@ -69,21 +69,25 @@ export function createHonoAuth<TUser>(manager: TokenManager<TUser>): HonoAuth<TU
   return {
     jwtRequired(options) {
       const guard = createGuard(manager, options);
-      // Errors that are not Tessera errors propagate to app.onError.
-      return async (c, next) => {
-        const outcome = guard(honoRequestLike(c));
-        const result = outcome instanceof Promise ? await outcome : outcome;
+      const proceed = (c: Context, next: Next, result: GuardResult<TUser>): ReturnType<MiddlewareHandler> => {
         if (!result.ok) {
           const { status, headers, body } = result.response;
           // c.body keeps headers the app set earlier (its cookies, CORS).
-          return c.body(body, status as ContentfulStatusCode, { ...headers });
+          return Promise.resolve(c.body(body, status as ContentfulStatusCode, { ...headers }));
         }
         contexts.set(c, result.jwt);
         c.set('jwt', result.jwt);
-        await next();
+        if (result.setCookies.length === 0) return next();
         // After next(): a handler that returns a bare Response would drop headers prepared before it.
-        appendSetCookie(c, result.setCookies);
-        return undefined;
+        return next().then(() => appendSetCookie(c, result.setCookies));
+      };
+      // Not an async function: when the guard answers synchronously (most requests)
+      // the middleware hands on next()'s promise instead of wrapping it in another.
+      // Errors that are not Tessera errors reject, and reach app.onError.
+      return (c, next) => {
+        const outcome = guard(honoRequestLike(c));
+        if (outcome instanceof Promise) return outcome.then((result) => proceed(c, next, result));
+        return proceed(c, next, outcome);
       };
     },
     ...jwtAccessors<Context, TUser>(contexts),

@@ -14,7 +14,7 @@
  * ```
  */
 import type Koa from 'koa';
-import { createGuard, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
+import { createGuard, type GuardResult, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
 import type { RequestLike } from '../http/request.js';
 import type { TokenManager } from '../manager/token-manager.js';
 import { DEFAULT_BODY_LIMIT, readNodeBody } from './body.js';
@@ -87,22 +87,31 @@ export function createKoaAuth<TUser>(
   return {
     jwtRequired(routeOptions) {
       const guard = createGuard(manager, routeOptions);
-      // Errors that are not Tessera errors propagate to Koa's error handling.
-      return async (ctx, next) => {
-        const outcome = guard(koaRequestLike(ctx, bodyLimit));
-        const result = outcome instanceof Promise ? await outcome : outcome;
+      const proceed = (
+        ctx: Koa.ParameterizedContext<JwtState<TUser>>,
+        next: Koa.Next,
+        result: GuardResult<TUser>,
+      ): Promise<void> => {
         if (!result.ok) {
           const { status, headers, body } = result.response;
           ctx.status = status;
           // Headers first: Koa only guesses a text Content-Type for a body when none is set.
           ctx.set({ ...headers });
           ctx.body = body;
-          return;
+          return Promise.resolve();
         }
         contexts.set(ctx, result.jwt);
         ctx.state.jwt = result.jwt;
         appendSetCookie(ctx, result.setCookies);
-        await next();
+        return next();
+      };
+      // Not an async function: when the guard answers synchronously (most requests)
+      // the middleware hands on next()'s promise instead of wrapping it in another.
+      // Errors that are not Tessera errors reject, and reach Koa's error handling.
+      return (ctx, next) => {
+        const outcome = guard(koaRequestLike(ctx, bodyLimit));
+        if (outcome instanceof Promise) return outcome.then((result) => proceed(ctx, next, result));
+        return proceed(ctx, next, outcome);
       };
     },
     ...jwtAccessors<KoaContext, TUser>(contexts),
