@@ -98,11 +98,11 @@ export function createHonoAuth<TUser>(manager: TokenManager<TUser>): HonoAuth<TU
 function honoRequestLike(c: Context): RequestLike {
   const incoming = nodeIncoming(c);
   return {
-    method: c.req.method,
-    url: c.req.url,
-    // Under @hono/node-server the Node request is at hand: reading its raw header
-    // lines skips building a Headers object, and joins repeated lines as the Node
-    // adapters do.
+    // Under @hono/node-server the Node request is at hand: its method and raw header
+    // lines need neither Hono's request object nor a Headers object, and repeated
+    // lines join as in the Node adapters.
+    method: incoming?.method ?? c.req.method,
+    url: incoming?.url ?? c.req.url,
     header: incoming === undefined ? (name) => c.req.header(name) : (name) => requestHeader(incoming, name),
     // Hono caches the parsed body, so the handler can read it again.
     body: async () => {
@@ -117,13 +117,18 @@ function honoRequestLike(c: Context): RequestLike {
   };
 }
 
+/** What the guard reads of Node's IncomingMessage. */
+type NodeIncoming = NodeHeaderSource & { readonly method?: string; readonly url?: string };
+
 /** The IncomingMessage @hono/node-server documents as `c.env.incoming`, when there is one. */
-function nodeIncoming(c: Context): NodeHeaderSource | undefined {
+function nodeIncoming(c: Context): NodeIncoming | undefined {
   const env: unknown = c.env;
   if (typeof env !== 'object' || env === null || !('incoming' in env)) return undefined;
   const incoming: unknown = env.incoming;
   if (typeof incoming !== 'object' || incoming === null || !('rawHeaders' in incoming)) return undefined;
-  return Array.isArray(incoming.rawHeaders) ? (incoming as NodeHeaderSource) : undefined;
+  return Array.isArray(incoming.rawHeaders)
+    ? (incoming as NodeHeaderSource & { method?: string })
+    : undefined;
 }
 
 function appendSetCookie(c: Context, values: readonly string[]): void {
