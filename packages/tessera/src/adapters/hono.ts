@@ -126,9 +126,7 @@ function nodeIncoming(c: Context): NodeIncoming | undefined {
   if (typeof env !== 'object' || env === null || !('incoming' in env)) return undefined;
   const incoming: unknown = env.incoming;
   if (typeof incoming !== 'object' || incoming === null || !('rawHeaders' in incoming)) return undefined;
-  return Array.isArray(incoming.rawHeaders)
-    ? (incoming as NodeHeaderSource & { method?: string })
-    : undefined;
+  return Array.isArray(incoming.rawHeaders) ? (incoming as NodeIncoming) : undefined;
 }
 
 function appendSetCookie(c: Context, values: readonly string[]): void {
