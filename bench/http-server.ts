@@ -36,11 +36,12 @@ import { requestLike } from './request-like.js';
  */
 const profileReport = process.env.TESSERA_BENCH_PROFILE;
 const plainCopy = profileReport === undefined ? undefined : buildPlainCopy();
-const libraryModule = (path: string): Promise<unknown> =>
+/** The package's main entry (no adapter), or the adapter `tessera/<adapter>`. */
+const libraryModule = (adapter?: string): Promise<unknown> =>
   plainCopy === undefined
-    ? import(path === 'index' ? 'tessera' : `tessera/${path.replace('adapters/', '')}`)
-    : import(`${plainCopy}${path}.js`);
-const { createGuard, TokenManager } = (await libraryModule('index')) as Tessera;
+    ? import(adapter === undefined ? 'tessera' : `tessera/${adapter}`)
+    : import(`${plainCopy}${adapter === undefined ? 'index' : `adapters/${adapter}`}.js`);
+const { createGuard, TokenManager } = (await libraryModule()) as Tessera;
 type TokenManager = InstanceType<typeof TokenManager>;
 if (profileReport !== undefined) {
   let session: Awaited<ReturnType<typeof startProfiler>> | undefined;
@@ -103,7 +104,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-/** A runtime check that stands in for the adapter's static type (the file may not exist yet). */
+/** A runtime check that stands in for the adapter's static type (adapters load dynamically). */
 function isFunction<T>(value: unknown): value is T {
   return typeof value === 'function';
 }
@@ -123,7 +124,7 @@ async function loadAuth(
 ): Promise<Record<string, unknown> | string> {
   let mod: unknown;
   try {
-    mod = await libraryModule(`adapters/${file}`);
+    mod = await libraryModule(file);
   } catch (error) {
     return `adapter ${file}.ts failed to load: ${message(error)}`;
   }

@@ -5,14 +5,13 @@
  * tsx compiles with esbuild's keepNames, which wraps every function expression
  * in a `__name(fn, "name")` call: each closure made per request then costs an
  * Object.defineProperty. Measured on the Fastify route with the cache, that made
- * Tessera's source about a fifth slower than its build. So the library is built
- * with tsc before a run and imported by its package name (which resolves to
- * dist/ without the tessera-source condition), and the servers the HTTP and
- * store benchmarks start are transpiled here, file for file, to plain ESM.
+ * Tessera's source about a fifth slower than its build. So `npm run bench` builds
+ * the library with tsc before anything is imported, every bench module imports it
+ * by its package name (which resolves to dist/ without the tessera-source
+ * condition), and the servers the HTTP and store benchmarks start are transpiled
+ * here, file for file, to plain ESM.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -22,24 +21,13 @@ const root = join(here, '..');
 // A sibling of bench/ at the same depth, so relative paths in the scripts still hold.
 const outDir = join(root, '.bench-build');
 
-let built = false;
-
-/** Build packages/tessera to dist/ (incremental: fast when nothing changed). */
-export function buildLibrary(): void {
-  if (built) return;
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-b', join(root, 'packages/tessera')], { stdio: 'inherit' });
-  built = true;
-}
-
 let transpiled = false;
 
 /**
  * The plain-JavaScript path of `bench/<name>.ts` (every bench module is
- * transpiled once per process, without keepNames), after building the library.
+ * transpiled once per process, without keepNames).
  */
 export function plainScript(name: string): string {
-  buildLibrary();
   if (!transpiled) {
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, 'package.json'), '{"type":"module"}\n');
