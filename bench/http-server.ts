@@ -24,22 +24,22 @@ import Fastify, { type FastifyPluginCallback, type preHandlerAsyncHookHandler } 
 import { Hono, type MiddlewareHandler } from 'hono';
 import { jwt as honoJwt } from 'hono/jwt';
 import Koa from 'koa';
-import type { GuardResult, JwsAlgorithm } from 'tessera';
+import type { GuardResult, JwsAlgorithm } from 'tessera-auth';
 import { buildPlainCopy, startProfiler, stopProfiler, type Tessera } from './profiling.js';
 import { requestLike } from './request-like.js';
 
 /**
- * The library is the built package (`tessera` resolves to dist/, see plain-js.ts).
+ * The library is the built package (`tessera-auth` resolves to dist/, see plain-js.ts).
  * With TESSERA_BENCH_PROFILE=<report.txt>, it and its adapters are loaded from a
  * line-preserving plain copy of the source instead, the profiler starts on
  * SIGUSR2 and the report is written on SIGTERM (bench/profile.ts http drives this).
  */
 const profileReport = process.env.TESSERA_BENCH_PROFILE;
 const plainCopy = profileReport === undefined ? undefined : buildPlainCopy();
-/** The package's main entry (no adapter), or the adapter `tessera/<adapter>`. */
+/** The package's main entry (no adapter), or the adapter `tessera-auth/<adapter>`. */
 const libraryModule = (adapter?: string): Promise<unknown> =>
   plainCopy === undefined
-    ? import(adapter === undefined ? 'tessera' : `tessera/${adapter}`)
+    ? import(adapter === undefined ? 'tessera-auth' : `tessera-auth/${adapter}`)
     : import(`${plainCopy}${adapter === undefined ? 'index' : `adapters/${adapter}`}.js`);
 const { createGuard, TokenManager } = (await libraryModule()) as Tessera;
 type TokenManager = InstanceType<typeof TokenManager>;
@@ -114,7 +114,7 @@ function message(error: unknown): string {
 }
 
 /**
- * Load the adapter `tessera/<file>`, call `<factory>(manager)`, return the auth object.
+ * Load the adapter `tessera-auth/<file>`, call `<factory>(manager)`, return the auth object.
  * A module that fails to load or has an unexpected shape: a reason string instead.
  */
 async function loadAuth(

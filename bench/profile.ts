@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RequestLike } from 'tessera';
+import type { RequestLike } from 'tessera-auth';
 import type { Framework, ServerSpec } from './http-server.js';
 import { plainScript } from './plain-js.js';
 import { buildPlainCopy, startProfiler, stopProfiler, type Tessera } from './profiling.js';

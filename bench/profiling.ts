@@ -15,7 +15,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 
-export type Tessera = typeof import('tessera');
+export type Tessera = typeof import('tessera-auth');
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');

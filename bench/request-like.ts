@@ -1,6 +1,6 @@
 /** The neutral request of a node:http request, as the bench servers hand it to the guard. */
 import type { IncomingMessage } from 'node:http';
-import type { RequestLike } from 'tessera';
+import type { RequestLike } from 'tessera-auth';
 
 export function requestLike(req: IncomingMessage): RequestLike {
   return {

@@ -16,8 +16,8 @@
 
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createGuard, type GuardResult, MemoryStore, TokenManager } from 'tessera';
-import { RedisStore } from 'tessera/stores/redis';
+import { createGuard, type GuardResult, MemoryStore, TokenManager } from 'tessera-auth';
+import { RedisStore } from 'tessera-auth/stores/redis';
 import { requestLike } from './request-like.js';
 
 interface Spec {

@@ -16,7 +16,7 @@ import {
 import { createSigner, createVerifier } from 'fast-jwt';
 import { jwtVerify, SignJWT } from 'jose';
 import jsonwebtoken from 'jsonwebtoken';
-import { type JwsAlgorithm, signJws, TokenManager } from 'tessera';
+import { type JwsAlgorithm, signJws, TokenManager } from 'tessera-auth';
 import {
   type Contender,
   type ContenderResult,

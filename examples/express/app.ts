@@ -2,8 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import express from 'express';
-import { TokenManager } from 'tessera';
-import { createExpressAuth } from 'tessera/express';
+import { TokenManager } from 'tessera-auth';
+import { createExpressAuth } from 'tessera-auth/express';
 import { checkPassword } from '../demo-user.js';
 
 export function createApp(secret = process.env.JWT_SECRET ?? randomBytes(32).toString('hex')) {

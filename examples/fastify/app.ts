@@ -1,8 +1,8 @@
 /** Tessera with Fastify: password login, bearer tokens, and cookies with CSRF. */
 import { randomBytes } from 'node:crypto';
 import Fastify from 'fastify';
-import { TokenManager } from 'tessera';
-import { createFastifyAuth } from 'tessera/fastify';
+import { TokenManager } from 'tessera-auth';
+import { createFastifyAuth } from 'tessera-auth/fastify';
 import { checkPassword } from '../demo-user.js';
 
 type Credentials = { Body: { username?: unknown; password?: unknown } | undefined };

@@ -1,7 +1,7 @@
 /** Tessera with a fetch-style handler (Request → Response): Next.js, Bun, Deno, Workers, or Node. */
 import { randomBytes } from 'node:crypto';
-import { TokenManager } from 'tessera';
-import { createFetchAuth, serveFetch } from 'tessera/fetch';
+import { TokenManager } from 'tessera-auth';
+import { createFetchAuth, serveFetch } from 'tessera-auth/fetch';
 import { checkPassword } from '../demo-user.js';
 
 export function createApp(secret = process.env.JWT_SECRET ?? randomBytes(32).toString('hex')) {

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { TokenManager } from 'tessera';
-import { createHonoAuth } from 'tessera/hono';
+import { TokenManager } from 'tessera-auth';
+import { createHonoAuth } from 'tessera-auth/hono';
 import { checkPassword } from '../demo-user.js';
 
 export function createApp(secret = process.env.JWT_SECRET ?? randomBytes(32).toString('hex')) {

@@ -2,8 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import Koa from 'koa';
-import { TokenManager } from 'tessera';
-import { createKoaAuth, type JwtState } from 'tessera/koa';
+import { TokenManager } from 'tessera-auth';
+import { createKoaAuth, type JwtState } from 'tessera-auth/koa';
 import { checkPassword } from '../demo-user.js';
 
 // Koa has no body parser built in; a real app would use @koa/bodyparser.

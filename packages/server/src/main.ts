@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { exportJwk, generateKey, importJwk, type Jwk, thumbprint } from 'tessera';
-import { SqlStore } from 'tessera/stores/sql';
+import { exportJwk, generateKey, importJwk, type Jwk, thumbprint } from 'tessera-auth';
+import { SqlStore } from 'tessera-auth/stores/sql';
 import { createService, hashPassword } from './service.js';
 
 const dataDir = resolve(process.env.TESSERA_DATA_DIR ?? '.data');

@@ -18,7 +18,7 @@ import {
   TokenManager,
   type TokenStore,
   toJwks,
-} from 'tessera';
+} from 'tessera-auth';
 
 /** A user the service can log in. */
 export interface ServiceUser {

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { exportJwk, generateKey, importJwk, thumbprint } from 'tessera';
-import { SqlStore } from 'tessera/stores/sql';
+import { exportJwk, generateKey, importJwk, thumbprint } from 'tessera-auth';
+import { SqlStore } from 'tessera-auth/stores/sql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createService, hashPassword } from '../src/service.js';
 

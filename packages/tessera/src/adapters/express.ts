@@ -6,8 +6,8 @@
  * @example
  * ```ts
  * import express from 'express';
- * import { TokenManager } from 'tessera';
- * import { createExpressAuth } from 'tessera/express';
+ * import { TokenManager } from 'tessera-auth';
+ * import { createExpressAuth } from 'tessera-auth/express';
  *
  * const auth = createExpressAuth(new TokenManager({ secret: process.env.JWT_SECRET }));
  * const app = express();

@@ -11,7 +11,7 @@
  * @example
  * ```ts
  * import Fastify from 'fastify';
- * import { createFastifyAuth } from 'tessera/fastify';
+ * import { createFastifyAuth } from 'tessera-auth/fastify';
  *
  * const auth = createFastifyAuth(manager);
  * const app = Fastify();

@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * import { createFetchAuth } from 'tessera/fetch';
+ * import { createFetchAuth } from 'tessera-auth/fetch';
  *
  * const auth = createFetchAuth(manager);
  * export const GET = auth.jwtRequired(undefined, (request, jwt) =>

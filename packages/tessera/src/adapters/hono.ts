@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { Hono } from 'hono';
- * import { createHonoAuth } from 'tessera/hono';
+ * import { createHonoAuth } from 'tessera-auth/hono';
  *
  * const auth = createHonoAuth(manager);
  * const app = new Hono();

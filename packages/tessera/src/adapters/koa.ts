@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * import Koa from 'koa';
- * import { createKoaAuth } from 'tessera/koa';
+ * import { createKoaAuth } from 'tessera-auth/koa';
  *
  * const auth = createKoaAuth(manager);
  * const app = new Koa();

@@ -2,7 +2,7 @@
  * Revocation and refresh-family stores: the contract and the in-memory store.
  *
  * The SQL and Redis stores live behind their own entry points
- * (`tessera/stores/sql`, `tessera/stores/redis`) so that importing Tessera never
+ * (`tessera-auth/stores/sql`, `tessera-auth/stores/redis`) so that importing Tessera never
  * loads a database driver.
  *
  * @module

@@ -1,6 +1,6 @@
 /**
  * `RedisStore`: the {@link TokenStore} on Redis (ioredis), for many app
- * instances sharing revocations. Entry point `tessera/stores/redis`.
+ * instances sharing revocations. Entry point `tessera-auth/stores/redis`.
  *
  * Layout, under a key prefix (default `tessera:`):
  * - `j:<jti>` revoked jti, value = its expiry, EXPIREAT that expiry;

@@ -1,7 +1,7 @@
 /**
  * `SqlStore`: the {@link TokenStore} on a SQL database through Kysely, for
  * SQLite (better-sqlite3, the embedded default), PostgreSQL (pg) and
- * MySQL/MariaDB (mysql2). Entry point `tessera/stores/sql`.
+ * MySQL/MariaDB (mysql2). Entry point `tessera-auth/stores/sql`.
  *
  * Kysely and the drivers are optional peer dependencies and are referenced only
  * here. Kysely is imported at module load (this entry point exists to use it);
