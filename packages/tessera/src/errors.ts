@@ -33,6 +33,9 @@ export type ErrorCode =
   | 'query_param_invalid'
   | 'csrf_missing'
   | 'csrf_mismatch'
+  | 'cookie_ambiguous'
+  | 'body_too_large'
+  | 'body_invalid'
   | 'store_unavailable'
   | 'config_invalid'
   | 'key_invalid'
@@ -290,6 +293,31 @@ export class CsrfMissingError extends TesseraError {
 export class CsrfMismatchError extends TesseraError {
   constructor(parts?: ErrorTokenParts) {
     super('csrf_mismatch', 'CSRF double submit tokens do not match', 403, 'csrf', parts);
+  }
+}
+
+/**
+ * A token cookie was sent more than once in one request (cookie tossing: a
+ * sibling domain can plant a second cookie of the same name), so which one is
+ * the client's cannot be told. Standard profile only.
+ */
+export class AmbiguousCookieError extends TesseraError {
+  constructor(name: string) {
+    super('cookie_ambiguous', `Cookie "${name}" was sent more than once`, 400, 'invalid');
+  }
+}
+
+/** The request body the token (or CSRF field) is read from is larger than the adapter's limit. */
+export class BodyTooLargeError extends TesseraError {
+  constructor(limit: number) {
+    super('body_too_large', `Request body is larger than ${limit} bytes`, 413, 'invalid');
+  }
+}
+
+/** The request body the token is read from cannot be parsed as its content type says. */
+export class BodyInvalidError extends TesseraError {
+  constructor(message = 'Request body is not valid JSON') {
+    super('body_invalid', message, 400, 'invalid');
   }
 }
 
