@@ -5,13 +5,16 @@
  * and refetched early when a token names an unknown `kid` (key rotation), but
  * never more than once per `cooldownSeconds`, so that tokens with random kids
  * cannot turn the verifier into a request amplifier. Concurrent callers share one
- * request. A failed refetch keeps the last good set. Keys from a JWKS are
+ * request. A failed refetch keeps the last good set, for at most
+ * `maxStaleSeconds` past its age; then verification fails closed. Redirects are
+ * never followed (a 3xx is a failed fetch). Keys from a JWKS are
  * asymmetric only: an `oct` key or HS* algorithm is skipped, never imported,
  * since anyone can read a published set.
  */
 import { ConfigError, JwksInvalidError, JwksUnavailableError, TesseraError } from '../errors.js';
 import { ALGORITHMS, isJwsAlgorithm, type JwsAlgorithm } from '../jws/algorithms.js';
 import type { JwsHeader } from '../jws/header.js';
+import { refuseUnknownOptions } from '../known-options.js';
 import { isHmacAlgorithm } from './fit.js';
 import { importJwk } from './import.js';
 import { type Jwk, PRIVATE_JWK_MEMBERS } from './jwk.js';
@@ -27,6 +30,13 @@ export interface RemoteJwksOptions {
   readonly maxAgeSeconds?: number;
   /** Minimum time between refetches triggered by unknown kids or retried after a failure. Default 30. */
   readonly cooldownSeconds?: number;
+  /**
+   * How long a set that can no longer be refetched keeps serving once it is
+   * older than `maxAgeSeconds`, in seconds. Default 3600. Past that, verification
+   * fails closed with `jwks_unavailable` (503): a key removed from the published
+   * set must stop verifying even while its endpoint cannot be reached.
+   */
+  readonly maxStaleSeconds?: number;
   /** Refuse a response body larger than this. Default 512 KiB. */
   readonly maxResponseBytes?: number;
   /**
@@ -47,8 +57,21 @@ const DEFAULTS = {
   timeoutMs: 5000,
   maxAgeSeconds: 600,
   cooldownSeconds: 30,
+  maxStaleSeconds: 3600,
   maxResponseBytes: 512 * 1024,
 } as const;
+
+const REMOTE_JWKS_OPTIONS: readonly string[] = [
+  'timeoutMs',
+  'maxAgeSeconds',
+  'cooldownSeconds',
+  'maxStaleSeconds',
+  'maxResponseBytes',
+  'algorithms',
+  'allowHttp',
+  'fetch',
+  'now',
+];
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -60,6 +83,7 @@ export class RemoteJwks implements KeySource {
   readonly #timeoutMs: number;
   readonly #maxAgeMs: number;
   readonly #cooldownMs: number;
+  readonly #maxStaleMs: number;
   readonly #maxBytes: number;
   readonly #algorithms: readonly JwsAlgorithm[] | undefined;
   readonly #rsaFallback: readonly JwsAlgorithm[];
@@ -74,6 +98,7 @@ export class RemoteJwks implements KeySource {
   #inflight: Promise<KeyIndex> | undefined;
 
   constructor(url: string | URL, options: RemoteJwksOptions = {}) {
+    refuseUnknownOptions(options, REMOTE_JWKS_OPTIONS, 'RemoteJwks options');
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -95,6 +120,8 @@ export class RemoteJwks implements KeySource {
     this.#maxAgeMs = positive(options.maxAgeSeconds ?? DEFAULTS.maxAgeSeconds, 'maxAgeSeconds') * 1000;
     this.#cooldownMs =
       nonNegative(options.cooldownSeconds ?? DEFAULTS.cooldownSeconds, 'cooldownSeconds') * 1000;
+    this.#maxStaleMs =
+      nonNegative(options.maxStaleSeconds ?? DEFAULTS.maxStaleSeconds, 'maxStaleSeconds') * 1000;
     this.#maxBytes = positive(options.maxResponseBytes ?? DEFAULTS.maxResponseBytes, 'maxResponseBytes');
     if (options.algorithms !== undefined) {
       for (const alg of options.algorithms) {
@@ -147,14 +174,33 @@ export class RemoteJwks implements KeySource {
       return this.#refresh().then(
         (fresh) => fresh.select(header),
         (error: unknown) => {
-          if (this.#index !== undefined) return this.#index.select(header);
+          const stale = this.#usableStale(this.#now());
+          if (stale !== undefined) return stale.select(header);
           throw error;
         },
       );
     }
     // A fetch failed moments ago: do not hammer the endpoint, answer from what we have.
-    if (index !== undefined) return index.select(header);
-    return Promise.reject(this.#lastError ?? new JwksUnavailableError(`JWKS ${this.#where} is unavailable`));
+    const stale = this.#usableStale(now);
+    if (stale !== undefined) return stale.select(header);
+    return Promise.reject(this.#unavailable());
+  }
+
+  /** The last good set while it may still serve after failed refetches, else undefined. */
+  #usableStale(now: number): KeyIndex | undefined {
+    if (this.#index === undefined || this.#fetchedAt === undefined) return undefined;
+    return now - this.#fetchedAt < this.#maxAgeMs + this.#maxStaleMs ? this.#index : undefined;
+  }
+
+  #unavailable(): TesseraError {
+    if (this.#index !== undefined && this.#fetchedAt !== undefined) {
+      const age = Math.round((this.#now() - this.#fetchedAt) / 1000);
+      return new JwksUnavailableError(
+        `JWKS ${this.#where} could not be refetched and its last good set (${age} s old) is past maxStaleSeconds`,
+        this.#lastError === undefined ? undefined : { cause: this.#lastError },
+      );
+    }
+    return this.#lastError ?? new JwksUnavailableError(`JWKS ${this.#where} is unavailable`);
   }
 
   /** Fetch the set now (sharing a request already under way). Rejects on failure; the last good set is kept. */
@@ -202,10 +248,20 @@ export class RemoteJwks implements KeySource {
     try {
       response = await this.#fetch(this.url, {
         signal,
+        // A redirect could lead anywhere, plain http to another host included,
+        // past the checks the constructor made on the URL: never follow one.
+        redirect: 'manual',
         headers: { accept: 'application/jwk-set+json, application/json' },
       });
     } catch (error) {
       throw this.#networkError(error);
+    }
+    // Browsers hide a manual redirect behind an opaque response with status 0.
+    if ((response.status >= 300 && response.status < 400) || response.type === 'opaqueredirect') {
+      await response.body?.cancel().catch(() => undefined);
+      throw new JwksUnavailableError(
+        `JWKS ${this.#where} answered with a redirect (HTTP ${response.status}); redirects are not followed: configure the final URL`,
+      );
     }
     if (!response.ok) {
       await response.body?.cancel().catch(() => undefined);

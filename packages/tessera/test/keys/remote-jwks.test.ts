@@ -378,3 +378,69 @@ describe('RemoteJwks key rules', () => {
     expect(calls).toBe(1);
   });
 });
+
+describe('RemoteJwks hardening', () => {
+  it('does not follow a redirect, even to a host serving a valid set', async () => {
+    const target = await startServer(json(toJwks([signer1])));
+    const server = await startServer((_request, response) => {
+      response.writeHead(302, { location: target.url });
+      response.end();
+    });
+    const jwks = remote(server);
+    await expect(jwks.reload()).rejects.toThrow(JwksUnavailableError);
+    await expect(jwks.reload()).rejects.toThrow(/redirect \(HTTP 302\); redirects are not followed/);
+    expect(target.requests).toBe(0);
+    for (const status of [301, 303, 307, 308]) {
+      server.handler = (_request, response) => {
+        response.writeHead(status, { location: target.url });
+        response.end();
+      };
+      await expect(jwks.reload()).rejects.toThrow(`HTTP ${status}`);
+    }
+    expect(target.requests).toBe(0);
+  });
+
+  it('serves a set that cannot be refetched for maxStaleSeconds past its age, then fails closed', async () => {
+    const server = await startServer(json(toJwks([signer1])));
+    const time = clock();
+    const jwks = remote(server, {
+      now: time.now,
+      maxAgeSeconds: 60,
+      cooldownSeconds: 10,
+      maxStaleSeconds: 120,
+    });
+    await expect(select(jwks, header('ES256', 'key-1'))).resolves.toHaveLength(1);
+    server.handler = json({ error: 'down' }, 503);
+    // Stale but inside the bound: the last good set answers.
+    time.advance(61_000);
+    await expect(select(jwks, header('ES256', 'key-1'))).resolves.toHaveLength(1);
+    time.advance(100_000); // 161 s old: still inside 60 + 120
+    await expect(select(jwks, header('ES256', 'key-1'))).resolves.toHaveLength(1);
+    // Past maxAge + maxStale: fail closed, both on a refetch and inside the cooldown.
+    time.advance(20_000); // 181 s
+    await expect(select(jwks, header('ES256', 'key-1'))).rejects.toThrow(JwksUnavailableError);
+    await expect(select(jwks, header('ES256', 'key-1'))).rejects.toThrow(/past maxStaleSeconds/);
+    // The endpoint recovers: the next refetch (after the cooldown) serves again.
+    server.handler = json(toJwks([signer1]));
+    time.advance(11_000);
+    await expect(select(jwks, header('ES256', 'key-1'))).resolves.toHaveLength(1);
+  });
+
+  it('bounds staleness by default (one hour past maxAge) and refuses unknown options', async () => {
+    const server = await startServer(json(toJwks([signer1])));
+    const time = clock();
+    const jwks = remote(server, { now: time.now, maxAgeSeconds: 60 });
+    await select(jwks, header('ES256', 'key-1'));
+    server.handler = json({}, 500);
+    time.advance((60 + 3600 - 5) * 1000);
+    await expect(select(jwks, header('ES256', 'key-1'))).resolves.toHaveLength(1);
+    time.advance(31_000);
+    await expect(select(jwks, header('ES256', 'key-1'))).rejects.toThrow(JwksUnavailableError);
+    expect(() => new RemoteJwks('https://idp.example.com/jwks', { maxStale: 5 } as never)).toThrow(
+      /Unknown option 'maxStale'.*maxStaleSeconds/,
+    );
+    expect(() => new RemoteJwks('https://idp.example.com/jwks', { maxStaleSeconds: -1 })).toThrow(
+      ConfigError,
+    );
+  });
+});
