@@ -36,6 +36,7 @@ export type ErrorCode =
   | 'cookie_ambiguous'
   | 'body_too_large'
   | 'body_invalid'
+  | 'identity_invalid'
   | 'store_unavailable'
   | 'config_invalid'
   | 'key_invalid'
@@ -318,6 +319,19 @@ export class BodyTooLargeError extends TesseraError {
 export class BodyInvalidError extends TesseraError {
   constructor(message = 'Request body is not valid JSON') {
     super('body_invalid', message, 400, 'invalid');
+  }
+}
+
+// ---- token creation ----
+
+/**
+ * The identity a token is being created for cannot be one: empty, or longer
+ * than a store can key a user by (255 UTF-8 bytes). Refused when the token is
+ * created, so that a login never mints what the store would refuse later.
+ */
+export class InvalidIdentityError extends TesseraError {
+  constructor(message: string) {
+    super('identity_invalid', message, 400, 'invalid');
   }
 }
 
