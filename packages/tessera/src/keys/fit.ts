@@ -40,12 +40,14 @@ export function assertKeyFitsAlgorithm(key: KeyObject, alg: JwsAlgorithm, what =
       // PKCS#1 v1.5 with it would silently ignore what its owner declared.
       if (type !== 'rsa') throw new KeyImportError(`${alg} needs an RSA ${what}, got ${type ?? 'unknown'}`);
       assertModulus(details.modulusLength, alg);
+      assertPublicExponent(details.publicExponent, alg);
       return;
     case 'rsa-pss':
       if (type !== 'rsa' && type !== 'rsa-pss') {
         throw new KeyImportError(`${alg} needs an RSA or RSA-PSS ${what}, got ${type ?? 'unknown'}`);
       }
       assertModulus(details.modulusLength, alg);
+      assertPublicExponent(details.publicExponent, alg);
       if (type === 'rsa-pss') assertPssParameters(details, alg, spec.hash ?? 'sha256');
       return;
     case 'ecdsa':
@@ -68,6 +70,22 @@ function assertModulus(bits: number | undefined, alg: JwsAlgorithm): void {
   if (bits === undefined || bits < MIN_RSA_BITS) {
     throw new KeyImportError(
       `${alg} needs an RSA modulus of at least ${MIN_RSA_BITS} bits, got ${bits ?? 'unknown'}`,
+    );
+  }
+}
+
+/** Smallest RSA public exponent accepted: 2^16 + 1, the floor of FIPS 186-5 (and NIST SP 800-56B). */
+export const MIN_RSA_PUBLIC_EXPONENT = 65537n;
+
+/**
+ * With e = 1 every signature is its own padded message, so anyone can forge one;
+ * an even e is not an RSA key at all, and small odd ones (3, 17) invite the
+ * padding-check forgeries of lax verifiers. Only odd e >= 65537 is imported.
+ */
+function assertPublicExponent(e: bigint | undefined, alg: JwsAlgorithm): void {
+  if (e === undefined || e < MIN_RSA_PUBLIC_EXPONENT || e % 2n === 0n) {
+    throw new KeyImportError(
+      `${alg} needs an odd RSA public exponent of at least ${MIN_RSA_PUBLIC_EXPONENT}, got ${e === undefined ? 'unknown' : e > 1n << 64n ? 'a larger even one' : e}`,
     );
   }
 }
