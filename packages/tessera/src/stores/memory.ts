@@ -195,12 +195,12 @@ export class MemoryStore implements TokenStore {
       family.currentJti = r.nextJti;
       family.rotatedAt = r.now;
       this.#touch(family, r.now, r.expiresAt);
-      return { status: 'rotated' };
+      return { status: 'rotated', currentJti: r.nextJti, expiresAt: r.expiresAt };
     }
     if (r.presentedJti === family.previousJti && inGraceWindow(family.rotatedAt, r.now, r.graceSeconds)) {
-      family.currentJti = r.nextJti;
-      this.#touch(family, r.now, r.expiresAt);
-      return { status: 'grace' };
+      // A retry converges on the successor already minted: nothing moves but lastUsedAt.
+      family.lastUsedAt = r.now;
+      return { status: 'grace', currentJti: family.currentJti, expiresAt: family.expiresAt };
     }
     family.revokedAt = r.now;
     return { status: 'reused' };

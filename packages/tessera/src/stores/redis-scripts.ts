@@ -81,10 +81,13 @@ return 1
 `;
 
 /**
- * KEYS: family hash, user cut-off key, revoked-family marker, user index.
- * ARGV: presented, next, now, graceSeconds, expiresAt, channel, familyId.
- * Returns the outcome's status; the reuse branch revokes and publishes in the same
- * script and returns {'reused', message}.
+ * KEYS: family hash, user cut-off key, revoked-family marker, user index,
+ * store-wide cut-off. ARGV: presented, next, now, graceSeconds, expiresAt,
+ * channel, familyId.
+ * Returns {'rotated', next, expiresAt} or {'grace', current, expiresAt} (a retry
+ * inside the window changes nothing but 'lu' and answers the successor already
+ * minted), {'reused', message} (the family is revoked and the revocation
+ * published in the same script), or the status alone ('revoked', 'unknown').
  */
 export const ROTATE_FAMILY = `${HELPERS}
 local f = redis.call('HMGET', KEYS[1], 'cur', 'prev', 'rot', 'exp', 'rev', 'c')
@@ -92,18 +95,18 @@ if not f[1] then return 'unknown' end
 local now = tonumber(ARGV[3])
 if f[5] or tonumber(f[4]) <= now then return 'revoked' end
 if cut_off(redis.call('GET', KEYS[2]), f[6], now) then return 'revoked' end
+local everyone = redis.call('GET', KEYS[5])
+if everyone and tonumber(everyone) > tonumber(f[6]) then return 'revoked' end
 if f[1] == ARGV[1] then
   redis.call('HSET', KEYS[1], 'prev', ARGV[1], 'cur', ARGV[2], 'rot', ARGV[3], 'lu', ARGV[3], 'exp', ARGV[5])
   redis.call('EXPIREAT', KEYS[1], ARGV[5])
   extend(KEYS[4], ARGV[5])
-  return 'rotated'
+  return {'rotated', ARGV[2], int(ARGV[5])}
 end
 local grace = tonumber(ARGV[4])
 if grace > 0 and f[2] == ARGV[1] and f[3] and now <= tonumber(f[3]) + grace then
-  redis.call('HSET', KEYS[1], 'cur', ARGV[2], 'lu', ARGV[3], 'exp', ARGV[5])
-  redis.call('EXPIREAT', KEYS[1], ARGV[5])
-  extend(KEYS[4], ARGV[5])
-  return 'grace'
+  redis.call('HSET', KEYS[1], 'lu', ARGV[3])
+  return {'grace', f[1], f[4]}
 end
 redis.call('HSET', KEYS[1], 'rev', ARGV[3])
 redis.call('SET', KEYS[3], f[4])

@@ -118,8 +118,6 @@ const SCRIPTS = {
 type ScriptName = keyof typeof SCRIPTS;
 type ScriptArg = string | number;
 
-const ROTATE_STATUSES = new Set(['rotated', 'grace', 'reused', 'revoked', 'unknown']);
-
 /** Calls a script defined with `defineCommand` (EVALSHA, falling back to EVAL after a Redis restart). */
 function callScript(
   target: Redis,
@@ -174,6 +172,8 @@ export class RedisStore implements TokenStore {
   readonly prefix: string;
   /** The pub/sub channel carrying revocations. */
   readonly channel: string;
+  /** `<prefix>g`: the store-wide cut-off written after a data loss (see the module comment). */
+  readonly #everyoneKey: string;
   readonly #options: RedisStoreOptions;
   readonly #now: Clock;
   readonly #timeoutMs: number;
@@ -196,6 +196,7 @@ export class RedisStore implements TokenStore {
     this.prefix = options.prefix ?? 'tessera:';
     if (this.prefix.length === 0) throw new TypeError('prefix must not be empty');
     this.channel = `${this.prefix}revocations`;
+    this.#everyoneKey = `${this.prefix}g`;
     this.#now = options.now ?? systemClock;
     this.#timeoutMs = options.operationTimeoutMs ?? 2000;
     this.#failOpen = options.failOpen ?? false;
@@ -328,19 +329,37 @@ export class RedisStore implements TokenStore {
       return callScript(
         c,
         'tesseraV1RotateFamily',
-        [this.#key('f', r.familyId), this.#key('c', user), this.#key('rf', r.familyId), this.#key('u', user)],
+        [
+          this.#key('f', r.familyId),
+          this.#key('c', user),
+          this.#key('rf', r.familyId),
+          this.#key('u', user),
+          this.#everyoneKey,
+        ],
         [r.presentedJti, r.nextJti, r.now, r.graceSeconds, r.expiresAt, this.channel, r.familyId],
       );
     });
-    let status = answer;
+    return this.#rotateOutcome(answer);
+  }
+
+  /** Reads the rotation script's answer; anything unexpected is a store failure, never a success. */
+  #rotateOutcome(answer: unknown): RotateOutcome {
+    if (answer === 'revoked' || answer === 'unknown') return { status: answer };
     if (Array.isArray(answer)) {
-      status = answer[0];
-      this.#applyOwn(answer[1]);
+      const [status, a, b] = answer as unknown[];
+      if (status === 'reused') {
+        this.#applyOwn(a);
+        return { status };
+      }
+      const expiresAt = Number(b);
+      if (
+        (status === 'rotated' || status === 'grace') &&
+        typeof a === 'string' &&
+        Number.isSafeInteger(expiresAt)
+      )
+        return { status, currentJti: a, expiresAt };
     }
-    if (typeof status !== 'string' || !ROTATE_STATUSES.has(status)) {
-      throw new StoreUnavailableError('Unexpected answer from the rotation script');
-    }
-    return { status } as RotateOutcome;
+    throw new StoreUnavailableError('Unexpected answer from the rotation script');
   }
 
   async revokeFamily(familyId: string): Promise<boolean> {

@@ -161,11 +161,12 @@ interface FamilyRow {
  * whether it won. The row lock every engine takes for an UPDATE (PostgreSQL
  * re-evaluates the WHERE on the committed row, InnoDB reads the latest version,
  * SQLite has one writer) makes two concurrent redeems of one jti unable to both
- * match. The grace and reuse branches are further conditional UPDATEs, not
- * read-then-write transactions: a jti that stopped being current never becomes
- * current or previous again (next jtis are fresh), so each branch's condition
- * stays true once observed, and no engine needs a lock upgrade (which SQLite
- * answers with SQLITE_BUSY under concurrency).
+ * match. The grace branch is a short transaction that writes first (an UPDATE
+ * of `last_used_at` that locks the row) and then reads the current jti it
+ * answers with; the reuse branch is a further conditional UPDATE. A jti that
+ * stopped being current never becomes current or previous again (next jtis are
+ * fresh), so each branch's condition stays true once observed, and no engine
+ * needs a lock upgrade (which SQLite answers with SQLITE_BUSY under concurrency).
  */
 export class SqlStore implements TokenStore {
   /** The dialect in use. */
@@ -387,15 +388,35 @@ export class SqlStore implements TokenStore {
           SET previous_jti = ${r.presentedJti}, current_jti = ${r.nextJti}, rotated_at = ${r.now},
               last_used_at = ${r.now}, expires_at = ${r.expiresAt}
           WHERE family_id = ${r.familyId} AND current_jti = ${r.presentedJti} AND ${live}`.execute(this.#db);
-      if (affected(rotated) === 1) return { status: 'rotated' };
+      if (affected(rotated) === 1)
+        return { status: 'rotated', currentJti: r.nextJti, expiresAt: r.expiresAt };
 
-      // 2. A retry of the previous jti inside the grace window (never when graceSeconds is 0).
+      // 2. A retry of the previous jti inside the grace window (never when graceSeconds is 0):
+      // nothing changes but last_used_at, and the answer is the successor already minted.
       if (r.graceSeconds > 0) {
-        const grace = await sql`UPDATE ${fam}
-            SET current_jti = ${r.nextJti}, last_used_at = ${r.now}, expires_at = ${r.expiresAt}
-            WHERE family_id = ${r.familyId} AND previous_jti = ${r.presentedJti}
-              AND rotated_at >= ${r.now - r.graceSeconds} AND ${live}`.execute(this.#db);
-        if (affected(grace) === 1) return { status: 'grace' };
+        const grace = await this.#db.transaction().execute(async (trx) => {
+          // The UPDATE locks the row (PostgreSQL, InnoDB) or takes the write lock (SQLite) until
+          // commit, so the SELECT reads the state the UPDATE matched: no rotation can slip in.
+          await sql`UPDATE ${fam} SET last_used_at = ${r.now}
+              WHERE family_id = ${r.familyId} AND previous_jti = ${r.presentedJti}
+                AND rotated_at >= ${r.now - r.graceSeconds} AND ${live}`.execute(trx);
+          // Decided from the row, not from the affected count (MySQL counts changed rows only
+          // when a client drops FOUND_ROWS, and last_used_at may already be now). A row that
+          // matches now matched for the UPDATE too: a jti never becomes previous again.
+          const row = await sql<{ current_jti: unknown; expires_at: unknown; grace: unknown }>`SELECT
+              current_jti, expires_at,
+              CASE WHEN previous_jti = ${r.presentedJti} AND rotated_at >= ${r.now - r.graceSeconds}
+                AND ${live} THEN 1 ELSE 0 END AS grace
+            FROM ${fam} WHERE family_id = ${r.familyId}`.execute(trx);
+          const found = row.rows[0];
+          if (found === undefined || num(found.grace) !== 1) return undefined;
+          return {
+            status: 'grace',
+            currentJti: text(found.current_jti),
+            expiresAt: num(found.expires_at),
+          } as const;
+        });
+        if (grace !== undefined) return grace;
       }
 
       // 3. Why did neither match? Missing, dead, or a spent jti.

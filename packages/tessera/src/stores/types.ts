@@ -44,12 +44,21 @@ export interface SessionInfo {
 /**
  * The result of redeeming a refresh token ({@link TokenStore.rotateFamily}),
  * following the reuse detection of RFC 9700 section 4.14.
+ *
+ * `rotated` and `grace` both say which refresh token the caller hands out:
+ * one whose `jti` is `currentJti` and whose `exp` is `expiresAt`. Inside the
+ * grace window every presentation of the just-rotated token gets the same
+ * successor, so concurrent refreshes converge instead of forking the family.
  */
 export type RotateOutcome =
-  /** The presented jti was current: `nextJti` is now current. */
-  | { status: 'rotated' }
-  /** The presented jti is the previous one, inside the grace window: `nextJti` is now current. */
-  | { status: 'grace' }
+  /** The presented jti was current: `nextJti` is now current (`currentJti` is `nextJti`). */
+  | { status: 'rotated'; currentJti: string; expiresAt: number }
+  /**
+   * The presented jti is the previous one, inside the grace window: nothing
+   * changed but `lastUsedAt`. `currentJti` and `expiresAt` are the family's
+   * (those of the successor the winning rotation minted); `nextJti` was not used.
+   */
+  | { status: 'grace'; currentJti: string; expiresAt: number }
   /** The presented jti was already spent: the whole family was revoked by this same operation. */
   | { status: 'reused' }
   /** The family is revoked (logout, earlier reuse, user cut-off) or expired. */
@@ -84,9 +93,10 @@ export interface RotateRequest {
   /** The current time, unix seconds. */
   now: number;
   /**
-   * How long after a rotation the previous refresh token may still be redeemed
-   * (a client that lost the response retries). `0` disables the grace window
-   * entirely, even within the same second.
+   * How long after a rotation the previous refresh token may still be presented
+   * (a client that lost the response retries; two tabs refresh at once); each
+   * such presentation is answered with the family's current jti. `0` disables the
+   * grace window entirely, even within the same second.
    */
   graceSeconds: number;
   /** The new expiry of the family (the next refresh token's `exp`). */
@@ -99,14 +109,27 @@ export interface RotateRequest {
  * Rotation semantics (RFC 9700 section 4.14): a family holds `currentJti`,
  * `previousJti` and `rotatedAt`.
  * - presented = current ⇒ previous := current, current := next, rotatedAt := now,
- *   lastUsedAt := now, expiresAt := the new expiry ⇒ `rotated`;
+ *   lastUsedAt := now, expiresAt := the new expiry ⇒
+ *   `{ status: 'rotated', currentJti: nextJti, expiresAt }`;
  * - presented = previous, `graceSeconds > 0` and `now <= rotatedAt + graceSeconds`
- *   ⇒ current := next, lastUsedAt and expiresAt updated, previous and rotatedAt
- *   unchanged ⇒ `grace`;
+ *   ⇒ nothing changes but lastUsedAt ⇒ `{ status: 'grace', currentJti, expiresAt }`
+ *   with the family's current jti and expiry: the caller re-issues the successor
+ *   the winning rotation minted, so any number of presentations inside the
+ *   window converge on one live refresh token, and each holder can refresh on
+ *   from it (presenting it rotates normally; the other holders then present the
+ *   new previous jti inside its own window and converge again);
  * - any other jti presented to a live family ⇒ the family is revoked in the same
  *   atomic operation ⇒ `reused`;
  * - a revoked or expired family, or one created before its user's cut-off
  *   ({@link TokenStore.revokeUserBefore}) ⇒ `revoked`; no family ⇒ `unknown`.
+ *
+ * The trade-off of the grace window: inside it, whoever presents the
+ * just-rotated refresh token gets the same live successor, so a thief who
+ * replays a stolen token while the user's own refresh is less than
+ * `graceSeconds` old is not detected, and both hold a working token. Outside
+ * the window, a replay revokes the whole family (RFC 9700 section 4.14). Keep
+ * the window short (seconds: long enough for a retry or a second tab), or set
+ * it to 0 for strict single use.
  *
  * Whenever the backend cannot be reached, methods reject with
  * `StoreUnavailableError` (the cause attached) within a bounded time: callers
@@ -154,7 +177,8 @@ export interface TokenStore {
    * Atomic under concurrency: 200 concurrent calls with the same presented jti
    * give exactly one `rotated`; with `graceSeconds: 0` exactly one other call
    * gets `reused` (it revokes the family) and the calls that arrive after that
-   * revocation get `revoked`; inside a grace window the others get `grace`.
+   * revocation get `revoked`; inside a grace window the others get `grace`,
+   * all carrying the `currentJti` of the one that rotated.
    */
   rotateFamily(r: RotateRequest): Promise<RotateOutcome>;
   /** Revoke one family (logout of one session). Returns whether the family exists. */

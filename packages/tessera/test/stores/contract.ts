@@ -207,7 +207,7 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
           graceSeconds: 0,
           expiresAt: t + 300,
         });
-        expect(r1).toEqual({ status: 'rotated' });
+        expect(r1).toEqual({ status: 'rotated', currentJti: j2, expiresAt: t + 300 });
         const [s] = await store.listSessions(user, t + 10);
         expect(s).toMatchObject({ createdAt: t, lastUsedAt: t + 10, expiresAt: t + 300 });
         // The family now lives past its first expiry.
@@ -223,25 +223,140 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         expect(await store.isRevoked({ familyId })).toBe(false);
       });
 
-      it('grace: the previous jti is accepted inside the window and makes the next jti current', async () => {
+      it('grace: the previous jti inside the window changes nothing but lastUsedAt and answers the current jti', async () => {
         const { store, clock } = await open();
+        const user = uid('user');
         const familyId = uid('f');
         const [j1, j2, j3, j4] = [uid('j'), uid('j'), uid('j'), uid('j')];
         const t = clock.t;
-        await store.createFamily({ familyId, userKey: uid('u'), jti: j1, now: t, expiresAt: t + 1000 });
-        const base = { familyId, graceSeconds: 30, expiresAt: t + 1000 };
-        expect(await store.rotateFamily({ ...base, presentedJti: j1, nextJti: j2, now: t + 100 })).toEqual({
-          status: 'rotated',
-        });
-        // Retry with j1 (the response carrying j2 was lost): j3 becomes current.
-        expect(await store.rotateFamily({ ...base, presentedJti: j1, nextJti: j3, now: t + 130 })).toEqual({
-          status: 'grace',
-        });
-        // j3 is current now, j2 is not (previous stays j1).
+        await store.createFamily({ familyId, userKey: user, jti: j1, now: t, expiresAt: t + 1000 });
+        const base = { familyId, graceSeconds: 30 };
         expect(
-          (await store.rotateFamily({ ...base, presentedJti: j3, nextJti: j4, now: t + 131 })).status,
-        ).toBe('rotated');
+          await store.rotateFamily({
+            ...base,
+            presentedJti: j1,
+            nextJti: j2,
+            now: t + 100,
+            expiresAt: t + 1000,
+          }),
+        ).toEqual({ status: 'rotated', currentJti: j2, expiresAt: t + 1000 });
+        // Retry with j1 (the response carrying j2 was lost): the answer is j2 again, and
+        // neither j3 nor the later expiry it came with is stored.
+        expect(
+          await store.rotateFamily({
+            ...base,
+            presentedJti: j1,
+            nextJti: j3,
+            now: t + 130,
+            expiresAt: t + 2000,
+          }),
+        ).toEqual({ status: 'grace', currentJti: j2, expiresAt: t + 1000 });
+        expect(await store.listSessions(user, t + 130)).toMatchObject([
+          { familyId, createdAt: t, lastUsedAt: t + 130, expiresAt: t + 1000 },
+        ]);
+        // j2 is still current: it rotates normally.
+        expect(
+          await store.rotateFamily({
+            ...base,
+            presentedJti: j2,
+            nextJti: j4,
+            now: t + 131,
+            expiresAt: t + 1100,
+          }),
+        ).toEqual({ status: 'rotated', currentJti: j4, expiresAt: t + 1100 });
         expect(await store.isRevoked({ familyId })).toBe(false);
+      });
+
+      it('ten concurrent refreshes of one token inside the window converge on one successor, and each refreshes on', async () => {
+        const { store, clock } = await open();
+        const familyId = uid('f');
+        const j1 = uid('j');
+        const t = clock.t;
+        await store.createFamily({ familyId, userKey: uid('u'), jti: j1, now: t, expiresAt: t + 1000 });
+        const redeem = (presentedJti: string, now: number, tag: string) =>
+          Promise.all(
+            Array.from({ length: 10 }, (_, i) =>
+              // Each caller proposes its own successor and its own expiry; only the winner's are kept.
+              store.rotateFamily({
+                familyId,
+                presentedJti,
+                nextJti: `${presentedJti}-${tag}${i}`,
+                now,
+                graceSeconds: 10,
+                expiresAt: now + 1000 + i,
+              }),
+            ),
+          );
+        const converged = (outcomes: RotateOutcome[]) => {
+          expect(tally(outcomes)).toEqual({ rotated: 1, grace: 9 });
+          const winner = outcomes.find((o) => o.status === 'rotated');
+          if (winner?.status !== 'rotated') throw new Error('no rotation won');
+          for (const o of outcomes) {
+            expect(o).toEqual({
+              status: o.status,
+              currentJti: winner.currentJti,
+              expiresAt: winner.expiresAt,
+            });
+          }
+          return winner;
+        };
+
+        // Ten tabs present j1 at once: one rotation, nine retries inside the window, one successor.
+        const first = converged(await redeem(j1, t + 1, 'a'));
+        expect(first.currentJti).toMatch(new RegExp(`^${j1}-a\\d$`));
+        // Every tab holds that successor and refreshes on, again at once: they converge again.
+        const second = converged(await redeem(first.currentJti, t + 2, 'b'));
+        expect(second.currentJti).not.toBe(first.currentJti);
+        expect(await store.isRevoked({ familyId })).toBe(false);
+        // And once more, one tab alone, later but inside the window of the last rotation.
+        expect(
+          await store.rotateFamily({
+            familyId,
+            presentedJti: first.currentJti,
+            nextJti: uid('j'),
+            now: t + 12,
+            graceSeconds: 10,
+            expiresAt: t + 2000,
+          }),
+        ).toEqual({ status: 'grace', currentJti: second.currentJti, expiresAt: second.expiresAt });
+
+        // After the window, a replay of a spent jti is reuse: the whole family dies.
+        expect(
+          await store.rotateFamily({
+            familyId,
+            presentedJti: first.currentJti,
+            nextJti: uid('j'),
+            now: t + 13,
+            graceSeconds: 10,
+            expiresAt: t + 2000,
+          }),
+        ).toEqual({ status: 'reused' });
+        expect(await store.isRevoked({ familyId })).toBe(true);
+        expect(
+          await store.rotateFamily({
+            familyId,
+            presentedJti: second.currentJti,
+            nextJti: uid('j'),
+            now: t + 13,
+            graceSeconds: 10,
+            expiresAt: t + 2000,
+          }),
+        ).toEqual({ status: 'revoked' });
+      });
+
+      it('a jti two rotations old is a reuse even inside the window of the last rotation', async () => {
+        const { store, clock } = await open();
+        const familyId = uid('f');
+        const [j1, j2, j3] = [uid('j'), uid('j'), uid('j')];
+        const t = clock.t;
+        await store.createFamily({ familyId, userKey: uid('u'), jti: j1, now: t, expiresAt: t + 1000 });
+        const base = { familyId, graceSeconds: 30, now: t, expiresAt: t + 1000 };
+        await store.rotateFamily({ ...base, presentedJti: j1, nextJti: j2 });
+        await store.rotateFamily({ ...base, presentedJti: j2, nextJti: j3 });
+        expect(await store.rotateFamily({ ...base, presentedJti: j1, nextJti: uid('j') })).toEqual({
+          status: 'reused',
+        });
+        expect(await store.isRevoked({ familyId })).toBe(true);
       });
 
       it('grace: the previous jti after the window is a reuse and revokes the family', async () => {
@@ -277,6 +392,29 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         expect((await store.rotateFamily({ ...base, presentedJti: j1, nextJti: uid('j') })).status).toBe(
           'reused',
         );
+        expect(await store.isRevoked({ familyId })).toBe(true);
+      });
+
+      it('graceSeconds 0: ten concurrent refreshes give one rotated, one reused, the family revoked', async () => {
+        const { store, clock } = await open();
+        const familyId = uid('f');
+        const j1 = uid('j');
+        const t = clock.t;
+        await store.createFamily({ familyId, userKey: uid('u'), jti: j1, now: t, expiresAt: t + 100 });
+        const outcomes = await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            store.rotateFamily({
+              familyId,
+              presentedJti: j1,
+              nextJti: `${j1}-${i}`,
+              now: t,
+              graceSeconds: 0,
+              expiresAt: t + 100,
+            }),
+          ),
+        );
+        expect(tally(outcomes)).toEqual({ rotated: 1, reused: 1, revoked: 8 });
+        expect(await store.isRevoked({ familyId })).toBe(true);
       });
 
       it('a jti that never belonged to the family is a reuse', async () => {
@@ -326,9 +464,7 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         });
         expect((await store.listSessions(user, t + 1)).map((s) => s.familyId)).toEqual([young.familyId]);
         expect(await store.rotateFamily({ ...r, familyId: young.familyId, presentedJti: young.jti })).toEqual(
-          {
-            status: 'rotated',
-          },
+          { status: 'rotated', currentJti: r.nextJti, expiresAt: t + 100 },
         );
       });
 
@@ -495,6 +631,8 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
           ),
         );
         expect(tally(outcomes)).toEqual({ rotated: 1, grace: 199 });
+        const successors = new Set(outcomes.map((o) => ('currentJti' in o ? o.currentJti : undefined)));
+        expect(successors.size).toBe(1);
         expect(await store.isRevoked({ familyId })).toBe(false);
       });
 
