@@ -10,3 +10,4 @@ export * from './keys/index.js';
 export * from './manager/index.js';
 export * from './stores/index.js';
 export * from './tokens/index.js';
+export { refuseUnknownOptions } from './known-options.js';
