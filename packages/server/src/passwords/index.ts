@@ -1,0 +1,206 @@
+/**
+ * Password hashing and verification for the auth service.
+ *
+ * New hashes are argon2id (@node-rs/argon2) with OWASP's first recommended
+ * setting: m=19456 KiB (19 MiB), t=2, p=1, 16-byte salt, 32-byte output, as a
+ * PHC string. Hashes imported from Django and Flask (Werkzeug) apps verify too
+ * (formats.ts lists them) and report `needsRehash`, so the service stores an
+ * argon2id hash in their place on the first successful sign-in.
+ *
+ * All hashing and verification runs on the libuv threadpool (never on the
+ * event loop), at most {@link PasswordParameters.maxConcurrent} at a time; the
+ * rest wait their turn, so a burst of sign-ins cannot take every core from the
+ * requests that only verify or refresh tokens.
+ *
+ * @module
+ */
+import { availableParallelism } from 'node:os';
+import { ConfigError, refuseUnknownOptions } from 'tessera-auth';
+import {
+  ARGON2_OUTPUT_BYTES,
+  ARGON2_SALT_BYTES,
+  type Argon2Cost,
+  argon2Hash,
+  argon2Verify,
+  withinLimits,
+} from './argon2.js';
+import { ConcurrencyLimit } from './concurrency.js';
+import { readStoredHash } from './formats.js';
+import { HASH_LIMITS } from './limits.js';
+
+export type { Argon2Cost } from './argon2.js';
+export { HASH_LIMITS } from './limits.js';
+
+/** OWASP's recommended argon2id setting (Password Storage Cheat Sheet): m=19456 KiB, t=2, p=1. */
+export const OWASP_ARGON2ID: Readonly<Argon2Cost> = Object.freeze({
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+});
+
+/** The result of {@link verifyPassword}. */
+export interface PasswordCheck {
+  /** The password matches the stored hash. */
+  readonly ok: boolean;
+  /**
+   * The hash matched but is not argon2id at the configured cost (an imported
+   * Django or Werkzeug hash, or weaker argon2 parameters): store
+   * `await hashPassword(password)` in its place. Always false when `ok` is false.
+   */
+  readonly needsRehash: boolean;
+}
+
+/** What {@link passwordParameters} reports. */
+export interface PasswordParameters {
+  readonly algorithm: 'argon2id';
+  /** argon2 version 0x13. */
+  readonly version: 19;
+  /** KiB. */
+  readonly memoryCost: number;
+  readonly timeCost: number;
+  readonly parallelism: number;
+  readonly saltBytes: number;
+  readonly outputBytes: number;
+  /** Hashes and verifications running at once; the others queue. */
+  readonly maxConcurrent: number;
+  /** The stored formats {@link verifyPassword} reads. */
+  readonly accepts: readonly string[];
+  /** Bounds on the cost read from a stored hash. */
+  readonly limits: typeof HASH_LIMITS;
+}
+
+/** Options of {@link configurePasswords}. */
+export interface PasswordOptions {
+  /** argon2id cost of new hashes. Default {@link OWASP_ARGON2ID}. */
+  readonly argon2?: Partial<Argon2Cost>;
+  /**
+   * Hashes and verifications running at once. Default: one less than the
+   * smaller of the threadpool size (`UV_THREADPOOL_SIZE`, 4) and the number of
+   * cores, at least 1, so that one core stays for the event loop.
+   */
+  readonly maxConcurrent?: number;
+}
+
+const ACCEPTS = Object.freeze([
+  'argon2 PHC ($argon2id$, $argon2i$, $argon2d$)',
+  'django pbkdf2_sha256$, pbkdf2_sha1$',
+  'django argon2$',
+  'werkzeug pbkdf2:sha1|sha256|sha512:<iterations>$',
+  'werkzeug scrypt:<N>:<r>:<p>$',
+]);
+
+/** The default of {@link PasswordOptions.maxConcurrent}. */
+export function defaultMaxConcurrent(): number {
+  const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  return Math.max(1, Math.min(pool, availableParallelism()) - 1);
+}
+
+let cost: Argon2Cost = OWASP_ARGON2ID;
+let limit = new ConcurrencyLimit(defaultMaxConcurrent());
+// A hash of a random password at the current cost: what unknown users are "checked" against.
+let dummy: Promise<string> | undefined;
+
+/**
+ * Sets the argon2id cost of new hashes and the concurrency bound. Call it once
+ * at start, before serving; the options are checked here (unknown keys,
+ * ranges) and a {@link ConfigError} names the problem.
+ */
+export function configurePasswords(options: PasswordOptions): void {
+  refuseUnknownOptions(options, ['argon2', 'maxConcurrent'], 'password options');
+  refuseUnknownOptions(options.argon2, ['memoryCost', 'timeCost', 'parallelism'], 'password options.argon2');
+  const next: Argon2Cost = { ...OWASP_ARGON2ID, ...options.argon2 };
+  if (!withinLimits(next) || next.memoryCost < 8 * next.parallelism) {
+    throw new ConfigError(
+      `password options.argon2: memoryCost must be an integer from 8·parallelism to ${HASH_LIMITS.maxArgon2MemoryKiB} KiB, ` +
+        `timeCost 1 to ${HASH_LIMITS.maxArgon2TimeCost}, parallelism 1 to ${HASH_LIMITS.maxArgon2Parallelism}, ` +
+        `memoryCost × timeCost at most ${HASH_LIMITS.maxArgon2Work}`,
+    );
+  }
+  const max = options.maxConcurrent ?? defaultMaxConcurrent();
+  if (!Number.isInteger(max) || max < 1 || max > 64) {
+    throw new ConfigError('password options.maxConcurrent must be an integer from 1 to 64');
+  }
+  cost = Object.freeze(next);
+  limit = new ConcurrencyLimit(max);
+  dummy = undefined;
+}
+
+/** The parameters new hashes get, the concurrency bound and the formats read. */
+export function passwordParameters(): PasswordParameters {
+  return {
+    algorithm: 'argon2id',
+    version: 19,
+    ...cost,
+    saltBytes: ARGON2_SALT_BYTES,
+    outputBytes: ARGON2_OUTPUT_BYTES,
+    maxConcurrent: limit.limit,
+    accepts: ACCEPTS,
+    limits: HASH_LIMITS,
+  };
+}
+
+/**
+ * Hashes a password with argon2id at the configured cost (OWASP's m=19456 KiB,
+ * t=2, p=1 unless {@link configurePasswords} said otherwise), random 16-byte
+ * salt, 32-byte output; returns the PHC string
+ * (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`).
+ *
+ * @throws RangeError when the password is longer than
+ * {@link HASH_LIMITS}.maxPasswordBytes (4096 UTF-8 bytes): check the length first.
+ */
+export function hashPassword(password: string): Promise<string> {
+  if (typeof password !== 'string' || Buffer.byteLength(password, 'utf8') > HASH_LIMITS.maxPasswordBytes) {
+    return Promise.reject(
+      new RangeError(`password must be a string of at most ${HASH_LIMITS.maxPasswordBytes} bytes`),
+    );
+  }
+  const at = cost;
+  return limit.run(() => argon2Hash(password, at));
+}
+
+/**
+ * Checks a password against a stored hash: argon2 PHC, Django PBKDF2 or
+ * argon2, Werkzeug PBKDF2 or scrypt (see formats.ts). Never throws: a malformed
+ * hash, one past the cost limits or a password past 4096 bytes gives
+ * `{ ok: false, needsRehash: false }` (after the cost of a normal verification,
+ * so that such rows cannot be told apart by time).
+ */
+export async function verifyPassword(password: string, encoded: string): Promise<PasswordCheck> {
+  void dummyHash(); // made ahead, so that the first unknown user does not pay for it
+  const stored = typeof encoded === 'string' ? readStoredHash(encoded, cost) : undefined;
+  if (
+    stored === undefined ||
+    typeof password !== 'string' ||
+    Buffer.byteLength(password, 'utf8') > HASH_LIMITS.maxPasswordBytes
+  ) {
+    await verifyDummy(typeof password === 'string' ? password.slice(0, 64) : '');
+    return { ok: false, needsRehash: false };
+  }
+  const ok = await limit.run(() => stored.verify(password));
+  return { ok, needsRehash: ok && stored.needsRehash };
+}
+
+/**
+ * Costs what verifying against an argon2id hash at the configured cost costs,
+ * and answers nothing: call it for a sign-in whose user does not exist, so that
+ * "no such user" and "wrong password" take the same time. (A user whose stored
+ * hash is still an imported PBKDF2 or scrypt one costs what that format costs
+ * until the first sign-in rehashes it.)
+ */
+export async function verifyDummy(password: string): Promise<void> {
+  const against = await dummyHash();
+  await limit.run(() => argon2Verify(against, typeof password === 'string' ? password : ''));
+}
+
+function dummyHash(): Promise<string> {
+  if (dummy === undefined) {
+    const at = cost;
+    const made = limit.run(() => argon2Hash(`dummy:${Math.random()}:${Date.now()}`, at));
+    dummy = made;
+    // A failure here must not stick: the next call tries again.
+    made.catch(() => {
+      if (dummy === made) dummy = undefined;
+    });
+  }
+  return dummy;
+}
