@@ -51,7 +51,11 @@ export function decodeJws(token: unknown, limits: JwsLimits = DEFAULT_JWS_LIMITS
     lastHeaderSegment = headerSegment;
     lastHeader = header;
   }
-  if (!canonicalTail(signatureSegment)) throw new MalformedTokenError('Invalid crypto padding', { header });
+  // Unused trailing bits must be zero in every segment, or two texts would carry
+  // one value (the header's were checked when it was decoded).
+  if (!canonicalTail(token, lastDot)) throw new MalformedTokenError('Invalid payload padding', { header });
+  if (!canonicalTail(token, token.length))
+    throw new MalformedTokenError('Invalid crypto padding', { header });
   return {
     header,
     signingInput: token.slice(0, lastDot),
@@ -148,11 +152,12 @@ function diagnoseShape(token: string, limits: JwsLimits): never {
  * Base64url of a length not divisible by 4 has unused low bits in its last
  * character; they must be zero, or two strings would carry one signature.
  */
-function canonicalTail(segment: string): boolean {
-  const rem = segment.length % 4;
+function canonicalTail(token: string, end: number): boolean {
+  const start = token.lastIndexOf('.', end - 1) + 1;
+  const rem = (end - start) % 4;
   if (rem === 0) return true;
   if (rem === 1) return false;
-  const code = segment.charCodeAt(segment.length - 1);
+  const code = token.charCodeAt(end - 1);
   const value =
     code >= 97 ? code - 71 : code >= 65 ? code - 65 : code >= 48 ? code + 4 : code === 45 ? 62 : 63;
   return (value & (rem === 2 ? 0x0f : 0x03)) === 0;

@@ -5,6 +5,7 @@
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import { ConfigError, KeyImportError } from '../errors.js';
+import { decodeBase64Url } from '../jws/base64url.js';
 import type { Jwk, JwkSet } from './jwk.js';
 import type { TesseraKey } from './key.js';
 import { Keyring } from './keyring.js';
@@ -72,6 +73,11 @@ export function thumbprint(jwk: Jwk): string {
     const value = record[name];
     if (typeof value !== 'string') {
       throw new KeyImportError(`Cannot take the thumbprint: JWK lacks "${name}"`);
+    }
+    // One key, one thumbprint: a member in another spelling of the same bytes
+    // (padding, non-zero trailing bits) would hash differently.
+    if (name !== 'kty' && name !== 'crv' && decodeBase64Url(value) === undefined) {
+      throw new KeyImportError(`Cannot take the thumbprint: JWK member "${name}" is not strict base64url`);
     }
     // JSON.stringify of a string is exactly the RFC 7159 string RFC 7638 asks for.
     parts.push(`${JSON.stringify(name)}:${JSON.stringify(value)}`);
