@@ -1,0 +1,368 @@
+/**
+ * NestJS adapter (NestJS 10 and 11 on `@nestjs/platform-express`): a module that
+ * binds a {@link TokenManager}, a guard with `jwtRequired` semantics, and
+ * decorators for the route's options, its verified token and its user.
+ *
+ * Refusals are answered the way every other adapter answers them (the profile's
+ * status, body and `WWW-Authenticate`, byte for byte): the guard writes the answer
+ * and then throws {@link JwtRefusedException}, which Nest's exception filter sees
+ * as already answered. Decorators are applied as plain function calls inside this
+ * module, so the library compiles without `experimentalDecorators`; your app
+ * needs it (and `emitDecoratorMetadata`), as every NestJS app does.
+ *
+ * @example
+ * ```ts no-check
+ * import { Controller, Get, Module } from '@nestjs/common';
+ * import { TokenManager } from 'tessera-auth';
+ * import { CurrentJwt, JwtRequired, TesseraModule, type JwtContext } from 'tessera-auth/nestjs';
+ *
+ * @Controller()
+ * class MeController {
+ *   @Get('me')
+ *   @JwtRequired()
+ *   me(@CurrentJwt() jwt: JwtContext) {
+ *     return { logged_in_as: jwt.identity };
+ *   }
+ * }
+ *
+ * @Module({
+ *   imports: [TesseraModule.forRoot({ manager: new TokenManager({ secret: process.env.JWT_SECRET }) })],
+ *   controllers: [MeController],
+ * })
+ * export class AppModule {}
+ * ```
+ *
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type CanActivate,
+  createParamDecorator,
+  type DynamicModule,
+  type ExecutionContext,
+  HttpException,
+  Inject,
+  Injectable,
+  Module,
+  UseGuards,
+} from '@nestjs/common';
+import { ConfigError } from '../errors.js';
+import { createGuard, type Guard, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
+import type { RequestLike } from '../http/request.js';
+import { refuseUnknownOptions } from '../known-options.js';
+import { type ResponseData, TOKEN_LOCATIONS } from '../manager/options.js';
+import type { TokenManager } from '../manager/token-manager.js';
+import { DEFAULT_BODY_LIMIT, readNodeBody } from './body.js';
+import {
+  appendSetCookie,
+  type CookieBindings,
+  contextStore,
+  cookieBindings,
+  type JwtAccessors,
+  jwtAccessors,
+  nodeHeader,
+  requestHeader,
+} from './shared.js';
+
+export type { JwtContext, JwtRequiredOptions } from '../http/guard.js';
+
+/** What the guard reads from the platform's request (an Express `Request` is one). */
+export type NestRequest = IncomingMessage & {
+  /** Set by Nest's body parser (on by default), or by the guard when it read the body itself. */
+  body?: unknown;
+  /** The URL before a global prefix or mount stripped part of `url`. */
+  originalUrl?: string;
+};
+
+/** A request after the guard ran: `jwt` holds the same value as `@CurrentJwt()`. */
+export type NestJwtRequest<TUser = unknown> = NestRequest & { jwt?: JwtContext<TUser> | null };
+
+/** Options of {@link TesseraModule.forRoot}. */
+export interface TesseraModuleOptions<TUser = unknown> {
+  /** The manager every {@link JwtGuard} of the app verifies with. */
+  manager: TokenManager<TUser>;
+  /** Register the module globally, so every module's controllers can use the guard. Default true. */
+  global?: boolean;
+  /**
+   * The most bytes the guard reads from a request body when no body parser ran
+   * and the route looks for the token in the JSON body. Default 1 MiB.
+   */
+  bodyLimit?: number;
+}
+
+const MODULE_OPTIONS: readonly (keyof TesseraModuleOptions)[] = ['manager', 'global', 'bodyLimit'];
+
+// Every key of JwtRequiredOptions, checked against the type so a new option is not missed.
+const ROUTE_OPTIONS = [
+  'optional',
+  'fresh',
+  'refresh',
+  'locations',
+  'verifyType',
+  'skipRevocationCheck',
+  'tokenType',
+] as const satisfies readonly (keyof JwtRequiredOptions)[];
+// Fails to compile when JwtRequiredOptions gains a key the list above lacks.
+const everyRouteOptionListed: Record<
+  Exclude<keyof JwtRequiredOptions, (typeof ROUTE_OPTIONS)[number]>,
+  never
+> = {};
+void everyRouteOptionListed;
+
+/**
+ * The injectable bindings of the app's manager: the manager itself, the
+ * cookie helpers for Express responses, and the request accessors.
+ *
+ * @example
+ * ```ts no-check
+ * @Controller()
+ * class LoginController {
+ *   constructor(private readonly auth: TesseraAuth) {}
+ *
+ *   @Post('login')
+ *   async login(@Res({ passthrough: true }) res: Response) {
+ *     this.auth.setAccessCookies(res, await this.auth.manager.createAccessToken({ identity: 'alice' }));
+ *     return { login: true };
+ *   }
+ * }
+ * ```
+ */
+export class TesseraAuth<TUser = unknown>
+  implements CookieBindings<ServerResponse>, JwtAccessors<object, TUser>
+{
+  readonly manager: TokenManager<TUser>;
+  /** Body bound of the guard's own body read. */
+  readonly bodyLimit: number;
+  readonly setAccessCookies: CookieBindings<ServerResponse>['setAccessCookies'];
+  readonly setRefreshCookies: CookieBindings<ServerResponse>['setRefreshCookies'];
+  readonly unsetJwtCookies: CookieBindings<ServerResponse>['unsetJwtCookies'];
+  readonly unsetAccessCookies: CookieBindings<ServerResponse>['unsetAccessCookies'];
+  readonly unsetRefreshCookies: CookieBindings<ServerResponse>['unsetRefreshCookies'];
+  readonly getJwt: JwtAccessors<object, TUser>['getJwt'];
+  readonly getJwtIdentity: JwtAccessors<object, TUser>['getJwtIdentity'];
+  readonly getCurrentUser: JwtAccessors<object, TUser>['getCurrentUser'];
+
+  constructor(manager: TokenManager<TUser>, options: { bodyLimit?: number } = {}) {
+    this.manager = manager;
+    this.bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+    const cookies = cookieBindings(manager.config, appendSetCookie);
+    this.setAccessCookies = cookies.setAccessCookies;
+    this.setRefreshCookies = cookies.setRefreshCookies;
+    this.unsetJwtCookies = cookies.unsetJwtCookies;
+    this.unsetAccessCookies = cookies.unsetAccessCookies;
+    this.unsetRefreshCookies = cookies.unsetRefreshCookies;
+    const accessors = jwtAccessors<object, TUser>(contexts as ReturnType<typeof contextStore<TUser>>);
+    this.getJwt = accessors.getJwt;
+    this.getJwtIdentity = accessors.getJwtIdentity;
+    this.getCurrentUser = accessors.getCurrentUser;
+  }
+}
+
+// One slot for the whole app: the param decorators cannot reach a guard instance.
+const contexts = contextStore<unknown>();
+
+// Route options by decorated handler or controller class, recorded at decoration
+// time so every JwtGuard builds (and validates) its route guards once, at startup.
+const routeOptions = new Map<object, JwtRequiredOptions>();
+
+/**
+ * Thrown by {@link JwtGuard} after it has written the refusal (status, headers,
+ * body) to the response. Nest's exception filter sees the response already sent
+ * and leaves it; an app's own filter can read the Tessera error code from it.
+ */
+export class JwtRefusedException extends HttpException {
+  /** The Tessera error code (`authorization_missing`, `token_expired`, ...). */
+  readonly code: string;
+
+  constructor(code: string, response: ResponseData) {
+    super({ statusCode: response.status, code }, response.status);
+    this.code = code;
+  }
+}
+
+/**
+ * A guard with Flask-JWT-Extended's `jwt_required` semantics. Usually applied
+ * through {@link JwtRequired}, which also records the route's options; on a route
+ * without them it requires a valid access token.
+ */
+export class JwtGuard implements CanActivate {
+  readonly #auth: TesseraAuth;
+  readonly #guards = new Map<object, Guard<unknown>>();
+  readonly #defaultGuard: Guard<unknown>;
+
+  constructor(auth: TesseraAuth) {
+    this.#auth = auth;
+    this.#defaultGuard = createGuard(auth.manager);
+    // Build every decorated route's guard now: a bad option fails at startup.
+    for (const [target, options] of routeOptions)
+      this.#guards.set(target, createGuard(auth.manager, options));
+  }
+
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const http = context.switchToHttp();
+    const req = http.getRequest<NestRequest>();
+    const res = nodeResponse(http.getResponse<unknown>());
+    const guard =
+      this.#guardFor(context.getHandler()) ?? this.#guardFor(context.getClass()) ?? this.#defaultGuard;
+    const outcome = guard(nestRequestLike(req, this.#auth.bodyLimit));
+    // Synchronous verdicts stay synchronous: Nest awaits only what is a promise.
+    return outcome instanceof Promise
+      ? outcome.then((result) => settle(req, res, result))
+      : settle(req, res, outcome);
+  }
+
+  // A controller decorated after this guard was built (a lazily loaded module) gets its guard now.
+  #guardFor(target: object): Guard<unknown> | undefined {
+    let guard = this.#guards.get(target);
+    if (guard === undefined) {
+      const options = routeOptions.get(target);
+      if (options === undefined) return undefined;
+      guard = createGuard(this.#auth.manager, options);
+      this.#guards.set(target, guard);
+    }
+    return guard;
+  }
+}
+
+function settle(req: NestRequest, res: ServerResponse, result: Awaited<ReturnType<Guard<unknown>>>): boolean {
+  if (!result.ok) {
+    writeResponse(res, result.response);
+    throw new JwtRefusedException(result.error.code, result.response);
+  }
+  contexts.set(req, result.jwt);
+  (req as NestJwtRequest).jwt = result.jwt;
+  appendSetCookie(res, result.setCookies);
+  return true;
+}
+
+Injectable()(JwtGuard);
+Inject(TesseraAuth)(JwtGuard, undefined, 0);
+
+/**
+ * Binds a {@link TokenManager} to the app: provides {@link TesseraAuth} and
+ * {@link JwtGuard} (globally unless `global: false`).
+ */
+// biome-ignore lint/complexity/noStaticOnlyClass: Nest modules are classes, configured through static forRoot.
+export class TesseraModule {
+  /**
+   * @example
+   * ```ts no-check
+   * @Module({ imports: [TesseraModule.forRoot({ manager })] })
+   * export class AppModule {}
+   * ```
+   */
+  static forRoot<TUser>(options: TesseraModuleOptions<TUser>): DynamicModule {
+    refuseUnknownOptions(options, MODULE_OPTIONS, 'TesseraModule.forRoot options');
+    const auth = new TesseraAuth(options.manager, { bodyLimit: options.bodyLimit });
+    return {
+      module: TesseraModule,
+      global: options.global ?? true,
+      providers: [{ provide: TesseraAuth, useValue: auth }, JwtGuard],
+      exports: [TesseraAuth, JwtGuard],
+    };
+  }
+}
+
+Module({})(TesseraModule);
+
+/**
+ * Protect a route (or every route of a controller) with {@link JwtGuard} and
+ * these options: `optional`, `fresh`, `refresh`, `locations`, `verifyType`,
+ * `skipRevocationCheck`, `tokenType`, as `jwtRequired()` takes them.
+ *
+ * @example
+ * ```ts no-check
+ * @Post('refresh')
+ * @JwtRequired({ refresh: true })
+ * refresh(@CurrentJwt() jwt: JwtContext) { ... }
+ * ```
+ */
+export function JwtRequired(options: JwtRequiredOptions = {}): RouteDecorator {
+  refuseUnknownOptions(options, ROUTE_OPTIONS, 'JwtRequired options');
+  checkLocations(options.locations);
+  const useGuard = UseGuards(JwtGuard);
+  return (target, key, descriptor) => {
+    const handler: unknown = descriptor === undefined ? target : descriptor.value;
+    if (typeof handler !== 'function') throw new TypeError('@JwtRequired() applies to a class or a method');
+    routeOptions.set(handler, options);
+    if (descriptor === undefined || key === undefined) (useGuard as ClassDecorator)(handler);
+    else useGuard(target, key, descriptor);
+  };
+}
+
+/** A decorator for a controller class or one of its route methods (as Nest's `applyDecorators` returns). */
+export type RouteDecorator = (
+  target: object,
+  propertyKey?: string | symbol,
+  descriptor?: PropertyDescriptor,
+) => void;
+
+/**
+ * The route's verified token ({@link JwtContext}); null on an optional route
+ * without one. Throws (500) on a route the guard did not run on.
+ */
+export const CurrentJwt: () => ParameterDecorator = createParamDecorator<undefined, JwtContext | null>(
+  (_data, context) => contexts.get(context.switchToHttp().getRequest<object>(), '@CurrentJwt()'),
+);
+
+/** What the manager's `userLookup` returned for this request (undefined without a token). */
+export const CurrentUser: () => ParameterDecorator = createParamDecorator<undefined, unknown>(
+  (_data, context) => contexts.get(context.switchToHttp().getRequest<object>(), '@CurrentUser()')?.user,
+);
+
+/** The identity claim of the route's token (undefined on an optional route without one). */
+export const CurrentIdentity: () => ParameterDecorator = createParamDecorator<undefined, unknown>(
+  (_data, context) =>
+    contexts.get(context.switchToHttp().getRequest<object>(), '@CurrentIdentity()')?.identity,
+);
+
+// The guard checks locations again when it is built; checking here fails at the
+// decorated class's definition, before any app using it starts.
+function checkLocations(locations: JwtRequiredOptions['locations']): void {
+  if (locations === undefined) return;
+  const list: readonly unknown[] = typeof locations === 'string' ? [locations] : locations;
+  if (list.length === 0) throw new ConfigError('JwtRequired locations must name at least one location');
+  for (const location of list) {
+    if (!(TOKEN_LOCATIONS as readonly unknown[]).includes(location)) {
+      throw new ConfigError(
+        `JwtRequired location '${String(location)}' is not one of ${TOKEN_LOCATIONS.join(', ')}`,
+      );
+    }
+  }
+}
+
+/**
+ * Nest hands the platform's response object: Express's is a Node `ServerResponse`;
+ * Fastify's reply keeps it under `raw`.
+ */
+function nodeResponse(response: unknown): ServerResponse {
+  const raw = (response as { raw?: unknown }).raw;
+  return (
+    raw !== undefined && typeof (raw as ServerResponse).setHeader === 'function' ? raw : response
+  ) as ServerResponse;
+}
+
+function nestRequestLike(req: NestRequest, bodyLimit: number): RequestLike {
+  let body: Promise<unknown> | undefined;
+  const raw = (req as { raw?: NestRequest }).raw ?? req;
+  return {
+    method: req.method ?? 'GET',
+    url: req.originalUrl ?? req.url ?? '/',
+    header: (name) => requestHeader(raw, name),
+    body() {
+      if (req.body !== undefined) return req.body;
+      body ??= readNodeBody(raw, nodeHeader(raw.headers, 'content-type'), bodyLimit).then((parsed) => {
+        // Later handlers see the body as if a parser had run: the stream is spent now.
+        if (parsed !== undefined) req.body = parsed;
+        return parsed;
+      });
+      return body;
+    },
+  };
+}
+
+function writeResponse(res: ServerResponse, response: ResponseData): void {
+  res.statusCode = response.status;
+  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
+  res.end(response.body);
+}
