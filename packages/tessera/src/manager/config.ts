@@ -11,12 +11,14 @@ import { importKeyObject, importPem, importSecret } from '../keys/import.js';
 import type { TesseraKey } from '../keys/key.js';
 import { Keyring } from '../keys/keyring.js';
 import type { KeySource } from '../keys/source.js';
+import { refuseUnknownOptions } from '../known-options.js';
 import type { TokenStore } from '../stores/types.js';
 import { toLifetime, toSeconds } from '../tokens/duration.js';
 import { PROFILES, type TokenProfile } from '../tokens/profile.js';
 import type { ClaimRules } from '../tokens/validate.js';
 import {
   type ErrorHandlers,
+  OPTION_KEYS,
   TOKEN_LOCATIONS,
   type TokenCallbacks,
   type TokenLocation,
@@ -110,6 +112,7 @@ const DEFAULT_CSRF_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
 
 /** Validate options and fill in defaults. Throws ConfigError naming the faulty option. */
 export function resolveConfig<TUser>(options: TokenManagerOptions<TUser>): ResolvedConfig<TUser> {
+  refuseUnknownKeys(options);
   const profileName = options.profile ?? 'standard';
   const base = PROFILES[profileName];
   if (base === undefined) {
@@ -157,6 +160,12 @@ export function resolveConfig<TUser>(options: TokenManagerOptions<TUser>): Resol
   const rotation = options.rotation ?? {};
   const graceSeconds = rotation.graceSeconds ?? 5;
   if (!(graceSeconds >= 0)) throw new ConfigError('rotation.graceSeconds must be a non-negative number');
+  // Without a store nothing can spend a refresh token: rotation would silently not happen.
+  if (rotation.enabled === true && store === undefined) {
+    throw new ConfigError(
+      'rotation.enabled needs a store: refresh tokens are single-use only where a store records them (configure `store`, or leave rotation off)',
+    );
+  }
 
   return Object.freeze({
     profile,
@@ -195,6 +204,28 @@ export function resolveConfig<TUser>(options: TokenManagerOptions<TUser>): Resol
     callbacks: Object.freeze({ ...options.callbacks }),
     errorHandlers: Object.freeze({ ...options.errorHandlers }),
   });
+}
+
+// Every options object is checked once, here: a misspelt key would otherwise be
+// ignored and the behaviour it asks for would silently not happen.
+function refuseUnknownKeys(options: TokenManagerOptions<unknown>): void {
+  if (typeof options === 'object' && options !== null) {
+    // A callback one level too high is the likely slip: say where it belongs.
+    for (const key of Object.keys(options)) {
+      if (OPTION_KEYS.callbacks.includes(key)) {
+        throw new ConfigError(
+          `Unknown option '${key}' in TokenManager options; callbacks go in \`callbacks\`: did you mean 'callbacks.${key}'?`,
+        );
+      }
+    }
+  }
+  refuseUnknownOptions(options, OPTION_KEYS.manager, 'TokenManager options');
+  refuseUnknownOptions(options.callbacks, OPTION_KEYS.callbacks, 'callbacks');
+  refuseUnknownOptions(options.cookies, OPTION_KEYS.cookies, 'cookies');
+  refuseUnknownOptions(options.csrf, OPTION_KEYS.csrf, 'csrf');
+  refuseUnknownOptions(options.rotation, OPTION_KEYS.rotation, 'rotation');
+  refuseUnknownOptions(options.errorHandlers, OPTION_KEYS.errorHandlers, 'errorHandlers');
+  refuseUnknownOptions(options.limits, OPTION_KEYS.limits, 'limits');
 }
 
 function resolveKeys(

@@ -9,3 +9,4 @@ export {
 } from './config.js';
 export * from './options.js';
 export * from './token-manager.js';
+export * from './types.js';

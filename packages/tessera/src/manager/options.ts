@@ -106,7 +106,18 @@ export interface CsrfOptions {
 export interface RotationOptions {
   /** Issue a new refresh token on every refresh; the old one is spent. Default: true with a store (false in the simplejwt profile, as ROTATE_REFRESH_TOKENS). */
   enabled?: boolean;
-  /** Seconds in which a just-spent refresh token may be retried. Default 5. */
+  /**
+   * Seconds after a rotation during which the just-spent refresh token is still
+   * answered, with the family's current successor (the same refresh token the
+   * first redeemer got): a client that lost the response can retry, and two tabs
+   * refreshing at once both stay signed in and converge on one session. Default 5.
+   *
+   * The trade-off: inside the window a replay is not detected, so a thief who
+   * presents a stolen refresh token within `graceSeconds` of the user's own
+   * refresh gets a working pair too. Outside it, a replay revokes the whole
+   * family (RFC 9700 4.14). Keep it to seconds; 0 makes every refresh token
+   * strictly single-use (a second tab's refresh then logs the session out).
+   */
   graceSeconds?: number;
   /** SimpleJWT's BLACKLIST_AFTER_ROTATION: revoke the old refresh token's jti. Default false. */
   blacklistAfterRotation?: boolean;
@@ -216,3 +227,117 @@ export interface TokenManagerOptions<TUser = unknown> {
   /** Replace the HTTP answer for error kinds. */
   errorHandlers?: ErrorHandlers;
 }
+
+// Each record names every key of its options type (the compiler checks both ways:
+// a missing key and an extra one are both errors), so the lists of accepted keys
+// that configuration checks against cannot drift from the documented options.
+const managerKeys: Record<keyof TokenManagerOptions<unknown>, true> = {
+  profile: true,
+  algorithm: true,
+  secret: true,
+  privateKey: true,
+  publicKey: true,
+  kid: true,
+  keys: true,
+  verificationKeys: true,
+  accessTokenExpires: true,
+  refreshTokenExpires: true,
+  slidingTokenExpires: true,
+  slidingTokenRefreshExpires: true,
+  identityClaim: true,
+  issuer: true,
+  audience: true,
+  decodeIssuer: true,
+  decodeAudience: true,
+  leeway: true,
+  encodeNbf: true,
+  requireExp: true,
+  typ: true,
+  acceptedTyp: true,
+  limits: true,
+  verifiedTokenCache: true,
+  now: true,
+  tokenLocation: true,
+  headerName: true,
+  headerType: true,
+  queryStringName: true,
+  queryStringValuePrefix: true,
+  jsonKey: true,
+  refreshJsonKey: true,
+  cookies: true,
+  csrf: true,
+  errorMessageKey: true,
+  store: true,
+  revocationFailOpen: true,
+  rotation: true,
+  callbacks: true,
+  errorHandlers: true,
+};
+const callbackKeys: Record<keyof TokenCallbacks<unknown>, true> = {
+  additionalClaims: true,
+  additionalHeaders: true,
+  userIdentity: true,
+  userLookup: true,
+  tokenInBlocklist: true,
+  tokenVerification: true,
+  encodeKey: true,
+  decodeKey: true,
+};
+const cookieKeys: Record<keyof CookieOptions, true> = {
+  accessName: true,
+  refreshName: true,
+  accessPath: true,
+  refreshPath: true,
+  domain: true,
+  secure: true,
+  sameSite: true,
+  session: true,
+  hostPrefix: true,
+  implicitRefresh: true,
+};
+const csrfKeys: Record<keyof CsrfOptions, true> = {
+  protect: true,
+  methods: true,
+  inCookies: true,
+  accessCookieName: true,
+  refreshCookieName: true,
+  accessCookiePath: true,
+  refreshCookiePath: true,
+  accessHeaderName: true,
+  refreshHeaderName: true,
+  checkForm: true,
+  accessFieldName: true,
+  refreshFieldName: true,
+};
+const rotationKeys: Record<keyof RotationOptions, true> = {
+  enabled: true,
+  graceSeconds: true,
+  blacklistAfterRotation: true,
+};
+const errorHandlerKeys: Record<keyof ErrorHandlers, true> = {
+  unauthorized: true,
+  invalid: true,
+  expired: true,
+  needs_fresh: true,
+  revoked: true,
+  user_lookup: true,
+  claims_verification: true,
+  csrf: true,
+  unavailable: true,
+};
+const limitKeys: Record<keyof JwsLimits, true> = {
+  maxTokenLength: true,
+  maxHeaderLength: true,
+  maxJsonDepth: true,
+};
+
+/** The keys each options object of {@link TokenManagerOptions} accepts. */
+export const OPTION_KEYS = Object.freeze({
+  manager: Object.keys(managerKeys),
+  callbacks: Object.keys(callbackKeys),
+  cookies: Object.keys(cookieKeys),
+  csrf: Object.keys(csrfKeys),
+  rotation: Object.keys(rotationKeys),
+  errorHandlers: Object.keys(errorHandlerKeys),
+  limits: Object.keys(limitKeys),
+});

@@ -1,107 +1,47 @@
 /**
  * TokenManager: Flask-JWT-Extended's JWTManager for TypeScript. One validated
- * configuration, token creation, and the full verification pipeline in
- * Flask-JWT-Extended's order: decode (signature, claims, identity, CSRF) →
- * type → freshness → revocation → claims verification → user lookup.
+ * configuration behind a small facade over three parts: minting (minting.ts),
+ * verification in Flask-JWT-Extended's order (verification.ts), and sessions:
+ * refresh families, rotation, logout and revocation (sessions.ts).
  */
-import { timingSafeEqual } from 'node:crypto';
-import {
-  ClaimsVerificationError,
-  ConfigError,
-  CsrfMismatchError,
-  FreshTokenRequiredError,
-  MissingClaimError,
-  RefreshTokenReusedError,
-  RevokedTokenError,
-  StoreUnavailableError,
-  TesseraError,
-  TokenExpiredError,
-  UserLookupError,
-  WrongTokenTypeError,
-} from '../errors.js';
-import { type DecodedJws, decodeJws, decodeJwsPayload, signJws } from '../jws/compact.js';
+import { MissingClaimError, TokenExpiredError } from '../errors.js';
 import type { JwsHeader } from '../jws/header.js';
-import type { TesseraKey } from '../keys/key.js';
-import type { RevocationCheck, SessionInfo, TokenStore } from '../stores/types.js';
-import { type Duration, toSeconds } from '../tokens/duration.js';
+import { refuseUnknownOptions } from '../known-options.js';
+import type { SessionInfo } from '../stores/types.js';
 import type { JwtPayload } from '../tokens/validate.js';
-import { isPromise, TokenVerifier, type VerifiedJwt } from '../tokens/verifier.js';
-import { buildClaims, customClaims, newJti, type TokenKind } from './claims.js';
+import { TokenVerifier } from '../tokens/verifier.js';
 import { type ResolvedConfig, resolveConfig } from './config.js';
+import { Minter } from './minting.js';
 import type { TokenManagerOptions } from './options.js';
-import { pythonStr, withFlaskDefaults } from './python.js';
+import { Sessions } from './sessions.js';
+import {
+  CALL_OPTION_KEYS,
+  type CreateAccessTokenOptions,
+  type CreateRefreshTokenOptions,
+  type CreateTokenPairOptions,
+  type DecodeTokenOptions,
+  type RefreshResult,
+  type RefreshTokensOptions,
+  type TokenPair,
+  type VerifiedToken,
+  type VerifyTokenOptions,
+} from './types.js';
+import { Verification } from './verification.js';
 
-/** Options of {@link TokenManager.createAccessToken}. */
-export interface CreateAccessTokenOptions {
-  /** Who the token is for; passed through the userIdentity callback. */
-  identity: unknown;
-  /** true, false, or a duration during which the token counts as fresh. Default false. */
-  fresh?: boolean | Duration;
-  /** Claims to add (override the additionalClaims callback and any default claim). */
-  additionalClaims?: Record<string, unknown>;
-  /** Header parameters to add (`alg` is always the key's). */
-  additionalHeaders?: Record<string, unknown>;
-  /** Lifetime of this token, or false for no exp. Default: the configured lifetime. */
-  expiresIn?: Duration | false;
-}
+export { userKey } from './minting.js';
+export type {
+  CreateAccessTokenOptions,
+  CreateRefreshTokenOptions,
+  CreateTokenPairOptions,
+  DecodeTokenOptions,
+  RefreshResult,
+  RefreshTokensOptions,
+  TokenPair,
+  VerifiedToken,
+  VerifyTokenOptions,
+} from './types.js';
 
-/** Options of {@link TokenManager.createRefreshToken}. */
-export type CreateRefreshTokenOptions = Omit<CreateAccessTokenOptions, 'fresh'>;
-
-/** Options of {@link TokenManager.decodeToken}. */
-export interface DecodeTokenOptions {
-  /** Accept an expired token (everything else is still checked). */
-  allowExpired?: boolean;
-  /** A double-submit CSRF value to compare with the token's `csrf` claim. */
-  csrfValue?: string;
-}
-
-/** Options of {@link TokenManager.verifyToken}: what a route requires. */
-export interface VerifyTokenOptions extends DecodeTokenOptions {
-  /** Require a refresh token (true) or a non-refresh token (false, default). */
-  refresh?: boolean;
-  /** Require a fresh access token. */
-  fresh?: boolean;
-  /** Check the token type. Default true. */
-  verifyType?: boolean;
-  /** Skip store and tokenInBlocklist checks. */
-  skipRevocationCheck?: boolean;
-  /** Accept this type instead of access (SimpleJWT's sliding tokens). */
-  tokenType?: string;
-}
-
-/** The outcome of a successful {@link TokenManager.verifyToken}. */
-export interface VerifiedToken<TUser = unknown> {
-  readonly header: JwsHeader;
-  readonly payload: JwtPayload;
-  /** The identity claim's value. */
-  readonly identity: unknown;
-  /** What userLookup returned; undefined when no userLookup is configured. */
-  readonly user: TUser | undefined;
-}
-
-/** An access token with its refresh token. */
-export interface TokenPair {
-  readonly accessToken: string;
-  readonly refreshToken: string;
-  /** The refresh family (login session), when a store tracks rotation. */
-  readonly familyId: string | undefined;
-}
-
-/** Options of {@link TokenManager.createTokenPair}. */
-export interface CreateTokenPairOptions extends CreateAccessTokenOptions {
-  /** Facts about the session to list later (user agent, IP...). */
-  metadata?: Record<string, string>;
-}
-
-/** Outcome of {@link TokenManager.refreshTokens}. */
-export interface RefreshResult {
-  readonly accessToken: string;
-  /** The new refresh token when rotation is on; undefined otherwise. */
-  readonly refreshToken: string | undefined;
-  /** The verified refresh token that was presented. */
-  readonly presented: VerifiedToken<unknown>;
-}
+const NO_OPTIONS: Readonly<VerifyTokenOptions> = Object.freeze({});
 
 /**
  * Mints and verifies tokens under one configuration.
@@ -118,6 +58,9 @@ export class TokenManager<TUser = unknown> {
   readonly config: ResolvedConfig<TUser>;
   /** The synchronous verification core (signature and registered claims only). */
   readonly verifier: TokenVerifier;
+  readonly #minter: Minter<TUser>;
+  readonly #verification: Verification<TUser>;
+  readonly #sessions: Sessions<TUser>;
 
   constructor(options: TokenManagerOptions<TUser>) {
     this.config = resolveConfig(options);
@@ -130,27 +73,55 @@ export class TokenManager<TUser = unknown> {
       cacheSize: this.config.cacheSize,
       ignoreUnknownKid: this.config.profile.name !== 'standard',
     });
+    this.#minter = new Minter(this.config);
+    this.#verification = new Verification(this.config, this.verifier);
+    this.#sessions = new Sessions(this.config, this.#minter);
   }
 
-  /** Mint an access token. */
+  /**
+   * Mint an access token. The identity goes through the userIdentity callback;
+   * an identity a store cannot key (empty, over 255 UTF-8 bytes) is refused with
+   * `identity_invalid`.
+   */
   async createAccessToken(options: CreateAccessTokenOptions): Promise<string> {
-    const now = this.#issueTime();
-    const fresh = options.fresh ?? false;
-    const freshClaim = this.#freshClaim(fresh);
-    return this.#create('access', options, now, freshClaim, this.config.accessExpires);
+    refuseUnknownOptions(options, CALL_OPTION_KEYS.createAccessToken, 'createAccessToken options');
+    const minter = this.#minter;
+    const minted = await minter.mint('access', options, {
+      now: minter.issueTime(),
+      fresh: minter.freshClaim(options.fresh ?? false),
+      defaultExpires: this.config.accessExpires,
+    });
+    return minted.token;
   }
 
-  /** Mint a refresh token. */
+  /**
+   * Mint a refresh token. Under rotation (a store, `rotation.enabled`) it opens
+   * a session family, as {@link createTokenPair} does, so it is single-use like
+   * every other refresh token.
+   */
   async createRefreshToken(options: CreateRefreshTokenOptions): Promise<string> {
-    return this.#create('refresh', options, this.#issueTime(), false, this.config.refreshExpires);
+    refuseUnknownOptions(options, CALL_OPTION_KEYS.createRefreshToken, 'createRefreshToken options');
+    const now = this.#minter.issueTime();
+    if (this.#sessions.rotating) return (await this.#sessions.openFamily(options, now)).refresh.token;
+    const minted = await this.#minter.mint('refresh', options, {
+      now,
+      fresh: false,
+      defaultExpires: this.config.refreshExpires,
+    });
+    return minted.token;
   }
 
   /** Mint a SimpleJWT sliding token (`token_type: sliding`, with `refresh_exp`). */
   async createSlidingToken(options: CreateRefreshTokenOptions): Promise<string> {
-    const now = this.#issueTime();
-    return this.#create('sliding', options, now, false, this.config.slidingExpires, {
+    refuseUnknownOptions(options, CALL_OPTION_KEYS.createSlidingToken, 'createSlidingToken options');
+    const now = this.#minter.issueTime();
+    const minted = await this.#minter.mint('sliding', options, {
+      now,
+      fresh: false,
+      defaultExpires: this.config.slidingExpires,
       refreshExp: now + this.config.slidingRefreshExpires,
     });
+    return minted.token;
   }
 
   /**
@@ -161,8 +132,7 @@ export class TokenManager<TUser = unknown> {
     payload: Record<string, unknown>,
     options: { identity?: unknown; additionalHeaders?: Record<string, unknown> } = {},
   ): Promise<string> {
-    const key = await this.#signingKey(options.identity);
-    return signJws(this.#header(key, options.additionalHeaders ?? {}), payload, key.signing!);
+    return this.#minter.signPayload(payload, options);
   }
 
   /**
@@ -170,13 +140,15 @@ export class TokenManager<TUser = unknown> {
    * CSRF value when one is given (Flask-JWT-Extended's `decode_token`). No type,
    * freshness, revocation or user checks.
    */
-  async decodeToken(token: string, options: DecodeTokenOptions = {}): Promise<JwtPayload> {
-    return (await this.#decode(token, options)).payload;
+  async decodeToken(token: string, options: DecodeTokenOptions = NO_OPTIONS): Promise<JwtPayload> {
+    refuseUnknownOptions(options, CALL_OPTION_KEYS.decodeToken, 'decodeToken options');
+    return (await this.#verification.decode(token, options)).payload;
   }
 
   /** Decode and run every check a protected route makes. */
-  async verifyToken(token: string, options: VerifyTokenOptions = {}): Promise<VerifiedToken<TUser>> {
-    return this.verify(token, options);
+  async verifyToken(token: string, options: VerifyTokenOptions = NO_OPTIONS): Promise<VerifiedToken<TUser>> {
+    refuseUnknownOptions(options, CALL_OPTION_KEYS.verifyToken, 'verifyToken options');
+    return this.#verification.verify(token, options);
   }
 
   /**
@@ -184,72 +156,14 @@ export class TokenManager<TUser = unknown> {
    * wait (no store, no async-capable callback, a local keyring): the form the
    * request guard uses, since every await on the hot path costs a turn of the loop.
    * A refusal is thrown synchronously when the answer is synchronous, and is a
-   * rejected promise otherwise.
+   * rejected promise otherwise. The options are not checked for unknown keys here
+   * (the guard checks its route options once, when it is built).
    */
   verify(
     token: string,
-    options: VerifyTokenOptions = {},
+    options: VerifyTokenOptions = NO_OPTIONS,
   ): VerifiedToken<TUser> | Promise<VerifiedToken<TUser>> {
-    const decoded = this.#decodeAny(token, options);
-    if (isPromise(decoded)) return decoded.then((verified) => this.#afterDecode(verified, options));
-    return this.#afterDecode(decoded, options);
-  }
-
-  #afterDecode(
-    { header, payload }: VerifiedJwt,
-    options: VerifyTokenOptions,
-  ): VerifiedToken<TUser> | Promise<VerifiedToken<TUser>> {
-    // The checks below build the error's { header, payload } only when they refuse.
-    if (options.verifyType ?? true) this.#checkType(header, payload, options);
-    if (options.fresh && !this.#isFresh(payload)) throw new FreshTokenRequiredError({ header, payload });
-    const { tokenVerification, userLookup, tokenInBlocklist } = this.config.callbacks;
-    let revocation =
-      !options.skipRevocationCheck && (this.config.store !== undefined || tokenInBlocklist !== undefined);
-    // A store with local state answers without a turn of the event loop.
-    if (revocation && tokenInBlocklist === undefined) {
-      const now = this.#isRevokedNow(payload);
-      if (now === true) throw new RevokedTokenError({ header, payload });
-      if (now === false) revocation = false;
-    }
-    if (revocation || tokenVerification !== undefined || userLookup !== undefined) {
-      return this.#callbackChecks(header, payload, revocation);
-    }
-    return { header, payload, identity: this.#identityOf(header, payload), user: undefined };
-  }
-
-  async #callbackChecks(
-    header: JwsHeader,
-    payload: JwtPayload,
-    revocation: boolean,
-  ): Promise<VerifiedToken<TUser>> {
-    const parts = { header, payload };
-    if (revocation && (await this.isRevoked(header, payload))) throw new RevokedTokenError(parts);
-    const { tokenVerification, userLookup } = this.config.callbacks;
-    if (tokenVerification !== undefined && !(await tokenVerification(header, payload))) {
-      throw new ClaimsVerificationError(undefined, parts);
-    }
-    const identity = this.#identityOf(header, payload);
-    let user: TUser | undefined;
-    if (userLookup !== undefined) {
-      const found = await userLookup(header, payload);
-      if (found === null || found === undefined) {
-        throw new UserLookupError(`Error loading the user ${pythonStr(identity)}`, parts);
-      }
-      user = found;
-    }
-    return { header, payload, identity, user };
-  }
-
-  #identityOf(header: JwsHeader, payload: JwtPayload): unknown {
-    const identity = payload[this.config.profile.identityClaim];
-    if (identity === undefined) {
-      throw new MissingClaimError(
-        this.config.profile.identityClaim,
-        'Token contained no recognizable user identification',
-        { header, payload },
-      );
-    }
-    return identity;
+    return this.#verification.verify(token, options);
   }
 
   /**
@@ -258,101 +172,58 @@ export class TokenManager<TUser = unknown> {
    * revoked) and both tokens carry its id in `fam`.
    */
   async createTokenPair(options: CreateTokenPairOptions): Promise<TokenPair> {
-    const { store, rotation, profile } = this.config;
-    const now = this.#issueTime();
-    if (store === undefined || !rotation.enabled) {
-      const refreshToken = await this.createRefreshToken(options);
-      const accessToken = await this.createAccessToken({ fresh: true, ...options });
-      return { accessToken, refreshToken, familyId: undefined };
-    }
-    const familyId = newJti({ ...profile, jtiStyle: 'uuid' });
-    const jti = newJti(profile);
-    const expiresAt = this.#refreshExpiry(now);
-    const refreshToken = await this.#create('refresh', options, now, false, this.config.refreshExpires, {
-      familyId,
-      jti,
-    });
-    const identity = (await this.#decodeUnverified(refreshToken))[profile.identityClaim];
-    await this.#store('createFamily', () =>
-      store.createFamily({
-        familyId,
-        userKey: userKey(identity),
-        jti,
-        now,
-        expiresAt,
-        metadata: options.metadata,
-      }),
-    );
-    const fresh = options.fresh ?? true;
-    const freshClaim = this.#freshClaim(fresh);
-    const accessToken = await this.#create('access', options, now, freshClaim, this.config.accessExpires, {
-      familyId,
-    });
-    return { accessToken, refreshToken, familyId };
+    refuseUnknownOptions(options, CALL_OPTION_KEYS.createTokenPair, 'createTokenPair options');
+    return this.#sessions.createTokenPair(options);
   }
 
   /**
    * Exchange a refresh token for a new access token (never fresh), rotating the
-   * refresh token when configured. A spent refresh token presented again revokes
-   * its whole family and fails with `refresh_token_reused` (RFC 9700 4.14); within
-   * `rotation.graceSeconds` of its rotation it is accepted once more, so a client
-   * that lost the response can retry.
+   * refresh token when configured. Pass the token string, or the
+   * {@link VerifiedToken} a guard already produced for it (a route with
+   * `refresh: true`), so that the refresh costs one signature check; a
+   * `VerifiedToken` is trusted as verified, only its type (and `csrfValue`, if
+   * given) is checked again.
+   *
+   * New tokens are minted from the verified claims: the identity claim as it
+   * is (the userIdentity callback is not run on it again), the application's
+   * claims carried over, and the session family kept.
+   *
+   * Under rotation every refresh token is single-use (RFC 9700 4.14): a spent
+   * one presented again revokes its whole family and fails with
+   * `refresh_token_reused`, except within `rotation.graceSeconds` of its
+   * rotation, when it gets the family's current successor (the same refresh
+   * token the first redeemer got), so a retry or a second tab converges instead
+   * of forking the session. A refresh token minted outside any family is given
+   * one derived from its jti on first use, so it is single-use too.
    */
-  async refreshTokens(refreshToken: string, options: { csrfValue?: string } = {}): Promise<RefreshResult> {
-    const { store, rotation, profile } = this.config;
-    const presented = await this.verifyToken(refreshToken, { refresh: true, csrfValue: options.csrfValue });
-    const { payload } = presented;
-    const parts = { header: presented.header, payload };
-    const identity = presented.identity;
-    const custom = customClaims(payload, profile.identityClaim, profile.typeClaim);
-    const now = this.#issueTime();
-    const familyId = typeof payload.fam === 'string' ? payload.fam : undefined;
-    let nextRefresh: string | undefined;
-    if (rotation.enabled) {
-      const inFamily = store !== undefined && familyId !== undefined && typeof payload.jti === 'string';
-      const jti = newJti(profile);
-      if (inFamily) {
-        const outcome = await this.#store('rotateFamily', () =>
-          store.rotateFamily({
-            familyId,
-            presentedJti: payload.jti as string,
-            nextJti: jti,
-            now,
-            graceSeconds: rotation.graceSeconds,
-            expiresAt: this.#refreshExpiry(now),
-          }),
-        );
-        // The store has already revoked the whole family when it answers 'reused'.
-        if (outcome.status === 'reused') throw new RefreshTokenReusedError(parts);
-        if (outcome.status !== 'rotated' && outcome.status !== 'grace') throw new RevokedTokenError(parts);
-      }
-      // SimpleJWT's BLACKLIST_AFTER_ROTATION: the presented token's jti is revoked too.
-      if (rotation.blacklistAfterRotation) await this.revokeToken(payload);
-      nextRefresh = await this.#create(
-        'refresh',
-        { identity, additionalClaims: custom },
-        now,
-        false,
-        this.config.refreshExpires,
-        inFamily ? { familyId, jti } : { jti },
-      );
-    }
-    let accessToken: string;
-    if (profile.name === 'simplejwt') {
-      accessToken = await this.createAccessTokenFromRefresh(payload);
+  async refreshTokens(
+    refreshToken: string | VerifiedToken<unknown>,
+    options: RefreshTokensOptions = NO_OPTIONS,
+  ): Promise<RefreshResult> {
+    refuseUnknownOptions(options, CALL_OPTION_KEYS.refreshTokens, 'refreshTokens options');
+    let presented: VerifiedToken<unknown>;
+    if (typeof refreshToken === 'string') {
+      presented = await this.#verification.verify(refreshToken, {
+        refresh: true,
+        csrfValue: options.csrfValue,
+      });
     } else {
-      accessToken = await this.#create(
-        'access',
-        { identity, additionalClaims: custom },
-        now,
-        false,
-        this.config.accessExpires,
-        {
-          familyId,
-        },
-      );
+      const { header, payload } = refreshToken;
+      this.#verification.checkType(header, payload, { refresh: true });
+      if (options.csrfValue !== undefined) this.#verification.checkCsrf(payload, options.csrfValue, header);
+      presented = refreshToken;
     }
-    return { accessToken, refreshToken: nextRefresh, presented };
+    return this.#sessions.refresh(presented);
+  }
+
+  /**
+   * A new access token for a verified non-refresh token (implicit cookie
+   * refresh): the same identity claim (userIdentity is not run on it again), the
+   * application's claims, the same session family (`fam`), never fresh, and the
+   * configured lifetime from now. It dies with its session like the original.
+   */
+  async reissueAccessToken(verified: Pick<VerifiedToken<unknown>, 'payload'>): Promise<string> {
+    return this.#minter.reissueAccess(verified.payload);
   }
 
   /**
@@ -361,16 +232,7 @@ export class TokenManager<TUser = unknown> {
    * `exp` counts from now (python-peers Q8).
    */
   async createAccessTokenFromRefresh(refresh: JwtPayload): Promise<string> {
-    const { profile } = this.config;
-    const now = this.#issueTime();
-    const claims: Record<string, unknown> = { [profile.typeClaim]: 'access' };
-    if (this.config.accessExpires !== false) claims.exp = now + this.config.accessExpires;
-    claims.iat = now;
-    claims.jti = newJti(profile);
-    for (const [claim, value] of Object.entries(refresh)) {
-      if (claim !== profile.typeClaim && claim !== 'exp' && claim !== 'jti') claims[claim] = value;
-    }
-    return this.signPayload(claims, { identity: refresh[profile.identityClaim] });
+    return this.#minter.accessFromRefresh(refresh);
   }
 
   /**
@@ -379,7 +241,7 @@ export class TokenManager<TUser = unknown> {
    * and `refresh_exp` (python-peers Q9).
    */
   async refreshSlidingToken(token: string): Promise<string> {
-    const verified = await this.verifyToken(token, { tokenType: 'sliding' });
+    const verified = await this.#verification.verify(token, { tokenType: 'sliding' });
     const { payload, header } = verified;
     const refreshExp = payload.refresh_exp;
     if (refreshExp === undefined)
@@ -387,8 +249,8 @@ export class TokenManager<TUser = unknown> {
     if (typeof refreshExp !== 'number' || refreshExp <= this.config.now() - this.config.rules.leeway) {
       throw new TokenExpiredError({ header, payload }, "Token 'refresh_exp' claim has expired");
     }
-    const now = this.#issueTime();
-    return this.signPayload(
+    const now = this.#minter.issueTime();
+    return this.#minter.signPayload(
       { ...payload, exp: now + this.config.slidingExpires, iat: now },
       { identity: verified.identity },
     );
@@ -396,13 +258,7 @@ export class TokenManager<TUser = unknown> {
 
   /** Revoke one token (by jti, until its exp) in the store. */
   async revokeToken(token: string | JwtPayload): Promise<void> {
-    const store = this.#requireStore('revokeToken');
-    const payload = typeof token === 'string' ? await this.decodeToken(token, { allowExpired: true }) : token;
-    if (typeof payload.jti !== 'string') throw new MissingClaimError('jti', 'Token has no id');
-    const exp = typeof payload.exp === 'number' ? payload.exp : this.config.now() + this.#longestLifetime();
-    // Kept past exp by the leeway: the verifier still accepts the token that long.
-    const until = Math.ceil(exp + this.config.rules.leeway);
-    await this.#store('revokeToken', () => store.revokeToken(payload.jti as string, until));
+    return this.#sessions.revokeToken(await this.#payloadOf(token));
   }
 
   /**
@@ -410,13 +266,7 @@ export class TokenManager<TUser = unknown> {
    * (every access and refresh token of that login), else the token itself.
    */
   async logout(token: string | JwtPayload): Promise<void> {
-    const store = this.#requireStore('logout');
-    const payload = typeof token === 'string' ? await this.decodeToken(token, { allowExpired: true }) : token;
-    if (typeof payload.fam === 'string') {
-      const familyId = payload.fam;
-      await this.#store('revokeFamily', () => store.revokeFamily(familyId));
-    }
-    if (typeof payload.jti === 'string') await this.revokeToken(payload);
+    return this.#sessions.logout(await this.#payloadOf(token));
   }
 
   /**
@@ -425,26 +275,17 @@ export class TokenManager<TUser = unknown> {
    * second as the call stay valid, so a token minted right after it works.
    */
   async revokeAllTokens(identity: unknown): Promise<void> {
-    const store = this.#requireStore('revokeAllTokens');
-    const key = userKey(await this.#identity(identity));
-    const now = Math.floor(this.config.now());
-    await this.#store('revokeUserBefore', () =>
-      store.revokeUserBefore(key, now, now + this.#longestLifetime()),
-    );
-    await this.#store('revokeUserFamilies', () => store.revokeUserFamilies(key));
+    return this.#sessions.revokeAllTokens(identity);
   }
 
   /** A user's live sessions (refresh families), newest first. */
   async listSessions(identity: unknown): Promise<SessionInfo[]> {
-    const store = this.#requireStore('listSessions');
-    const key = userKey(await this.#identity(identity));
-    return this.#store('listSessions', () => store.listSessions(key, Math.floor(this.config.now())));
+    return this.#sessions.listSessions(identity);
   }
 
   /** Revoke one session by its family id. Returns whether it existed. */
   async revokeSession(familyId: string): Promise<boolean> {
-    const store = this.#requireStore('revokeSession');
-    return this.#store('revokeFamily', () => store.revokeFamily(familyId));
+    return this.#sessions.revokeSession(familyId);
   }
 
   /**
@@ -454,281 +295,11 @@ export class TokenManager<TUser = unknown> {
    * `revocationFailOpen` was chosen.
    */
   async isRevoked(header: JwsHeader, payload: JwtPayload): Promise<boolean> {
-    const { tokenInBlocklist } = this.config.callbacks;
-    const store = this.config.store;
-    if (store !== undefined) {
-      try {
-        if (await store.isRevoked(this.#revocationCheck(payload))) return true;
-      } catch (error) {
-        this.#storeFailed(error);
-      }
-    }
-    return tokenInBlocklist !== undefined && (await tokenInBlocklist(header, payload));
+    return this.#verification.isRevoked(header, payload);
   }
 
-  /** The store's synchronous answer, when it has one (undefined: ask asynchronously). */
-  #isRevokedNow(payload: JwtPayload): boolean | undefined {
-    const store = this.config.store;
-    if (store?.isRevokedNow === undefined) return undefined;
-    try {
-      return store.isRevokedNow(this.#revocationCheck(payload));
-    } catch (error) {
-      this.#storeFailed(error);
-      return false;
-    }
+  async #payloadOf(token: string | JwtPayload): Promise<JwtPayload> {
+    if (typeof token !== 'string') return token;
+    return (await this.#verification.decode(token, { allowExpired: true })).payload;
   }
-
-  #revocationCheck(payload: JwtPayload): RevocationCheck {
-    const identity = payload[this.config.profile.identityClaim];
-    return {
-      jti: typeof payload.jti === 'string' ? payload.jti : undefined,
-      userKey: identity === undefined ? undefined : userKey(identity),
-      iat: typeof payload.iat === 'number' ? payload.iat : undefined,
-      familyId: typeof payload.fam === 'string' ? payload.fam : undefined,
-    };
-  }
-
-  // Fail closed, unless fail-open was chosen: then accept, and say so once.
-  #storeFailed(error: unknown): void {
-    if (!this.config.revocationFailOpen) {
-      throw error instanceof TesseraError ? error : new StoreUnavailableError(undefined, { cause: error });
-    }
-    this.#warnFailOpen(error);
-  }
-
-  #requireStore(what: string): TokenStore {
-    const store = this.config.store;
-    if (store === undefined) throw new ConfigError(`${what} needs a store: configure \`store\``);
-    return store;
-  }
-
-  // Store failures become StoreUnavailableError: nothing is half-done silently.
-  async #store<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (error instanceof TesseraError) throw error;
-      throw new StoreUnavailableError(`Token store failed during ${operation}`, { cause: error });
-    }
-  }
-
-  // Flask-JWT-Extended writes a timedelta freshness as a float timestamp.
-  #freshClaim(fresh: boolean | Duration): boolean | number {
-    return typeof fresh === 'boolean' ? fresh : this.config.now() + toSeconds(fresh, 'fresh');
-  }
-
-  // A family of non-expiring refresh tokens still needs a date to be purged at.
-  #refreshExpiry(now: number): number {
-    const lifetime = this.config.refreshExpires;
-    return now + (lifetime === false ? 10 * 365 * 86_400 : lifetime);
-  }
-
-  #longestLifetime(): number {
-    const { accessExpires, refreshExpires, slidingRefreshExpires } = this.config;
-    return Math.max(accessExpires || 0, refreshExpires || 0, slidingRefreshExpires);
-  }
-
-  async #decodeUnverified(token: string): Promise<Record<string, unknown>> {
-    return decodeJwsPayload(decodeJws(token, this.config.limits), this.config.limits);
-  }
-
-  async #create(
-    kind: TokenKind,
-    options: CreateRefreshTokenOptions,
-    now: number,
-    fresh: boolean | number,
-    defaultExpires: number | false,
-    more: { refreshExp?: number; familyId?: string; jti?: string } = {},
-  ): Promise<string> {
-    const { callbacks, profile } = this.config;
-    const identity = await this.#identity(options.identity);
-    const extra = {
-      ...(callbacks.additionalClaims === undefined ? {} : await callbacks.additionalClaims(options.identity)),
-      ...options.additionalClaims,
-    };
-    const headers = {
-      ...(callbacks.additionalHeaders === undefined
-        ? {}
-        : await callbacks.additionalHeaders(options.identity)),
-      ...options.additionalHeaders,
-    };
-    const expiresIn =
-      options.expiresIn === undefined
-        ? defaultExpires
-        : options.expiresIn === false
-          ? false
-          : toSeconds(options.expiresIn, 'expiresIn');
-    const payload = buildClaims(profile, {
-      kind,
-      identity,
-      now,
-      expiresIn,
-      fresh,
-      encodeNbf: this.config.encodeNbf,
-      csrf: this.config.transport.csrf.enabled,
-      issuer: this.config.issuer,
-      audience: this.config.audience,
-      extra,
-      ...more,
-    });
-    const key = await this.#signingKey(options.identity);
-    return signJws(this.#header(key, headers), payload, key.signing!);
-  }
-
-  async #identity(raw: unknown): Promise<unknown> {
-    const { userIdentity } = this.config.callbacks;
-    const identity = userIdentity === undefined ? raw : await userIdentity(raw);
-    if (identity === undefined) throw new ConfigError('identity is required to create a token');
-    if (this.config.profile.identityMustBeString) {
-      if (typeof identity === 'number' && Number.isFinite(identity)) return String(identity);
-      if (typeof identity !== 'string') {
-        throw new ConfigError(
-          'identity must be a string in the standard profile (RFC 7519 sub): convert it with the userIdentity callback',
-        );
-      }
-    }
-    return identity;
-  }
-
-  async #signingKey(identity: unknown): Promise<TesseraKey> {
-    const { encodeKey } = this.config.callbacks;
-    const key = encodeKey !== undefined ? await encodeKey(identity) : this.config.signingKey?.();
-    if (key === undefined || key.signing === undefined) {
-      throw new ConfigError('this manager has no signing key: configure secret, privateKey or a keyring');
-    }
-    return key;
-  }
-
-  #header(key: TesseraKey, extra: Record<string, unknown>): Record<string, unknown> {
-    const header: Record<string, unknown> = { ...extra, alg: key.alg, typ: extra.typ ?? this.config.typ };
-    if (key.kid !== undefined && header.kid === undefined) header.kid = key.kid;
-    // PyJWT writes headers with sorted keys; doing the same keeps tokens byte-identical.
-    return Object.fromEntries(Object.entries(header).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  }
-
-  #issueTime(): number {
-    const now = this.config.now();
-    return this.config.profile.integerTimes || this.config.profile.name === 'standard'
-      ? Math.floor(now)
-      : now;
-  }
-
-  async #decode(token: string, options: DecodeTokenOptions): Promise<VerifiedJwt> {
-    return this.#decodeAny(token, options);
-  }
-
-  #decodeAny(token: string, options: DecodeTokenOptions): VerifiedJwt | Promise<VerifiedJwt> {
-    if (this.config.callbacks.decodeKey !== undefined) {
-      return this.#decodeWithCallback(token, options).then(
-        (verified) => this.#decoded(verified, options),
-        (error: unknown) => this.#decodeFailed(error, options),
-      );
-    }
-    let result: VerifiedJwt | Promise<VerifiedJwt>;
-    try {
-      result = this.verifier.verify(token, options.allowExpired ? ALLOW_EXPIRED : undefined);
-    } catch (error) {
-      return this.#decodeFailed(error, options);
-    }
-    if (isPromise(result)) {
-      return result.then(
-        (verified) => this.#decoded(verified, options),
-        (error: unknown) => this.#decodeFailed(error, options),
-      );
-    }
-    return this.#decoded(result, options);
-  }
-
-  // The callback sees the unverified payload (as in Flask-JWT-Extended); the
-  // signature is still checked with the key(s) it returns, under their algorithm.
-  async #decodeWithCallback(token: string, options: DecodeTokenOptions): Promise<VerifiedJwt> {
-    const decoded: DecodedJws = decodeJws(token, this.config.limits);
-    const unverified = decodeJwsPayload(decoded, this.config.limits);
-    const keys = await this.config.callbacks.decodeKey!(decoded.header, unverified);
-    return this.verifier.verify(token, {
-      allowExpired: options.allowExpired,
-      keys: Array.isArray(keys) ? keys : [keys as TesseraKey],
-    });
-  }
-
-  #decoded(verified: VerifiedJwt, options: DecodeTokenOptions): VerifiedJwt {
-    const result = this.config.profile.name === 'flask-jwt-extended' ? withFlaskDefaults(verified) : verified;
-    if (options.csrfValue !== undefined) this.#checkCsrf(result.payload, options.csrfValue, result.header);
-    return result;
-  }
-
-  // An expired cookie token with a wrong CSRF value reports the CSRF failure
-  // (Flask-JWT-Extended decodes again to attach the payload, F92).
-  #decodeFailed(error: unknown, options: DecodeTokenOptions): never {
-    if (error instanceof TokenExpiredError && options.csrfValue !== undefined && error.jwtPayload) {
-      this.#checkCsrf(error.jwtPayload, options.csrfValue, error.jwtHeader ?? {});
-    }
-    throw error;
-  }
-
-  #checkCsrf(
-    payload: Readonly<Record<string, unknown>>,
-    value: string,
-    header: Readonly<Record<string, unknown>>,
-  ) {
-    const parts = { header, payload };
-    const claim = payload.csrf;
-    if (claim === undefined) throw new MissingClaimError('csrf', undefined, parts);
-    if (typeof claim !== 'string' || !constantTimeEqual(claim, value)) throw new CsrfMismatchError(parts);
-  }
-
-  #checkType(header: JwsHeader, payload: JwtPayload, options: VerifyTokenOptions) {
-    const { profile } = this.config;
-    const type = payload[profile.typeClaim];
-    if (profile.name === 'simplejwt') {
-      const expected = options.refresh ? 'refresh' : (options.tokenType ?? 'access');
-      if (type === undefined) throw new WrongTokenTypeError('Token has no type', { header, payload });
-      if (type !== expected) throw new WrongTokenTypeError('Token has wrong type', { header, payload });
-      return;
-    }
-    if (options.refresh) {
-      if (type !== 'refresh')
-        throw new WrongTokenTypeError('Only refresh tokens are allowed', { header, payload });
-      return;
-    }
-    if (type === 'refresh')
-      throw new WrongTokenTypeError('Only non-refresh tokens are allowed', { header, payload });
-    const expected = options.tokenType ?? 'access';
-    if (profile.accessTypeRule === 'exact' && type !== expected) {
-      throw new WrongTokenTypeError(`Only ${expected} tokens are allowed`, { header, payload });
-    }
-  }
-
-  #isFresh(payload: JwtPayload): boolean {
-    const { fresh } = payload;
-    if (typeof fresh === 'boolean') return fresh;
-    return typeof fresh === 'number' && fresh >= this.config.now();
-  }
-
-  #warned = false;
-  #warnFailOpen(error: unknown): void {
-    if (this.#warned) return;
-    this.#warned = true;
-    const reason = error instanceof Error ? error.message : String(error);
-    console.warn(`tessera: revocation store unreachable, accepting tokens (revocationFailOpen): ${reason}`);
-  }
-}
-
-// The verifier's per-call options, shared rather than built per request.
-const ALLOW_EXPIRED = Object.freeze({ allowExpired: true });
-
-/** The key a store files a user under: the identity as a string (JSON for objects). */
-export function userKey(identity: unknown): string {
-  return typeof identity === 'string' ? identity : JSON.stringify(identity);
-}
-
-function constantTimeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  if (x.length !== y.length) {
-    // Spend the same work on a length mismatch so timing does not reveal it early.
-    timingSafeEqual(x, x);
-    return false;
-  }
-  return timingSafeEqual(x, y);
 }

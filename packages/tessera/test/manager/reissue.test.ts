@@ -6,13 +6,13 @@
  */
 import {
   createGuard,
+  importSecret,
   MemoryStore,
   type RequestLike,
   TesseraError,
+  type TesseraKey,
   TokenManager,
   type TokenManagerOptions,
-  type TesseraKey,
-  importSecret,
 } from 'tessera-auth';
 import { describe, expect, it } from 'vitest';
 

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { type RefreshResult, TesseraError, TokenManager, type TokenStore, MemoryStore } from 'tessera-auth';
+import { MemoryStore, type RefreshResult, TesseraError, TokenManager, type TokenStore } from 'tessera-auth';
 import { RedisStore } from 'tessera-auth/stores/redis';
 import { SqlStore } from 'tessera-auth/stores/sql';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -106,7 +106,10 @@ const factories: Array<[string, boolean, StoreFactory]> = [
     'MariaDB',
     mysqlUp,
     async (clock) => {
-      const store = await SqlStore.mysql({ ...services.mysql }, { now: () => clock.now, tablePrefix: prefix() });
+      const store = await SqlStore.mysql(
+        { ...services.mysql },
+        { now: () => clock.now, tablePrefix: prefix() },
+      );
       await store.migrate();
       cleanups.push(async () => {
         await store.close();
@@ -117,30 +120,28 @@ const factories: Array<[string, boolean, StoreFactory]> = [
       return store;
     },
   ],
-  ...(['Redis', 'Redis with local cache'] as const).map(
-    (name): [string, boolean, StoreFactory] => [
-      name,
-      redisUp,
-      async (clock) => {
-        const keyPrefix = `tessera-test:${prefix()}:`;
-        const store = new RedisStore({
-          redis: { ...services.redis },
-          prefix: keyPrefix,
-          localCache: name !== 'Redis',
-          now: () => clock.now,
-        });
-        await store.ready();
-        cleanups.push(async () => {
-          await store.close();
-          const admin = new Redis(services.redis);
-          const keys = await admin.keys(`${keyPrefix}*`);
-          if (keys.length > 0) await admin.unlink(...keys);
-          admin.disconnect();
-        });
-        return store;
-      },
-    ],
-  ),
+  ...(['Redis', 'Redis with local cache'] as const).map((name): [string, boolean, StoreFactory] => [
+    name,
+    redisUp,
+    async (clock) => {
+      const keyPrefix = `tessera-test:${prefix()}:`;
+      const store = new RedisStore({
+        redis: { ...services.redis },
+        prefix: keyPrefix,
+        localCache: name !== 'Redis',
+        now: () => clock.now,
+      });
+      await store.ready();
+      cleanups.push(async () => {
+        await store.close();
+        const admin = new Redis(services.redis);
+        const keys = await admin.keys(`${keyPrefix}*`);
+        if (keys.length > 0) await admin.unlink(...keys);
+        admin.disconnect();
+      });
+      return store;
+    },
+  ]),
 ];
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -207,37 +208,43 @@ describe.each(factories)('sessions on %s', (_name, available, makeStore) => {
     expect(await codeOf(jwt.verifyToken(pair.accessToken))).toBe('ok');
   });
 
-  it.runIf(available)('ten concurrent refreshes of one token: ten usable results, each refreshing on', async () => {
-    const { jwt, clock } = await setup();
-    const pair = await jwt.createTokenPair({ identity: 'bob' });
-    const first = await Promise.all(Array.from({ length: 10 }, () => jwt.refreshTokens(pair.refreshToken)));
-    const jtis = new Set(await Promise.all(first.map((r) => jtiOf(jwt, r.refreshToken))));
-    expect(jtis.size).toBe(1);
-    for (const result of first) expect(await codeOf(jwt.verifyToken(result.accessToken))).toBe('ok');
-    clock.now += 1;
-    // Every one of the ten refreshes on, all at once again.
-    const second = await Promise.all(first.map((r) => jwt.refreshTokens(r.refreshToken!)));
-    expect(new Set(await Promise.all(second.map((r) => jtiOf(jwt, r.refreshToken)))).size).toBe(1);
-    for (const result of second) expect(await codeOf(jwt.verifyToken(result.accessToken))).toBe('ok');
-    clock.now += 1;
-    const third = await jwt.refreshTokens(second[9]!.refreshToken!);
-    expect(await codeOf(jwt.verifyToken(third.accessToken))).toBe('ok');
-  });
+  it.runIf(available)(
+    'ten concurrent refreshes of one token: ten usable results, each refreshing on',
+    async () => {
+      const { jwt, clock } = await setup();
+      const pair = await jwt.createTokenPair({ identity: 'bob' });
+      const first = await Promise.all(Array.from({ length: 10 }, () => jwt.refreshTokens(pair.refreshToken)));
+      const jtis = new Set(await Promise.all(first.map((r) => jtiOf(jwt, r.refreshToken))));
+      expect(jtis.size).toBe(1);
+      for (const result of first) expect(await codeOf(jwt.verifyToken(result.accessToken))).toBe('ok');
+      clock.now += 1;
+      // Every one of the ten refreshes on, all at once again.
+      const second = await Promise.all(first.map((r) => jwt.refreshTokens(r.refreshToken!)));
+      expect(new Set(await Promise.all(second.map((r) => jtiOf(jwt, r.refreshToken)))).size).toBe(1);
+      for (const result of second) expect(await codeOf(jwt.verifyToken(result.accessToken))).toBe('ok');
+      clock.now += 1;
+      const third = await jwt.refreshTokens(second[9]!.refreshToken!);
+      expect(await codeOf(jwt.verifyToken(third.accessToken))).toBe('ok');
+    },
+  );
 
-  it.runIf(available)('a replay after the grace window revokes the whole family, access tokens too', async () => {
-    const { jwt, clock } = await setup();
-    const pair = await jwt.createTokenPair({ identity: 'carol' });
-    const other = await jwt.createTokenPair({ identity: 'carol' });
-    const next = await jwt.refreshTokens(pair.refreshToken);
-    clock.now += GRACE + 1;
-    expect(await codeOf(jwt.refreshTokens(pair.refreshToken))).toBe('refresh_token_reused');
-    expect(await codeOf(jwt.refreshTokens(next.refreshToken!))).toBe('token_revoked');
-    expect(await codeOf(jwt.verifyToken(next.accessToken))).toBe('token_revoked');
-    expect(await codeOf(jwt.verifyToken(pair.accessToken))).toBe('token_revoked');
-    // Another session of the same user is untouched.
-    expect(await codeOf(jwt.verifyToken(other.accessToken))).toBe('ok');
-    expect(await codeOf(jwt.refreshTokens(other.refreshToken))).toBe('ok');
-  });
+  it.runIf(available)(
+    'a replay after the grace window revokes the whole family, access tokens too',
+    async () => {
+      const { jwt, clock } = await setup();
+      const pair = await jwt.createTokenPair({ identity: 'carol' });
+      const other = await jwt.createTokenPair({ identity: 'carol' });
+      const next = await jwt.refreshTokens(pair.refreshToken);
+      clock.now += GRACE + 1;
+      expect(await codeOf(jwt.refreshTokens(pair.refreshToken))).toBe('refresh_token_reused');
+      expect(await codeOf(jwt.refreshTokens(next.refreshToken!))).toBe('token_revoked');
+      expect(await codeOf(jwt.verifyToken(next.accessToken))).toBe('token_revoked');
+      expect(await codeOf(jwt.verifyToken(pair.accessToken))).toBe('token_revoked');
+      // Another session of the same user is untouched.
+      expect(await codeOf(jwt.verifyToken(other.accessToken))).toBe('ok');
+      expect(await codeOf(jwt.refreshTokens(other.refreshToken))).toBe('ok');
+    },
+  );
 
   it.runIf(available)('userIdentity (a user object in, an id out) does not break refresh', async () => {
     const { jwt, clock } = await setup({ userIdentity: true });
@@ -268,20 +275,23 @@ describe.each(factories)('sessions on %s', (_name, available, makeStore) => {
     expect(await codeOf(jwt.refreshTokens(next.refreshToken!))).toBe('token_revoked');
   });
 
-  it.runIf(available)('a refresh token minted outside any family is redeemed once, then is reuse', async () => {
-    const { jwt, clock } = await setup();
-    // Minted before rotation was turned on (same key, no store): no `fam` claim.
-    const before = new TokenManager({ secret: SECRET, now: () => clock.now });
-    const legacy = await before.createRefreshToken({ identity: 'frank' });
-    expect((await jwt.decodeToken(legacy)).fam).toBeUndefined();
-    const next = await jwt.refreshTokens(legacy);
-    const family = (await jwt.decodeToken(next.refreshToken!)).fam;
-    expect(typeof family).toBe('string');
-    // Retried within the window: the same successor.
-    const retry = await jwt.refreshTokens(legacy);
-    expect(await jtiOf(jwt, retry.refreshToken)).toBe(await jtiOf(jwt, next.refreshToken));
-    clock.now += GRACE + 1;
-    expect(await codeOf(jwt.refreshTokens(legacy))).toBe('refresh_token_reused');
-    expect(await codeOf(jwt.verifyToken(next.accessToken))).toBe('token_revoked');
-  });
+  it.runIf(available)(
+    'a refresh token minted outside any family is redeemed once, then is reuse',
+    async () => {
+      const { jwt, clock } = await setup();
+      // Minted before rotation was turned on (same key, no store): no `fam` claim.
+      const before = new TokenManager({ secret: SECRET, now: () => clock.now });
+      const legacy = await before.createRefreshToken({ identity: 'frank' });
+      expect((await jwt.decodeToken(legacy)).fam).toBeUndefined();
+      const next = await jwt.refreshTokens(legacy);
+      const family = (await jwt.decodeToken(next.refreshToken!)).fam;
+      expect(typeof family).toBe('string');
+      // Retried within the window: the same successor.
+      const retry = await jwt.refreshTokens(legacy);
+      expect(await jtiOf(jwt, retry.refreshToken)).toBe(await jtiOf(jwt, next.refreshToken));
+      clock.now += GRACE + 1;
+      expect(await codeOf(jwt.refreshTokens(legacy))).toBe('refresh_token_reused');
+      expect(await codeOf(jwt.verifyToken(next.accessToken))).toBe('token_revoked');
+    },
+  );
 });

@@ -1,0 +1,242 @@
+/**
+ * Minting: new tokens from what the application passes (identity through the
+ * userIdentity callback), and re-issued tokens from what was verified (the
+ * identity claim as it is, never converted twice). Every mint returns the
+ * claims it signed, so no caller parses its own token back.
+ */
+import { ConfigError, InvalidIdentityError, WrongTokenTypeError } from '../errors.js';
+import { signJws } from '../jws/compact.js';
+import type { TesseraKey } from '../keys/key.js';
+import { MAX_ID_BYTES } from '../stores/rules.js';
+import { type Duration, toSeconds } from '../tokens/duration.js';
+import type { JwtPayload } from '../tokens/validate.js';
+import { buildClaims, customClaims, newJti, type TokenKind } from './claims.js';
+import type { ResolvedConfig } from './config.js';
+import type { CreateRefreshTokenOptions } from './types.js';
+
+/** A signed token and the claims in it. */
+export interface Minted {
+  readonly token: string;
+  readonly payload: Record<string, unknown>;
+}
+
+/** What a mint needs besides the application's options. */
+export interface MintDetails {
+  readonly now: number;
+  /** `fresh` claim of access tokens. */
+  readonly fresh: boolean | number;
+  /** The configured lifetime, used when the call gives no `expiresIn`. */
+  readonly defaultExpires: number | false;
+  readonly refreshExp?: number;
+  readonly familyId?: string;
+  readonly jti?: string;
+}
+
+/** Re-issue options: the family, jti and lifetime of the new token. */
+export interface ReissueDetails {
+  readonly now: number;
+  readonly familyId?: string;
+  readonly jti?: string;
+  /** Seconds from `now`, or false for no exp. */
+  readonly expiresIn: number | false;
+}
+
+/** The key a store files a user under: the identity as a string (JSON for objects). */
+export function userKey(identity: unknown): string {
+  return typeof identity === 'string' ? identity : JSON.stringify(identity);
+}
+
+/**
+ * Whether a store can key a user by this key: 1 to {@link MAX_ID_BYTES} UTF-8
+ * bytes. Cheap for the usual short string (a UTF-16 unit is at most 3 UTF-8 bytes).
+ */
+export function isKeyableUserKey(key: string | undefined): boolean {
+  if (typeof key !== 'string' || key.length === 0) return false;
+  return key.length * 3 <= MAX_ID_BYTES || Buffer.byteLength(key, 'utf8') <= MAX_ID_BYTES;
+}
+
+/** Mints tokens under one configuration. */
+export class Minter<TUser> {
+  readonly #config: ResolvedConfig<TUser>;
+
+  constructor(config: ResolvedConfig<TUser>) {
+    this.#config = config;
+  }
+
+  /** Now, as the profile writes times (integers but in the flask profile's float mode). */
+  issueTime(): number {
+    const now = this.#config.now();
+    return this.#config.profile.integerTimes || this.#config.profile.name === 'standard'
+      ? Math.floor(now)
+      : now;
+  }
+
+  // Flask-JWT-Extended writes a timedelta freshness as a float timestamp.
+  freshClaim(fresh: boolean | Duration): boolean | number {
+    return typeof fresh === 'boolean' ? fresh : this.#config.now() + toSeconds(fresh, 'fresh');
+  }
+
+  /** A new token for the identity the application passed (run through userIdentity). */
+  async mint(kind: TokenKind, options: CreateRefreshTokenOptions, details: MintDetails): Promise<Minted> {
+    const identity = await this.identityClaim(options.identity);
+    return this.#sign(kind, identity, options.identity, options, details);
+  }
+
+  /**
+   * A new token from a verified one: its identity claim as it is (userIdentity
+   * already ran when the first token was made), its application claims, and
+   * the family, jti and lifetime given.
+   */
+  async reissue(kind: TokenKind, verified: JwtPayload, details: ReissueDetails): Promise<Minted> {
+    const { profile } = this.#config;
+    const identity = verified[profile.identityClaim];
+    this.#checkIdentity(identity);
+    const additionalClaims = customClaims(verified, profile.identityClaim, profile.typeClaim);
+    return this.#sign(
+      kind,
+      identity,
+      identity,
+      { identity, additionalClaims },
+      {
+        now: details.now,
+        fresh: false,
+        defaultExpires: details.expiresIn,
+        familyId: details.familyId,
+        jti: details.jti,
+      },
+    );
+  }
+
+  /** A non-refresh token re-issued in its family (implicit cookie refresh). */
+  async reissueAccess(verified: JwtPayload): Promise<string> {
+    const { profile } = this.#config;
+    if (verified[profile.typeClaim] === 'refresh') {
+      throw new WrongTokenTypeError('Only non-refresh tokens are allowed', { payload: verified });
+    }
+    const familyId = typeof verified.fam === 'string' ? verified.fam : undefined;
+    const now = this.issueTime();
+    const minted = await this.reissue('access', verified, {
+      now,
+      familyId,
+      expiresIn: this.#config.accessExpires,
+    });
+    return minted.token;
+  }
+
+  /**
+   * SimpleJWT's `RefreshToken.access_token`: an access token that copies every claim
+   * of a (verified) refresh token but its type, exp and jti, `iat` included;
+   * `exp` counts from now (python-peers Q8).
+   */
+  async accessFromRefresh(refresh: JwtPayload): Promise<string> {
+    const { profile } = this.#config;
+    const now = this.issueTime();
+    const claims: Record<string, unknown> = { [profile.typeClaim]: 'access' };
+    if (this.#config.accessExpires !== false) claims.exp = now + this.#config.accessExpires;
+    claims.iat = now;
+    claims.jti = newJti(profile);
+    for (const [claim, value] of Object.entries(refresh)) {
+      if (claim !== profile.typeClaim && claim !== 'exp' && claim !== 'jti') claims[claim] = value;
+    }
+    return this.signPayload(claims, { identity: refresh[profile.identityClaim] });
+  }
+
+  /** Sign an explicit payload as is (claims already built). */
+  async signPayload(
+    payload: Record<string, unknown>,
+    options: { identity?: unknown; additionalHeaders?: Record<string, unknown> } = {},
+  ): Promise<string> {
+    const key = await this.#signingKey(options.identity);
+    return signJws(this.#header(key, options.additionalHeaders ?? {}), payload, key.signing!);
+  }
+
+  /**
+   * The identity claim's value for what the application passed: userIdentity
+   * applied, a string in the standard profile, and keyable by a store.
+   */
+  async identityClaim(raw: unknown): Promise<unknown> {
+    const { userIdentity } = this.#config.callbacks;
+    const identity = userIdentity === undefined ? raw : await userIdentity(raw);
+    if (identity === undefined) throw new ConfigError('identity is required to create a token');
+    let claim = identity;
+    if (this.#config.profile.identityMustBeString) {
+      if (typeof identity === 'number' && Number.isFinite(identity)) claim = String(identity);
+      else if (typeof identity !== 'string') {
+        throw new ConfigError(
+          'identity must be a string in the standard profile (RFC 7519 sub): convert it with the userIdentity callback',
+        );
+      }
+    }
+    this.#checkIdentity(claim);
+    return claim;
+  }
+
+  #checkIdentity(identity: unknown): void {
+    const key = userKey(identity);
+    if (isKeyableUserKey(key)) return;
+    throw new InvalidIdentityError(
+      (key ?? '').length === 0
+        ? 'Token identity cannot be empty'
+        : `Token identity is too long: at most ${MAX_ID_BYTES} UTF-8 bytes`,
+    );
+  }
+
+  async #sign(
+    kind: TokenKind,
+    identity: unknown,
+    callbackIdentity: unknown,
+    options: CreateRefreshTokenOptions,
+    details: MintDetails,
+  ): Promise<Minted> {
+    const { callbacks, profile } = this.#config;
+    const extra = {
+      ...(callbacks.additionalClaims === undefined ? {} : await callbacks.additionalClaims(callbackIdentity)),
+      ...options.additionalClaims,
+    };
+    const headers = {
+      ...(callbacks.additionalHeaders === undefined
+        ? {}
+        : await callbacks.additionalHeaders(callbackIdentity)),
+      ...options.additionalHeaders,
+    };
+    const expiresIn =
+      options.expiresIn === undefined
+        ? details.defaultExpires
+        : options.expiresIn === false
+          ? false
+          : toSeconds(options.expiresIn, 'expiresIn');
+    const payload = buildClaims(profile, {
+      kind,
+      identity,
+      now: details.now,
+      expiresIn,
+      fresh: details.fresh,
+      encodeNbf: this.#config.encodeNbf,
+      csrf: this.#config.transport.csrf.enabled,
+      issuer: this.#config.issuer,
+      audience: this.#config.audience,
+      extra,
+      refreshExp: details.refreshExp,
+      familyId: details.familyId,
+      jti: details.jti,
+    });
+    const key = await this.#signingKey(callbackIdentity);
+    return { token: signJws(this.#header(key, headers), payload, key.signing!), payload };
+  }
+
+  async #signingKey(identity: unknown): Promise<TesseraKey> {
+    const { encodeKey } = this.#config.callbacks;
+    const key = encodeKey !== undefined ? await encodeKey(identity) : this.#config.signingKey?.();
+    if (key === undefined || key.signing === undefined) {
+      throw new ConfigError('this manager has no signing key: configure secret, privateKey or a keyring');
+    }
+    return key;
+  }
+
+  #header(key: TesseraKey, extra: Record<string, unknown>): Record<string, unknown> {
+    const header: Record<string, unknown> = { ...extra, alg: key.alg, typ: extra.typ ?? this.#config.typ };
+    if (key.kid !== undefined && header.kid === undefined) header.kid = key.kid;
+    // PyJWT writes headers with sorted keys; doing the same keeps tokens byte-identical.
+    return Object.fromEntries(Object.entries(header).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+}
