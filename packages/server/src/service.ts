@@ -1,165 +1,251 @@
 /**
- * The Tessera auth service, as small as it can be while doing the real job:
- * password login, refresh-token rotation with reuse detection, logout, session
- * listing, and a published JWKS so other services verify without a shared secret.
- * State (keys and sessions) lives in SQLite by default.
+ * Starting and stopping the service: open the stores (migrated), load or make
+ * the signing keys, build the token managers and the app, make the first
+ * admin, listen, and on `close()` drain the requests in flight before the
+ * connections go.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import {
-  createGuard,
-  errorResponse,
-  jsonResponse,
-  Keyring,
-  type RequestLike,
-  type ResponseData,
-  TesseraError,
-  type TesseraKey,
-  TokenManager,
-  type TokenStore,
-  toJwks,
-} from 'tessera-auth';
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { TokenManager, type TokenManagerOptions } from 'tessera-auth';
+import { Accounts, type ThrottleLike } from './accounts.js';
+import { ApiKeys, Invites } from './api-keys.js';
+import { createApp, type InFlight } from './app.js';
+import { Audit } from './audit.js';
+import type { ServiceConfig } from './config.js';
+import type { ServiceContext } from './context.js';
+import { openStores } from './db/connect.js';
+import { ServiceKeys } from './keys.js';
+import { hashPassword } from './passwords/index.js';
+import { createThrottle } from './throttle/index.js';
+import { UsernameTakenError, Users } from './users.js';
 
-/** A user the service can log in. */
-export interface ServiceUser {
-  readonly username: string;
-  /** SHA-256 of the password; a real deployment plugs in its own user store and hashing. */
-  readonly passwordSha256: Buffer;
+/** A running service. */
+export interface RunningService {
+  /** `http://host:port` it listens on. */
+  readonly url: string;
+  readonly server: Server;
+  readonly context: ServiceContext;
+  /** The first admin made on this start, with its generated password (shown once), if one was made. */
+  readonly createdAdmin: { username: string; password: string | undefined } | undefined;
+  /** Stop: refuse new connections, finish requests in flight (bounded), then close the stores. */
+  close(): Promise<void>;
 }
 
-/** What the service is built from. */
-export interface ServiceOptions {
-  readonly key: TesseraKey;
-  readonly store: TokenStore;
-  readonly users: readonly ServiceUser[];
+/** Where logs go (tests pass a stream to read them). */
+export interface StartOptions {
+  logDestination?: DestinationStream;
 }
 
-const MAX_BODY = 64 * 1024;
+/** Paths pino blanks wherever they appear: never a secret, token or password in a log. */
+export const REDACTED_PATHS = [
+  'password',
+  '*.password',
+  'new_password',
+  '*.new_password',
+  'current_password',
+  '*.current_password',
+  'token',
+  '*.token',
+  'access_token',
+  '*.access_token',
+  'refresh_token',
+  '*.refresh_token',
+  'refresh',
+  '*.refresh',
+  'access',
+  '*.access',
+  'key',
+  '*.key',
+  'authorization',
+  '*.authorization',
+  '*.headers.authorization',
+  '*.headers.cookie',
+  'cookie',
+  '*.cookie',
+];
 
-/** Hash a password the way {@link ServiceUser} stores it. */
-export function hashPassword(password: string): Buffer {
-  return createHash('sha256').update(password, 'utf8').digest();
+export function createLogger(
+  config: Pick<ServiceConfig, 'logLevel'>,
+  destination?: DestinationStream,
+): Logger {
+  return pino(
+    {
+      level: config.logLevel,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      base: { service: 'tessera' },
+    },
+    destination,
+  );
 }
 
-/** Build the service's HTTP server (not yet listening). */
-export function createService(options: ServiceOptions): { server: Server; manager: TokenManager } {
-  const manager = new TokenManager({
-    keys: new Keyring([options.key]),
-    store: options.store,
-    verifiedTokenCache: 10_000,
-    rotation: { graceSeconds: 5 },
+/** Start the service with a validated configuration. */
+export async function startService(
+  config: ServiceConfig,
+  options: StartOptions = {},
+): Promise<RunningService> {
+  const log = createLogger(config, options.logDestination);
+  const warn = (message: string) => (error: unknown) =>
+    log.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, message);
+  const stores = await openStores(config, warn('store connection error'));
+  const cleanup: (() => Promise<void> | void)[] = [() => stores.close()];
+  try {
+    const database = stores.database;
+    const keys = new ServiceKeys(database, config, (message, error) => warn(message)(error));
+    await keys.start();
+    cleanup.unshift(() => keys.stop());
+    if (config.keyEncryptionKey === undefined) {
+      log.warn('TESSERA_KEY_ENCRYPTION_KEY is not set: private signing keys are stored unencrypted');
+    }
+
+    const users = new Users(database);
+    const audit = new Audit(database, (message, error) => warn(message)(error));
+    const apiKeys = new ApiKeys(database);
+    const https = config.publicUrl?.startsWith('https:') ?? false;
+    const common = (profile: ServiceConfig['profile']): TokenManagerOptions => ({
+      profile,
+      keys,
+      store: stores.tokenStore,
+      accessTokenExpires: config.accessTokenExpires,
+      refreshTokenExpires: config.refreshTokenExpires,
+      ...(config.issuer === undefined ? {} : { issuer: config.issuer }),
+      ...(config.audience === undefined ? {} : { audience: config.audience }),
+      tokenLocation: ['headers', 'cookies'],
+      // `__Host-` names and Secure under https; plain names on a local http address.
+      cookies: { secure: https, hostPrefix: https, sameSite: 'Lax' },
+      csrf: { protect: true },
+      rotation: { enabled: true, graceSeconds: 5, blacklistAfterRotation: profile === 'simplejwt' },
+      verifiedTokenCache: 10_000,
+      callbacks: {
+        // Roles ride in every token, read when it is minted (a refresh picks up a role change).
+        additionalClaims: async (identity: unknown) => {
+          const user = await users.byIdentity(identity);
+          return { roles: user?.roles ?? [] };
+        },
+      },
+    });
+    const manager = new TokenManager(common(config.profile));
+    const simpleJwt = config.profile === 'simplejwt' ? manager : new TokenManager(common('simplejwt'));
+
+    const throttle = createThrottle({
+      ...(stores.redis === undefined ? {} : { redis: stores.redis }),
+      prefix: `${config.redisPrefix}throttle:`,
+    });
+    cleanup.unshift(() => throttle.close());
+    const accounts = new Accounts({
+      users,
+      throttle: throttle satisfies ThrottleLike,
+      audit,
+      apiKeys,
+      managers: manager === simpleJwt ? [manager] : [manager, simpleJwt],
+    });
+
+    let draining = false;
+    const context: ServiceContext = {
+      config,
+      log,
+      stores,
+      keys,
+      manager,
+      simpleJwt,
+      users,
+      accounts,
+      apiKeys,
+      invites: new Invites(database),
+      audit,
+      draining: () => draining,
+    };
+
+    const createdAdmin = await ensureAdmin(context);
+
+    // Revocations and sessions past their expiry are dead weight: purge them hourly.
+    const purge = setInterval(() => {
+      stores.tokenStore.purgeExpired(Math.floor(Date.now() / 1000)).catch(warn('purge failed'));
+    }, 3_600_000);
+    purge.unref();
+    cleanup.unshift(() => clearInterval(purge));
+
+    const inFlight: InFlight = { count: 0 };
+    const app = createApp(context, inFlight);
+    const server = await listen(app.fetch, config.port, config.host);
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const url = `http://${host}:${address.port}`;
+    log.info(
+      { url, database: stores.database.dialect, redis: stores.redis !== undefined, profile: config.profile },
+      'listening',
+    );
+
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      server,
+      context,
+      createdAdmin,
+      close() {
+        closing ??= (async () => {
+          draining = true;
+          const closed = new Promise<void>((done) => server.close(() => done()));
+          server.closeIdleConnections();
+          const deadline = Date.now() + config.shutdownTimeout * 1000;
+          while (inFlight.count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+          server.closeAllConnections();
+          await closed;
+          for (const step of cleanup) await step();
+          log.info('stopped');
+          log.flush?.();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    for (const step of cleanup) await Promise.resolve(step()).catch(() => undefined);
+    throw error;
+  }
+}
+
+function listen(
+  fetch: Parameters<typeof serve>[0]['fetch'],
+  port: number,
+  hostname: string,
+): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, port, hostname }) as Server;
+    server.once('error', reject);
+    server.once('listening', () => {
+      server.off('error', reject);
+      resolve(server);
+    });
   });
-  const protect = createGuard(manager);
-  const refreshGuard = createGuard(manager, { refresh: true });
-  const jwks = JSON.stringify(toJwks([options.key]));
-
-  const routes: Record<string, (req: RequestLike, raw: IncomingMessage) => Promise<ResponseData>> = {
-    'GET /health': async () => jsonResponse(200, { ok: true }),
-    'GET /.well-known/jwks.json': async () => ({
-      status: 200,
-      headers: { 'content-type': 'application/jwk-set+json', 'cache-control': 'public, max-age=300' },
-      body: jwks,
-    }),
-    'POST /login': async (req) => {
-      const body = await req.body?.();
-      const { username, password } = (typeof body === 'object' && body !== null ? body : {}) as Record<
-        string,
-        unknown
-      >;
-      if (
-        typeof username !== 'string' ||
-        typeof password !== 'string' ||
-        username === '' ||
-        password === ''
-      ) {
-        return jsonResponse(400, { msg: 'username and password are required', code: 'credentials_missing' });
-      }
-      const user = options.users.find((u) => u.username === username);
-      const given = hashPassword(password);
-      // Compare even for unknown users so the answer time does not reveal which names exist.
-      const ok = timingSafeEqual(given, user?.passwordSha256 ?? given) && user !== undefined;
-      if (!ok) return jsonResponse(401, { msg: 'Bad username or password', code: 'invalid_credentials' });
-      const pair = await manager.createTokenPair({
-        identity: username,
-        metadata: { userAgent: (req.header('user-agent') ?? '').slice(0, 200) },
-      });
-      return jsonResponse(200, { access_token: pair.accessToken, refresh_token: pair.refreshToken });
-    },
-    'POST /refresh': async (req) => {
-      const guard = await refreshGuard(req);
-      if (!guard.ok) return guard.response;
-      const next = await manager.refreshTokens(guard.jwt!.token);
-      return jsonResponse(200, { access_token: next.accessToken, refresh_token: next.refreshToken });
-    },
-    'GET /protected': async (req) => {
-      const guard = await protect(req);
-      if (!guard.ok) return guard.response;
-      return jsonResponse(200, { logged_in_as: guard.jwt!.identity });
-    },
-    'GET /sessions': async (req) => {
-      const guard = await protect(req);
-      if (!guard.ok) return guard.response;
-      return jsonResponse(200, { sessions: await manager.listSessions(guard.jwt!.identity) });
-    },
-    'POST /logout': async (req) => {
-      const guard = await protect(req);
-      if (!guard.ok) return guard.response;
-      await manager.logout(guard.jwt!.payload);
-      return jsonResponse(200, { msg: 'Logged out' });
-    },
-  };
-
-  const server = createServer((raw, res) => {
-    const req = toRequestLike(raw);
-    const route = routes[`${req.method} ${new URL(req.url, 'http://x').pathname}`];
-    const answer =
-      route === undefined ? Promise.resolve(jsonResponse(404, { msg: 'Not found' })) : route(req, raw);
-    answer
-      .catch((error: unknown) => {
-        if (error instanceof TesseraError) return errorResponse(manager.config, error);
-        // Never a secret or a token in the log: the error's name and message only.
-        console.error(
-          `tessera-server: ${error instanceof Error ? `${error.name}: ${error.message}` : 'error'}`,
-        );
-        return jsonResponse(500, { msg: 'Internal error' });
-      })
-      .then((response) => send(res, response));
-  });
-  return { server, manager };
 }
 
-function send(res: ServerResponse, response: ResponseData): void {
-  res.writeHead(response.status, response.headers);
-  res.end(response.body);
-}
-
-function toRequestLike(raw: IncomingMessage): RequestLike {
-  let body: Promise<unknown> | undefined;
-  return {
-    method: raw.method ?? 'GET',
-    url: raw.url ?? '/',
-    header: (name) => {
-      const value = raw.headers[name.toLowerCase()];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
-    body: () => {
-      body ??= readJson(raw);
-      return body;
-    },
-  };
-}
-
-async function readJson(raw: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of raw) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return undefined;
-    chunks.push(chunk as Buffer);
+/**
+ * The first admin: from TESSERA_ADMIN_USERNAME/PASSWORD when set (made if
+ * absent, never overwritten), else, when there is no user at all, `admin` with
+ * a generated password that is returned once for `main` to print.
+ */
+async function ensureAdmin(ctx: ServiceContext): Promise<RunningService['createdAdmin']> {
+  const { config, users, audit } = ctx;
+  let username: string;
+  let password: string | undefined;
+  if (config.adminUsername !== undefined && config.adminPassword !== undefined) {
+    if ((await users.byUsername(config.adminUsername)) !== undefined) return undefined;
+    username = config.adminUsername;
+    password = config.adminPassword;
+  } else {
+    if ((await users.count()) > 0) return undefined;
+    username = 'admin';
+    password = randomBytes(18).toString('base64url');
   }
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    return undefined;
+    await users.create({ username, passwordHash: await hashPassword(password), roles: ['admin'] });
+  } catch (error) {
+    // Another instance made it first.
+    if (error instanceof UsernameTakenError) return undefined;
+    throw error;
   }
+  await audit.record({ type: 'admin.created', subject: username });
+  return { username, password: config.adminPassword === undefined ? password : undefined };
 }

@@ -1,0 +1,120 @@
+/**
+ * The HTTP application: middleware (security headers, CORS allowlist, body
+ * limit, 405s, request logs) around the route modules, and one error handler
+ * that turns every failure into a JSON answer: a 4xx for bad input, 503 when a
+ * store is down, never a crash.
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { methodNotAllowed } from 'hono/method-not-allowed';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { errorResponse, TesseraError } from 'tessera-auth';
+import type { AppEnv, ServiceContext } from './context.js';
+import { errorBody, HttpError } from './http.js';
+import { adminRoutes } from './routes/admin.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
+import { authRoutes } from './routes/auth.js';
+import { metaRoutes } from './routes/meta.js';
+import { oauthRoutes } from './routes/oauth.js';
+import { simpleJwtRoutes } from './routes/simplejwt.js';
+
+/** Counts requests in flight, so shutdown can wait for them. */
+export interface InFlight {
+  count: number;
+}
+
+export function createApp(ctx: ServiceContext, inFlight: InFlight): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const https = ctx.config.publicUrl?.startsWith('https:') ?? false;
+
+  app.use('*', async (c, next) => {
+    inFlight.count++;
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      inFlight.count--;
+      // Method, path and status only: no query string (tokens may travel there), no header, no body.
+      ctx.log.info(
+        {
+          method: c.req.method,
+          path: c.req.path.slice(0, 200),
+          status: c.res.status,
+          ms: Math.round(performance.now() - started),
+        },
+        'request',
+      );
+    }
+  });
+
+  app.use('*', async (c, next) => {
+    await next();
+    const h = c.res.headers;
+    h.set('x-content-type-options', 'nosniff');
+    h.set('x-frame-options', 'DENY');
+    h.set('referrer-policy', 'no-referrer');
+    h.set('cross-origin-opener-policy', 'same-origin');
+    if (!h.has('content-security-policy'))
+      h.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+    if (https) h.set('strict-transport-security', 'max-age=31536000; includeSubDomains');
+  });
+
+  if (ctx.config.corsOrigins.length > 0) {
+    const allowed = new Set(ctx.config.corsOrigins);
+    app.use(
+      '*',
+      cors({
+        origin: (origin) => (allowed.has(origin) ? origin : null),
+        allowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
+        allowHeaders: ['Authorization', 'Content-Type', 'X-CSRF-TOKEN'],
+        credentials: true,
+        maxAge: 600,
+      }),
+    );
+  }
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: ctx.config.maxBodyBytes,
+      onError: (c) =>
+        c.json(errorBody('body_too_large', `The body is larger than ${ctx.config.maxBodyBytes} bytes`), 413),
+    }),
+  );
+  app.use(
+    '*',
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) =>
+        c.json(errorBody('method_not_allowed', 'Method not allowed'), 405, { allow: methods.join(', ') }),
+    }),
+  );
+
+  metaRoutes(app, ctx);
+  authRoutes(app, ctx);
+  apiKeyRoutes(app, ctx);
+  simpleJwtRoutes(app, ctx);
+  oauthRoutes(app, ctx);
+  adminRoutes(app, ctx);
+
+  app.notFound((c) => c.json(errorBody('not_found', 'Not found'), 404));
+
+  app.onError(async (error, c) => {
+    if (error instanceof HttpError) {
+      return c.json(errorBody(error.code, error.message, error.extra), error.status, error.headers);
+    }
+    if (error instanceof TesseraError && error.kind !== 'configuration') {
+      const answer = await errorResponse(ctx.manager.config, error);
+      return c.body(answer.body, answer.status as ContentfulStatusCode, { ...answer.headers });
+    }
+    // A body that is not what its Content-Type says, read by a library: the client's mistake.
+    if (error instanceof SyntaxError)
+      return c.json(errorBody('invalid_json', 'The body is not valid JSON'), 400);
+    // Anything else is ours. Name and message only: never a header, a body or a token.
+    ctx.log.error({ err: { name: error.name, message: error.message } }, 'unhandled error');
+    return c.json(errorBody('internal_error', 'Internal error'), 500);
+  });
+
+  return app;
+}

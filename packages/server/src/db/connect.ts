@@ -1,0 +1,113 @@
+/**
+ * Opening the stores the configuration names: SQLite in the data directory by
+ * default, PostgreSQL with `DATABASE_URL`; the token store (revocations,
+ * refresh families) on the same database, or on Redis with `REDIS_URL`.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Redis } from 'ioredis';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { TokenStore } from 'tessera-auth';
+import { RedisStore } from 'tessera-auth/stores/redis';
+import { SqlStore } from 'tessera-auth/stores/sql';
+import type { ServiceConfig } from '../config.js';
+import { type AnyDB, type Database, migrate, tables } from './schema.js';
+
+/** Everything with a connection, opened and migrated. */
+export interface Stores {
+  readonly database: Database;
+  readonly tokenStore: TokenStore;
+  /** The shared Redis client, when REDIS_URL is set (throttling uses it too). */
+  readonly redis: Redis | undefined;
+  /** Throws when a store cannot be reached (bounded in time): for /readyz. */
+  check(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Bounds on waiting for a store: a down database answers an error in seconds, never hangs. */
+const CONNECT_TIMEOUT_MS = 2000;
+const QUERY_TIMEOUT_MS = 4000;
+
+/** Open, migrate and return the stores. `log` hears about background connection errors. */
+export async function openStores(config: ServiceConfig, log: (error: unknown) => void): Promise<Stores> {
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    let database: Database;
+    if (config.databaseUrl === undefined) {
+      const dir = resolve(config.dataDir);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const file = new BetterSqlite3(join(dir, 'tessera.sqlite'), { timeout: QUERY_TIMEOUT_MS });
+      file.pragma('journal_mode = WAL');
+      const db = new Kysely<AnyDB>({ dialect: new SqliteDialect({ database: file }) });
+      closers.push(() => db.destroy());
+      database = { db, dialect: 'sqlite', t: tables(config.tablePrefix) };
+    } else {
+      const pool = new pg.Pool({
+        connectionString: config.databaseUrl,
+        connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+        query_timeout: QUERY_TIMEOUT_MS,
+        max: 10,
+      });
+      // An idle client losing its connection emits 'error' on the pool; unheard, it would crash the process.
+      pool.on('error', log);
+      const db = new Kysely<AnyDB>({ dialect: new PostgresDialect({ pool }) });
+      closers.push(() => db.destroy());
+      database = { db, dialect: 'postgres', t: tables(config.tablePrefix) };
+    }
+    await migrate(database);
+
+    let tokenStore: TokenStore;
+    let redis: Redis | undefined;
+    if (config.redisUrl === undefined) {
+      const store = new SqlStore(database.db, { dialect: database.dialect, tablePrefix: config.tablePrefix });
+      await store.migrate();
+      tokenStore = store;
+    } else {
+      redis = new Redis(config.redisUrl, {
+        maxRetriesPerRequest: 1,
+        connectTimeout: CONNECT_TIMEOUT_MS,
+        commandTimeout: 1000,
+        lazyConnect: true,
+      });
+      redis.on('error', log);
+      const client = redis;
+      closers.push(async () => {
+        client.disconnect();
+      });
+      await redis.connect();
+      const store = new RedisStore({ redis, prefix: config.redisPrefix, localCache: true, onError: log });
+      tokenStore = store;
+    }
+    closers.push(() => tokenStore.close());
+
+    const client = redis;
+    return {
+      database,
+      tokenStore,
+      redis,
+      async check() {
+        await withTimeout(sql`select 1`.execute(database.db), QUERY_TIMEOUT_MS, 'database');
+        if (client !== undefined) await withTimeout(client.ping(), QUERY_TIMEOUT_MS, 'redis');
+      },
+      async close() {
+        // Reverse order: the token store before the connections it uses.
+        for (const close of closers.reverse()) await close().catch(log);
+      },
+    };
+  } catch (error) {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    throw error;
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

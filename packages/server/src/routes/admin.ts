@@ -1,0 +1,172 @@
+/**
+ * Administration: users (list, create, read, roles, disable), revoke
+ * everything of a user, signing keys (list, rotate now), invites and the audit
+ * log. Callers are users with the `admin` role (checked in the database, not
+ * only in the token) or API keys with the `admin` scope.
+ */
+import type { Context, Hono, Next } from 'hono';
+import { createHonoAuth } from 'tessera-auth/hono';
+import { z } from 'zod';
+import type { AppEnv, ServiceContext } from '../context.js';
+import { HttpError, param, readBody, tokenJson } from '../http.js';
+import { hashPassword } from '../passwords/index.js';
+import {
+  publicUser,
+  ROLE_PATTERN,
+  USERNAME_PATTERN,
+  UsernameTakenError,
+  type UserWithHash,
+} from '../users.js';
+import { apiKeyInHeader, requireApiKey } from './api-keys.js';
+import { currentUser } from './auth.js';
+
+const roles = z.array(z.string().regex(ROLE_PATTERN, 'lowercase identifiers')).max(20);
+
+export function adminRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
+  const auth = createHonoAuth(ctx.manager);
+  const jwtGuard = auth.jwtRequired();
+  const admins = new WeakMap<Context, UserWithHash>();
+
+  /** Admin by JWT (role in the database) or by API key (scope `admin`, owner still an admin). */
+  const requireAdmin = async (c: Context<AppEnv>, next: Next) => {
+    let user: UserWithHash;
+    if (apiKeyInHeader(c) !== undefined) {
+      user = (await requireApiKey(c, ctx, 'admin')).user;
+    } else {
+      let passed = false;
+      const refused = await jwtGuard(c, async () => {
+        passed = true;
+      });
+      if (!passed) return refused;
+      user = await currentUser(c, ctx);
+    }
+    if (!user.roles.includes('admin'))
+      throw new HttpError(403, 'admin_required', 'The admin role is required');
+    admins.set(c, user);
+    await next();
+  };
+  const actor = (c: Context) => admins.get(c)?.username ?? null;
+  const target = async (c: Context): Promise<UserWithHash> => {
+    const user = await ctx.users.byUsername(param(c, 'username'));
+    if (user === undefined) throw new HttpError(404, 'user_not_found', 'No such user');
+    return user;
+  };
+
+  app.use('/admin/*', requireAdmin);
+
+  app.get('/admin/users', async (c) => {
+    const query = z
+      .object({
+        limit: z.coerce.number().int().min(1).max(500).default(100),
+        offset: z.coerce.number().int().min(0).default(0),
+      })
+      .safeParse(c.req.query());
+    if (!query.success) throw new HttpError(400, 'invalid_request', 'limit is 1..500, offset 0 or more');
+    const list = await ctx.users.list(query.data.limit, query.data.offset);
+    return tokenJson(c, { users: list.map(publicUser), total: await ctx.users.count() });
+  });
+
+  app.post('/admin/users', async (c) => {
+    const body = await readBody(
+      c,
+      z.object({
+        username: z.string().regex(USERNAME_PATTERN, 'letters, digits and @.+-_ only, at most 150'),
+        password: z.string().min(ctx.config.passwordMinLength).max(1024),
+        email: z.email().max(254).optional(),
+        roles: roles.optional(),
+      }),
+    );
+    try {
+      const user = await ctx.users.create({
+        username: body.username,
+        passwordHash: await hashPassword(body.password),
+        email: body.email ?? null,
+        roles: body.roles ?? [],
+      });
+      await ctx.audit.record({ type: 'user.created', actor: actor(c), subject: user.username });
+      return tokenJson(c, publicUser(user), 201);
+    } catch (error) {
+      if (error instanceof UsernameTakenError) throw new HttpError(409, 'username_taken', error.message);
+      throw error;
+    }
+  });
+
+  app.get('/admin/users/:username', async (c) => tokenJson(c, publicUser(await target(c))));
+
+  app.patch('/admin/users/:username', async (c) => {
+    const body = await readBody(
+      c,
+      z
+        .object({
+          roles: roles.optional(),
+          disabled: z.boolean().optional(),
+          email: z.email().max(254).nullable().optional(),
+        })
+        .strict(),
+    );
+    const user = await target(c);
+    await ctx.users.update(user.id, body);
+    // Roles ride in tokens: a change (or disabling) revokes what was issued, so it takes effect now.
+    const rolesChanged =
+      body.roles !== undefined &&
+      JSON.stringify([...body.roles].sort()) !== JSON.stringify([...user.roles].sort());
+    if (body.disabled === true || rolesChanged) {
+      await ctx.accounts.revokeEverything(user, { apiKeys: body.disabled === true });
+    }
+    await ctx.audit.record({
+      type: 'user.updated',
+      actor: actor(c),
+      subject: user.username,
+      detail: {
+        roles: body.roles === undefined ? null : body.roles.join(' '),
+        disabled: body.disabled ?? null,
+      },
+    });
+    const updated = await ctx.users.byId(user.id);
+    return tokenJson(c, publicUser(updated ?? user));
+  });
+
+  app.post('/admin/users/:username/revoke', async (c) => {
+    const user = await target(c);
+    await ctx.accounts.revokeEverything(user, { apiKeys: true });
+    await ctx.audit.record({ type: 'user.revoked', actor: actor(c), subject: user.username });
+    return tokenJson(c, { msg: 'Every token, session and API key of the user was revoked' });
+  });
+
+  app.get('/admin/keys', (c) => tokenJson(c, { keys: ctx.keys.list() }));
+
+  app.post('/admin/keys/rotate', async (c) => {
+    const kid = await ctx.keys.rotate();
+    await ctx.audit.record({ type: 'keys.rotated', actor: actor(c), subject: kid ?? null });
+    return tokenJson(c, { kid, keys: ctx.keys.list() });
+  });
+
+  app.post('/admin/invites', async (c) => {
+    const body = await readBody(
+      c,
+      z.object({
+        roles: roles.optional(),
+        expires_in: z
+          .number()
+          .int()
+          .min(60)
+          .max(90 * 86_400)
+          .optional(),
+      }),
+      { optional: true },
+    );
+    const invite = await ctx.invites.create(
+      actor(c) ?? 'admin',
+      body.roles ?? [],
+      body.expires_in ?? 7 * 86_400,
+    );
+    await ctx.audit.record({ type: 'invite.created', actor: actor(c) });
+    return tokenJson(c, { invite: invite.code, expires_at: invite.expiresAt }, 201);
+  });
+
+  app.get('/admin/audit', async (c) => {
+    const limit = z.coerce.number().int().min(1).max(1000).default(100).safeParse(c.req.query('limit'));
+    if (!limit.success) throw new HttpError(400, 'invalid_request', 'limit is 1..1000');
+    return tokenJson(c, { events: await ctx.audit.list(limit.data) });
+  });
+}
