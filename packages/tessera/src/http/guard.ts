@@ -5,7 +5,6 @@
  */
 import { ConfigError, NoAuthorizationError, TesseraError } from '../errors.js';
 import type { JwsHeader } from '../jws/header.js';
-import { customClaims } from '../manager/claims.js';
 import { type ResponseData, TOKEN_LOCATIONS, type TokenLocation } from '../manager/options.js';
 import type { TokenManager, VerifiedToken, VerifyTokenOptions } from '../manager/token-manager.js';
 import type { JwtPayload } from '../tokens/validate.js';
@@ -190,15 +189,14 @@ function needsImplicitRefresh<TUser>(manager: TokenManager<TUser>, jwt: JwtConte
   return jwt.payload[config.profile.typeClaim] !== 'refresh' && exp - config.now() <= within;
 }
 
-// Re-issue an access cookie that is about to expire, keeping its custom claims.
+// Re-issue an access cookie that is about to expire from what was verified: its
+// identity claim as is, its custom claims, and its session family, so logout and
+// revocation reach the new cookie too.
 async function implicitRefresh<TUser>(
   manager: TokenManager<TUser>,
   jwt: JwtContext<TUser>,
 ): Promise<string[]> {
-  const config = manager.config;
-  const additionalClaims = customClaims(jwt.payload, config.identityClaim, config.profile.typeClaim);
-  const token = await manager.createAccessToken({ identity: jwt.identity, additionalClaims });
-  return setAccessCookies(config, token);
+  return setAccessCookies(manager.config, await manager.reissueAccessToken(jwt));
 }
 
 function routeLocations(
