@@ -19,13 +19,15 @@ import type { RevocationCheck } from './types.js';
 /**
  * Wire format of the `<prefix>revocations` channel, one fact per message, the
  * id last so that it may contain any character:
- * `j|<expiresAt>|<jti>`, `c|<revokedBefore>|<keepUntil>|<userKey>`, `f|<expiresAt>|<familyId>`.
- * The Lua scripts build the same strings.
+ * `j|<expiresAt>|<jti>`, `c|<revokedBefore>|<keepUntil>|<userKey>`, `f|<expiresAt>|<familyId>`,
+ * and `g|<revokedBefore>|<generation>` for the store-wide cut-off written after
+ * Redis lost its data. The Lua scripts build the same strings.
  */
 export type RevocationMessage =
   | { kind: 'jti'; id: string; expiresAt: number }
   | { kind: 'cutoff'; id: string; revokedBefore: number; keepUntil: number }
-  | { kind: 'family'; id: string; expiresAt: number };
+  | { kind: 'family'; id: string; expiresAt: number }
+  | { kind: 'everyone'; id: string; revokedBefore: number };
 
 /** Parses a channel message; `undefined` when it is not one of ours. */
 export function parseRevocationMessage(message: string): RevocationMessage | undefined {
@@ -50,6 +52,10 @@ export function parseRevocationMessage(message: string): RevocationMessage | und
     if (f === undefined) return undefined;
     return { kind: kind === 'j' ? 'jti' : 'family', id: f.id, expiresAt: f.nums[0]! };
   }
+  if (kind === 'g') {
+    const f = fields(1);
+    return f === undefined ? undefined : { kind: 'everyone', id: f.id, revokedBefore: f.nums[0]! };
+  }
   if (kind === 'c') {
     const f = fields(2);
     if (f === undefined) return undefined;
@@ -65,9 +71,25 @@ export function formatRevocationMessage(m: RevocationMessage): string {
       return `j|${m.expiresAt}|${m.id}`;
     case 'family':
       return `f|${m.expiresAt}|${m.id}`;
+    case 'everyone':
+      return `g|${m.revokedBefore}|${m.id}`;
     default:
       return `c|${m.revokedBefore}|${m.keepUntil}|${m.id}`;
   }
+}
+
+/**
+ * Does the store-wide cut-off (written after Redis lost its data) cover the
+ * token a check names? Its `iat` is compared as with a user cut-off, a token
+ * without `iat` counting as older; a check that names no token (`{}`) is not.
+ */
+export function revokedForEveryone(check: RevocationCheck, revokedBefore: number): boolean {
+  const namesToken =
+    check.jti !== undefined ||
+    check.userKey !== undefined ||
+    check.familyId !== undefined ||
+    check.iat !== undefined;
+  return namesToken && isBeforeCutoff(check.iat, revokedBefore);
 }
 
 type CacheKey = `j${string}` | `c${string}` | `f${string}`;
@@ -86,6 +108,8 @@ export class RevocationCache {
   readonly #cutoffs = new Map<string, { revokedBefore: number; keepUntil: number }>();
   readonly #families = new Map<string, number>();
   readonly #heap = new ExpiryHeap<CacheKey>();
+  /** The store-wide cut-off (0: none); one number, never evicted. */
+  #everyoneBefore = 0;
   #complete = true;
 
   constructor(maxEntries: number) {
@@ -110,6 +134,7 @@ export class RevocationCache {
     this.#cutoffs.clear();
     this.#families.clear();
     this.#heap.rebuild([]);
+    this.#everyoneBefore = 0;
     this.#complete = true;
   }
 
@@ -121,6 +146,9 @@ export class RevocationCache {
   /** Adds one fact, keeping the later expiry / the larger cut-off. Returns false if it did not fit. */
   add(m: RevocationMessage, now: number): boolean {
     switch (m.kind) {
+      case 'everyone':
+        this.#everyoneBefore = Math.max(this.#everyoneBefore, m.revokedBefore);
+        return true;
       case 'jti': {
         const cur = this.#jtis.get(m.id);
         if (cur !== undefined && cur >= m.expiresAt) return true;
@@ -157,6 +185,7 @@ export class RevocationCache {
    * cache may be missing facts (ask Redis).
    */
   check(check: RevocationCheck, now: number): boolean | undefined {
+    if (this.#everyoneBefore > 0 && revokedForEveryone(check, this.#everyoneBefore)) return true;
     if (check.jti !== undefined) {
       const exp = this.#jtis.get(check.jti);
       if (exp !== undefined && now < exp) return true;

@@ -32,6 +32,13 @@ local function cut_off(cut, created, now)
   local keep = tonumber(string.sub(cut, bar + 1))
   return keep > now and before > tonumber(created)
 end
+-- The store-wide cut-off ('<revokedBefore>|<generation>', written after a data loss)
+-- covers what was created before it.
+local function before_everyone(g, created)
+  if not g then return false end
+  local bar = string.find(g, '|', 1, true)
+  return tonumber(string.sub(g, 1, bar - 1)) > tonumber(created)
+end
 `;
 
 /**
@@ -95,8 +102,7 @@ if not f[1] then return 'unknown' end
 local now = tonumber(ARGV[3])
 if f[5] or tonumber(f[4]) <= now then return 'revoked' end
 if cut_off(redis.call('GET', KEYS[2]), f[6], now) then return 'revoked' end
-local everyone = redis.call('GET', KEYS[5])
-if everyone and tonumber(everyone) > tonumber(f[6]) then return 'revoked' end
+if before_everyone(redis.call('GET', KEYS[5]), f[6]) then return 'revoked' end
 if f[1] == ARGV[1] then
   redis.call('HSET', KEYS[1], 'prev', ARGV[1], 'cur', ARGV[2], 'rot', ARGV[3], 'lu', ARGV[3], 'exp', ARGV[5])
   redis.call('EXPIREAT', KEYS[1], ARGV[5])
@@ -186,4 +192,41 @@ for i = 2, #KEYS do
   end
 end
 return n
+`;
+
+/**
+ * Data-loss detection. KEYS: generation marker, store-wide cut-off. ARGV: the
+ * generation this instance saw ('' before its first check), a fresh random
+ * generation, the cut-off to write on a loss (now + 1), channel.
+ *
+ * - First check of an instance: adopt the marker, or create it (SET NX) when absent.
+ * - The marker is the one this instance saw: nothing was lost.
+ * - The marker is gone or different: the data this instance saw was lost (a Redis
+ *   restarted without persistence, a flush). Unless the cut-off already names the
+ *   current marker (another instance handled this loss first), write the cut-off
+ *   (never moving it backwards) and a new marker, and publish `g|before|generation`.
+ *
+ * Returns {generation, cut-off value or '', message or ''}.
+ */
+export const CHECK_GENERATION = `${HELPERS}
+local cur = redis.call('GET', KEYS[1])
+local g = redis.call('GET', KEYS[2])
+if ARGV[1] == '' or cur == ARGV[1] then
+  if not cur then
+    cur = ARGV[2]
+    redis.call('SET', KEYS[1], cur)
+  end
+  return {cur, g or '', ''}
+end
+if cur and g and string.sub(g, string.find(g, '|', 1, true) + 1) == cur then
+  return {cur, g, ''}
+end
+local before = tonumber(ARGV[3])
+if g then before = math.max(before, tonumber(string.sub(g, 1, string.find(g, '|', 1, true) - 1))) end
+local value = int(before) .. '|' .. ARGV[2]
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[2], value)
+local msg = 'g|' .. value
+redis.call('PUBLISH', ARGV[4], msg)
+return {ARGV[2], value, msg}
 `;

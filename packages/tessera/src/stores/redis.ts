@@ -10,6 +10,8 @@
  * - `rf:<familyId>` revoked-family marker, value = the family's expiry (one
  *   GET/MGET answers "is this family revoked", and the resync can SCAN them);
  * - `u:<userKey>` sorted set of the user's family ids by creation time;
+ * - `gen` the generation marker (a random id) and `g` the store-wide cut-off
+ *   `<revokedBefore>|<generation>`, both without expiry (see below);
  * - channel `<prefix>revocations`: every revocation, published by the script
  *   that writes it.
  *
@@ -17,13 +19,28 @@
  * not by hash tag: the store targets standalone Redis (or Sentinel), not Cluster.
  *
  * **Local cache** (`localCache: true`): each instance keeps the revocations in
- * memory (see `redis-cache.ts`), fed by the channel and rebuilt by SCAN on
- * every (re)connect of its subscriber connection, so `isRevoked` answers
- * without a network round trip. A revocation made on one instance reaches the
- * others after one pub/sub delivery: well under a millisecond on loopback
- * (measured by the multi-instance test), a network hop otherwise. While the
- * subscriber is down or resyncing, `isRevoked` fails closed (throws
- * `StoreUnavailableError`) unless `failOpen: true` was chosen.
+ * memory (`redis-cache.ts`, kept in step by `redis-mirror.ts`), fed by the
+ * channel and rebuilt by SCAN on every (re)connect of its subscriber connection,
+ * so `isRevoked` answers without a network round trip. A revocation made on one
+ * instance reaches the others after one pub/sub delivery: well under a
+ * millisecond on loopback (measured by the multi-instance test), a network hop
+ * otherwise. While the subscriber is down or resyncing, `isRevoked` fails
+ * closed (throws `StoreUnavailableError`) unless `failOpen: true` was chosen.
+ *
+ * **Redis that lost its data** (restarted without persistence, flushed): every
+ * revocation would be gone and a logged-out token accepted again. The store
+ * detects it (`redis-generation.ts`): on every (re)connect it compares the
+ * generation marker with the one it saw, and when that one is gone it writes,
+ * in one script, a store-wide cut-off (every token issued before now + 1 is
+ * revoked; families created before it answer `revoked`) and a new marker,
+ * unless another instance already did. Until that check has completed after a
+ * (re)connect, every operation fails closed. Net effect: after a data loss
+ * every token minted before it is refused (users sign in again), nothing that
+ * was revoked is ever accepted again, and new tokens work. The limit: a process
+ * that starts for the first time against an empty Redis cannot know whether
+ * data was lost before it started; a loss is detected by the instances that
+ * were connected before it. A flush while connected (no reconnect) is seen at
+ * the next reconnect.
  *
  * ioredis is an optional peer dependency: pass your own client, or let the
  * store load ioredis with a dynamic `import()`; importing this module never
@@ -31,19 +48,20 @@
  *
  * @module
  */
-import type { ChainableCommander, Redis, RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
-import { parseRevocationMessage, RevocationCache, type RevocationMessage } from './redis-cache.js';
+import { refuseUnknownOptions } from '../known-options.js';
+import { RevocationCache, revokedForEveryone } from './redis-cache.js';
 import {
-  CREATE_FAMILY,
-  PRUNE_INDEX,
-  PURGE_FAMILY,
-  PURGE_KEY,
-  REVOKE_FAMILIES,
-  REVOKE_TOKEN,
-  REVOKE_USER_BEFORE,
-  ROTATE_FAMILY,
-} from './redis-scripts.js';
+  callScript,
+  defineScripts,
+  execPipeline,
+  parseCutoff,
+  parseEveryoneCutoff,
+  scanKind,
+} from './redis-commands.js';
+import { GenerationWatch } from './redis-generation.js';
+import { RevocationMirror } from './redis-mirror.js';
 import {
   checkId,
   checkMetadata,
@@ -104,48 +122,16 @@ export const REDIS_DEFAULTS: Readonly<RedisOptions> = Object.freeze({
   commandTimeout: 1000,
 });
 
-/** Scripts, defined on the client under versioned names so they never clash with the app's own. */
-const SCRIPTS = {
-  tesseraV1RevokeToken: REVOKE_TOKEN,
-  tesseraV1RevokeUserBefore: REVOKE_USER_BEFORE,
-  tesseraV1CreateFamily: CREATE_FAMILY,
-  tesseraV1RotateFamily: ROTATE_FAMILY,
-  tesseraV1RevokeFamilies: REVOKE_FAMILIES,
-  tesseraV1PurgeKey: PURGE_KEY,
-  tesseraV1PurgeFamily: PURGE_FAMILY,
-  tesseraV1PruneIndex: PRUNE_INDEX,
-} as const;
-type ScriptName = keyof typeof SCRIPTS;
-type ScriptArg = string | number;
-
-/** Calls a script defined with `defineCommand` (EVALSHA, falling back to EVAL after a Redis restart). */
-function callScript(
-  target: Redis,
-  name: ScriptName,
-  keys: readonly string[],
-  args: readonly ScriptArg[],
-): Promise<unknown>;
-function callScript(
-  target: ChainableCommander,
-  name: ScriptName,
-  keys: readonly string[],
-  args: readonly ScriptArg[],
-): ChainableCommander;
-function callScript(
-  target: Redis | ChainableCommander,
-  name: ScriptName,
-  keys: readonly string[],
-  args: readonly ScriptArg[],
-): unknown {
-  const fn = (target as unknown as Record<string, unknown>)[name];
-  if (typeof fn !== 'function') throw new Error(`script ${name} is not defined on this client`);
-  return (fn as (...a: ScriptArg[]) => unknown).call(target, keys.length, ...keys, ...args);
-}
-
-/** Escapes glob characters so the prefix matches itself in SCAN MATCH. */
-function globEscape(s: string): string {
-  return s.replace(/[*?[\]\\]/g, '\\$&');
-}
+/** Every key of {@link RedisStoreOptions}. */
+const OPTION_KEYS = [
+  'redis',
+  'prefix',
+  'localCache',
+  'failOpen',
+  'onError',
+  'now',
+  'operationTimeoutMs',
+] as const satisfies readonly (keyof RedisStoreOptions)[];
 
 /**
  * The CLIENT SETNAME of a store's subscriber connections: `tessera-sub:<prefix>`,
@@ -179,19 +165,19 @@ export class RedisStore implements TokenStore {
   readonly #timeoutMs: number;
   readonly #failOpen: boolean;
   readonly #report: (error: unknown) => void;
-  readonly #cache: RevocationCache | undefined;
   readonly #ownsClient: boolean;
   readonly #client: Promise<Redis>;
-  #subscriber: Redis | undefined;
-  #synced = false;
-  #epoch = 0;
+  readonly #mirror: RevocationMirror | undefined;
+  readonly #generation: GenerationWatch;
   #closed = false;
   #warnedOpen = false;
-  #warnedFull = false;
   #lastError = '';
-  #syncWaiters: (() => void)[] = [];
 
   constructor(options: RedisStoreOptions) {
+    refuseUnknownOptions(options, OPTION_KEYS, 'RedisStore options');
+    if (typeof options.localCache === 'object' && options.localCache !== null) {
+      refuseUnknownOptions(options.localCache, ['maxEntries'], 'RedisStore localCache');
+    }
     this.#options = options;
     this.prefix = options.prefix ?? 'tessera:';
     if (this.prefix.length === 0) throw new TypeError('prefix must not be empty');
@@ -201,36 +187,69 @@ export class RedisStore implements TokenStore {
     this.#timeoutMs = options.operationTimeoutMs ?? 2000;
     this.#failOpen = options.failOpen ?? false;
     this.#report = options.onError ?? ((e: unknown) => console.warn('[tessera] RedisStore:', e));
+    const report = (e: unknown) => this.#onConnectionError(e);
     const cacheOption = options.localCache ?? false;
-    this.#cache =
+    this.#mirror =
       cacheOption === false
         ? undefined
-        : new RevocationCache((cacheOption === true ? undefined : cacheOption.maxEntries) ?? 100_000);
+        : new RevocationMirror({
+            prefix: this.prefix,
+            channel: this.channel,
+            cutoffKey: this.#everyoneKey,
+            connectionName: subscriberName(this.prefix),
+            cache: new RevocationCache(
+              (cacheOption === true ? undefined : cacheOption.maxEntries) ?? 100_000,
+            ),
+            now: this.#now,
+            report,
+            onSynced: () => {
+              this.#warnedOpen = false;
+            },
+          });
+    this.#generation = new GenerationWatch({
+      markerKey: `${this.prefix}gen`,
+      cutoffKey: this.#everyoneKey,
+      channel: this.channel,
+      now: this.#now,
+      report: (e) => this.#report(e),
+      onCutoff: (revokedBefore, generation, message) => {
+        if (message !== undefined) this.#mirror?.applyOwn(message);
+        else if (revokedBefore > 0) this.#mirror?.apply({ kind: 'everyone', id: generation, revokedBefore });
+      },
+    });
     this.#ownsClient = !isClient(options.redis);
     this.#client = this.#connect();
     // Failures surface on first use; an unobserved rejection must not crash the process.
     this.#client.catch(() => undefined);
   }
 
-  /** True while the local cache is complete and live (always false without `localCache`). */
+  /**
+   * True while the local cache is complete and live and the connection's data
+   * check has completed (always false without `localCache`).
+   */
   get synced(): boolean {
-    return this.#synced;
+    return (this.#mirror?.synced ?? false) && this.#generation.checked;
   }
 
   /**
-   * Resolves once the store can answer: Redis answered a PING and, with the
-   * local cache, the first full sync is done. Rejects with
-   * `StoreUnavailableError` after `timeoutMs`.
+   * How many times this instance found that Redis had lost its data and wrote
+   * the store-wide cut-off (see the module comment).
+   */
+  get dataLossesDetected(): number {
+    return this.#generation.lossesDetected;
+  }
+
+  /**
+   * Resolves once the store can answer: Redis answered a PING, its generation
+   * marker was checked and, with the local cache, the first full sync is done.
+   * Rejects with `StoreUnavailableError` after `timeoutMs`.
    */
   async ready(timeoutMs = 5000): Promise<void> {
     await this.#guard(
       'ready',
-      async () => {
-        const client = await this.#client;
+      async (client) => {
         await client.ping();
-        if (this.#cache !== undefined && !this.#synced) {
-          await new Promise<void>((resolve) => this.#syncWaiters.push(resolve));
-        }
+        await this.#mirror?.whenSynced();
       },
       timeoutMs,
     );
@@ -242,7 +261,7 @@ export class RedisStore implements TokenStore {
     const msg = await this.#guard('revokeToken', (c) =>
       callScript(c, 'tesseraV1RevokeToken', [this.#key('j', jti)], [expiresAt, this.channel, jti]),
     );
-    this.#applyOwn(msg);
+    this.#mirror?.applyOwn(msg);
   }
 
   async revokeUserBefore(userKey: string, before: number, keepUntil: number): Promise<void> {
@@ -257,7 +276,7 @@ export class RedisStore implements TokenStore {
         [before, keepUntil, this.channel, userKey],
       ),
     );
-    this.#applyOwn(msg);
+    this.#mirror?.applyOwn(msg);
   }
 
   /**
@@ -266,32 +285,22 @@ export class RedisStore implements TokenStore {
    */
   isRevokedNow(check: RevocationCheck): boolean | undefined {
     if (this.#closed) throw new StoreUnavailableError('RedisStore is closed');
-    if (this.#cache === undefined) return undefined;
+    const mirror = this.#mirror;
+    if (mirror === undefined) return undefined;
     const now = this.#now();
-    if (this.#synced) return this.#cache.check(check, now);
-    if (this.#failOpen) {
-      this.#warnOpen('local revocation cache is not in sync; answering from the stale cache (failOpen)');
-      return this.#cache.check(check, now) ?? false;
-    }
-    throw new StoreUnavailableError('Redis revocation feed is not in sync (subscriber down or resyncing)');
+    if (mirror.synced && this.#generation.checked) return mirror.check(check, now);
+    return this.#untrustedCache(mirror, check, now);
   }
 
   async isRevoked(check: RevocationCheck): Promise<boolean> {
     if (this.#closed) throw new StoreUnavailableError('RedisStore is closed');
     const now = this.#now();
-    if (this.#cache !== undefined) {
-      if (this.#synced) {
-        const local = this.#cache.check(check, now);
-        if (local !== undefined) return local;
-        // The cache overflowed: a miss proves nothing, ask Redis.
-      } else if (this.#failOpen) {
-        this.#warnOpen('local revocation cache is not in sync; answering from the stale cache (failOpen)');
-        return this.#cache.check(check, now) ?? false;
-      } else {
-        throw new StoreUnavailableError(
-          'Redis revocation feed is not in sync (subscriber down or resyncing)',
-        );
-      }
+    const mirror = this.#mirror;
+    if (mirror !== undefined) {
+      if (!mirror.synced || !this.#generation.checked) return this.#untrustedCache(mirror, check, now);
+      const local = mirror.check(check, now);
+      if (local !== undefined) return local;
+      // The cache overflowed: a miss proves nothing, ask Redis.
     }
     try {
       return await this.#lookup(check, now);
@@ -300,6 +309,19 @@ export class RedisStore implements TokenStore {
       this.#warnOpen(error);
       return false;
     }
+  }
+
+  /** The cache cannot be trusted (feed down, resyncing, or Redis's data not yet checked). */
+  #untrustedCache(mirror: RevocationMirror, check: RevocationCheck, now: number): boolean {
+    if (this.#failOpen) {
+      this.#warnOpen('local revocation cache is not in sync; answering from the stale cache (failOpen)');
+      return mirror.check(check, now) ?? false;
+    }
+    throw new StoreUnavailableError(
+      this.#generation.checked
+        ? 'Redis revocation feed is not in sync (subscriber down or resyncing)'
+        : 'Redis data not yet checked after a (re)connect',
+    );
   }
 
   async createFamily(f: NewFamily): Promise<void> {
@@ -328,7 +350,7 @@ export class RedisStore implements TokenStore {
       if (user === null) return 'unknown';
       return callScript(
         c,
-        'tesseraV1RotateFamily',
+        'tesseraV2RotateFamily',
         [
           this.#key('f', r.familyId),
           this.#key('c', user),
@@ -348,7 +370,7 @@ export class RedisStore implements TokenStore {
     if (Array.isArray(answer)) {
       const [status, a, b] = answer as unknown[];
       if (status === 'reused') {
-        this.#applyOwn(a);
+        this.#mirror?.applyOwn(a);
         return { status };
       }
       const expiresAt = Number(b);
@@ -384,19 +406,21 @@ export class RedisStore implements TokenStore {
     return this.#guard('listSessions', async (c) => {
       const ids = await c.zrange(this.#key('u', userKey), 0, -1);
       if (ids.length === 0) return [];
-      const pipe = c.pipeline().get(this.#key('c', userKey));
+      const pipe = c.pipeline().get(this.#key('c', userKey)).get(this.#everyoneKey);
       for (const id of ids) pipe.hmget(this.#key('f', id), 'c', 'lu', 'exp', 'rev', 'm');
       const results = await execPipeline(pipe);
       const cut = parseCutoff(results[0]);
+      const everyone = parseEveryoneCutoff(results[1]);
       const liveCut = cut !== undefined && now < cut.keepUntil ? cut.revokedBefore : undefined;
       const sessions: SessionInfo[] = [];
       ids.forEach((familyId, i) => {
-        const row = results[i + 1];
+        const row = results[i + 2];
         if (!Array.isArray(row) || row[0] == null) return;
         const [created, lastUsed, exp, rev, meta] = row as (string | null)[];
         const createdAt = Number(created);
         if (rev != null || now >= Number(exp)) return;
         if (liveCut !== undefined && isBeforeCutoff(createdAt, liveCut)) return;
+        if (createdAt < everyone) return;
         sessions.push({
           familyId,
           userKey,
@@ -428,14 +452,14 @@ export class RedisStore implements TokenStore {
           ['c', 'c'],
           ['rf', 'r'],
         ] as const) {
-          await this.#scan(c, kind, async (keys) => {
+          await scanKind(c, this.prefix, kind, async (keys) => {
             const pipe = c.pipeline();
             for (const key of keys) callScript(pipe, 'tesseraV1PurgeKey', [key], [now, scriptKind]);
             const counts = await execPipeline(pipe);
             if (kind !== 'rf') removed += counts.reduce((n: number, v) => n + Number(v ?? 0), 0);
           });
         }
-        await this.#scan(c, 'f', async (keys) => {
+        await scanKind(c, this.prefix, 'f', async (keys) => {
           const users = await execPipeline(keys.reduce((p, key) => p.hget(key, 'u'), c.pipeline()));
           const pipe = c.pipeline();
           keys.forEach((key, i) => {
@@ -452,7 +476,7 @@ export class RedisStore implements TokenStore {
           const counts = await execPipeline(pipe);
           removed += counts.reduce((n: number, v) => n + Number(v ?? 0), 0);
         });
-        await this.#scan(c, 'u', async (keys) => {
+        await scanKind(c, this.prefix, 'u', async (keys) => {
           for (const index of keys) {
             const ids = await c.zrange(index, 0, -1);
             if (ids.length === 0) continue;
@@ -468,9 +492,8 @@ export class RedisStore implements TokenStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#synced = false;
-    this.#epoch++;
-    this.#subscriber?.disconnect();
+    this.#mirror?.close();
+    this.#generation.close();
     const client = await this.#client.catch(() => undefined);
     if (client !== undefined && this.#ownsClient) {
       await Promise.race([client.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
@@ -478,7 +501,7 @@ export class RedisStore implements TokenStore {
     }
   }
 
-  // ---- connections and the local cache ----
+  // ---- connections ----
 
   async #connect(): Promise<Redis> {
     const given = this.#options.redis;
@@ -491,106 +514,12 @@ export class RedisStore implements TokenStore {
     }
     // Without a listener ioredis prints every connection error; route them to onError instead.
     client.on('error', (e: unknown) => this.#onConnectionError(e));
-    for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(name, { lua });
-    if (this.#cache !== undefined && !this.#closed) this.#startSubscriber(client);
+    defineScripts(client);
+    if (!this.#closed) {
+      this.#generation.attach(client);
+      this.#mirror?.start(client);
+    }
     return client;
-  }
-
-  /** A second connection for pub/sub; it reconnects forever and resyncs the cache on every (re)connect. */
-  #startSubscriber(client: Redis): void {
-    const sub = client.duplicate({
-      autoResubscribe: false,
-      lazyConnect: false,
-      enableOfflineQueue: true,
-      // Named, so that an operator (or a test) can find and kill exactly these connections.
-      connectionName: subscriberName(this.prefix),
-    });
-    this.#subscriber = sub;
-    sub.on('error', (e: unknown) => this.#onConnectionError(e));
-    sub.on('message', (channel: string, message: string) => {
-      if (channel === this.channel) this.#apply(parseRevocationMessage(message));
-    });
-    sub.on('close', () => {
-      // Messages are being lost from now on: stop trusting the cache at once.
-      this.#epoch++;
-      this.#synced = false;
-    });
-    sub.on('ready', () => {
-      void this.#resync(client, sub);
-    });
-  }
-
-  /** Subscribes, then rebuilds the cache from a SCAN; only then is the cache trusted again. */
-  async #resync(client: Redis, sub: Redis): Promise<void> {
-    const epoch = ++this.#epoch;
-    this.#synced = false;
-    const cache = this.#cache!;
-    try {
-      // Subscribe first: a revocation written after the subscription is delivered; one
-      // written before it is already in Redis, so the scan below sees it.
-      await sub.subscribe(this.channel);
-      if (epoch !== this.#epoch) return;
-      cache.clear();
-      for (const kind of ['j', 'c', 'rf'] as const) {
-        await this.#scan(client, kind, async (keys) => {
-          const values = await client.mget(...keys);
-          const now = this.#now();
-          keys.forEach((key, i) => {
-            const value = values[i];
-            if (value == null) return;
-            const id = key.slice(this.prefix.length + kind.length + 1);
-            this.#apply(toMessage(kind, id, value), now);
-          });
-        });
-        if (epoch !== this.#epoch) return;
-      }
-      this.#synced = true;
-      this.#warnedOpen = false;
-      this.#warnedFull = false;
-      for (const wake of this.#syncWaiters.splice(0)) wake();
-    } catch (error) {
-      this.#onConnectionError(error);
-      // Try again while this subscriber connection is still the current one.
-      if (epoch === this.#epoch && !this.#closed) {
-        setTimeout(() => {
-          if (epoch === this.#epoch && !this.#closed && sub.status === 'ready')
-            void this.#resync(client, sub);
-        }, 500).unref();
-      }
-    }
-  }
-
-  #apply(message: RevocationMessage | undefined, now = this.#now()): void {
-    const cache = this.#cache!;
-    if (message === undefined) {
-      // Unreadable: something was revoked that we cannot hold; stop answering "no" from memory.
-      cache.markIncomplete();
-      return;
-    }
-    if (!cache.add(message, now) && !this.#warnedFull) {
-      this.#warnedFull = true;
-      this.#report(new Error('RedisStore local cache is full; misses now query Redis until the next resync'));
-    }
-  }
-
-  /**
-   * Applies a revocation this instance just wrote, without waiting for its own
-   * pub/sub echo: an instance always sees its own revocations at once.
-   */
-  #applyOwn(message: unknown): void {
-    if (this.#cache === undefined || typeof message !== 'string') return;
-    this.#apply(parseRevocationMessage(message));
-  }
-
-  /** SCANs `<prefix><kind>:*` in batches. */
-  async #scan(client: Redis, kind: string, each: (keys: string[]) => Promise<void>): Promise<void> {
-    const match = `${globEscape(this.prefix)}${kind}:*`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await each(keys);
-    } while (cursor !== '0');
   }
 
   // ---- helpers ----
@@ -605,8 +534,11 @@ export class RedisStore implements TokenStore {
     if (check.jti !== undefined) keys.push(this.#key('j', check.jti));
     if (check.userKey !== undefined) keys.push(this.#key('c', check.userKey));
     if (check.familyId !== undefined) keys.push(this.#key('rf', check.familyId));
-    if (keys.length === 0) return false;
+    if (keys.length === 0 && check.iat === undefined) return false;
+    keys.push(this.#everyoneKey);
     const values = await this.#guard('isRevoked', (c) => c.mget(...keys));
+    const everyone = parseEveryoneCutoff(values[values.length - 1]);
+    if (everyone > 0 && revokedForEveryone(check, everyone)) return true;
     let i = 0;
     if (check.jti !== undefined) {
       const exp = values[i++];
@@ -627,17 +559,29 @@ export class RedisStore implements TokenStore {
     );
     if (!Array.isArray(result))
       throw new StoreUnavailableError('Unexpected answer from the revocation script');
-    for (const msg of result.slice(2)) this.#applyOwn(msg);
+    for (const msg of result.slice(2)) this.#mirror?.applyOwn(msg);
     return [Number(result[0]), Number(result[1])];
   }
 
-  /** Runs one operation with a time bound; backend failures become StoreUnavailableError. */
+  /**
+   * Runs one operation with a time bound; backend failures become
+   * StoreUnavailableError. The operation starts only once the connection's data
+   * check is done, and its answer counts only if no reconnect happened meanwhile.
+   */
   async #guard<T>(what: string, op: (client: Redis) => Promise<T>, timeoutMs = this.#timeoutMs): Promise<T> {
     if (this.#closed) throw new StoreUnavailableError('RedisStore is closed');
+    const deadline = performance.now() + timeoutMs;
     let timer: NodeJS.Timeout | undefined;
+    const run = async (): Promise<T> => {
+      const client = await this.#client;
+      const epoch = await this.#generation.wait(Math.max(1, deadline - performance.now()));
+      const result = await op(client);
+      this.#generation.confirm(epoch);
+      return result;
+    };
     try {
       return await Promise.race([
-        this.#client.then(op),
+        run(),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`${what} took longer than ${timeoutMs} ms`)), timeoutMs);
         }),
@@ -666,33 +610,6 @@ export class RedisStore implements TokenStore {
       new Error(`RedisStore failing OPEN (failOpen: true): revocations may be missed`, { cause: error }),
     );
   }
-}
-
-/** Runs a pipeline; a failed command fails the whole call. */
-async function execPipeline(pipe: ChainableCommander): Promise<unknown[]> {
-  const results = (await pipe.exec()) ?? [];
-  return results.map(([error, value]) => {
-    if (error) throw error;
-    return value;
-  });
-}
-
-function parseCutoff(value: unknown): { revokedBefore: number; keepUntil: number } | undefined {
-  if (typeof value !== 'string') return undefined;
-  const bar = value.indexOf('|');
-  if (bar < 0) return undefined;
-  return { revokedBefore: Number(value.slice(0, bar)), keepUntil: Number(value.slice(bar + 1)) };
-}
-
-/** Turns a scanned key's value into the fact the channel would have carried. */
-function toMessage(kind: 'j' | 'c' | 'rf', id: string, value: string): RevocationMessage | undefined {
-  if (kind === 'c') {
-    const cut = parseCutoff(value);
-    return cut === undefined ? undefined : { kind: 'cutoff', id, ...cut };
-  }
-  const at = Number(value);
-  if (!Number.isSafeInteger(at)) return undefined;
-  return kind === 'j' ? { kind: 'jti', id, expiresAt: at } : { kind: 'family', id, expiresAt: at };
 }
 
 type RedisCtor = new (options: RedisOptions) => Redis;
