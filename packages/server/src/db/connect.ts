@@ -78,6 +78,8 @@ export async function openStores(config: ServiceConfig, log: (error: unknown) =>
       });
       await redis.connect();
       const store = new RedisStore({ redis, prefix: config.redisPrefix, localCache: true, onError: log });
+      // Listen only once the local revocation cache is in sync: before that every check would fail closed (503).
+      await store.ready();
       tokenStore = store;
     }
     closers.push(() => tokenStore.close());
@@ -90,6 +92,8 @@ export async function openStores(config: ServiceConfig, log: (error: unknown) =>
       async check() {
         await withTimeout(sql`select 1`.execute(database.db), QUERY_TIMEOUT_MS, 'database');
         if (client !== undefined) await withTimeout(client.ping(), QUERY_TIMEOUT_MS, 'redis');
+        if (tokenStore instanceof RedisStore && !tokenStore.synced)
+          throw new Error('redis: revocation cache not in sync');
       },
       async close() {
         // Reverse order: the token store before the connections it uses.
