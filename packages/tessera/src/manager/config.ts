@@ -318,7 +318,10 @@ function resolveTransport(options: TokenManagerOptions<unknown>, profile: TokenP
     accessName: prefix + cookieName(c.accessName ?? 'access_token_cookie', 'cookies.accessName'),
     refreshName: prefix + cookieName(c.refreshName ?? 'refresh_token_cookie', 'cookies.refreshName'),
     accessPath: hostPrefix ? '/' : (c.accessPath ?? '/'),
-    refreshPath: hostPrefix ? '/' : (c.refreshPath ?? '/'),
+    // Standard: only the refresh route (adapters' auth.refresh()) receives the refresh cookie.
+    refreshPath: hostPrefix
+      ? '/'
+      : (c.refreshPath ?? (profile.name === 'standard' ? '/auth/refresh' : '/')),
     domain: c.domain,
     secure,
     sameSite,
