@@ -319,9 +319,7 @@ function resolveTransport(options: TokenManagerOptions<unknown>, profile: TokenP
     refreshName: prefix + cookieName(c.refreshName ?? 'refresh_token_cookie', 'cookies.refreshName'),
     accessPath: hostPrefix ? '/' : (c.accessPath ?? '/'),
     // Standard: only the refresh route (adapters' auth.refresh()) receives the refresh cookie.
-    refreshPath: hostPrefix
-      ? '/'
-      : (c.refreshPath ?? (profile.name === 'standard' ? '/auth/refresh' : '/')),
+    refreshPath: hostPrefix ? '/' : (c.refreshPath ?? (profile.name === 'standard' ? '/auth/refresh' : '/')),
     domain: c.domain,
     secure,
     sameSite,
