@@ -6,12 +6,14 @@
  * {@link verifyJws} checks the signature with a key chosen by the caller, and
  * {@link decodeJwsPayload} parses the payload afterwards.
  */
+
+import { codec } from '../crypto/select.js';
 import { MalformedTokenError, TokenTooLargeError } from '../errors.js';
-import { decodeBase64Url, encodeBase64Url, isBase64Url } from './base64url.js';
+import { decodeBase64Url, encodeBase64Url, hasCanonicalTail, isBase64Url } from './base64url.js';
 import { assertHeaderRules, type JwsHeader } from './header.js';
 import { parseJsonObject } from './json.js';
 import { DEFAULT_JWS_LIMITS, type JwsLimits } from './limits.js';
-import { type BoundKey, signBytes, verifyBytes } from './signature.js';
+import { type BoundKey, signBytesMaybe, verifySignature } from './signature.js';
 
 /** A compact JWS whose structure and header passed every key-independent rule. */
 export interface DecodedJws {
@@ -53,8 +55,10 @@ export function decodeJws(token: unknown, limits: JwsLimits = DEFAULT_JWS_LIMITS
   }
   // Unused trailing bits must be zero in every segment, or two texts would carry
   // one value (the header's were checked when it was decoded).
-  if (!canonicalTail(token, lastDot)) throw new MalformedTokenError('Invalid payload padding', { header });
-  if (!canonicalTail(token, token.length))
+  if (!hasCanonicalTail(token, firstDot + 1, lastDot)) {
+    throw new MalformedTokenError('Invalid payload padding', { header });
+  }
+  if (!hasCanonicalTail(token, lastDot + 1))
     throw new MalformedTokenError('Invalid crypto padding', { header });
   return {
     header,
@@ -64,10 +68,33 @@ export function decodeJws(token: unknown, limits: JwsLimits = DEFAULT_JWS_LIMITS
   };
 }
 
-/** Verify the signature of a decoded JWS with a key the caller selected. */
+/**
+ * Verify the signature of a decoded JWS with a key the caller selected:
+ * a boolean with a node:crypto key, a promise of one with a Web Crypto key.
+ */
+export function verifyJwsMaybe(decoded: DecodedJws, key: BoundKey): boolean | Promise<boolean> {
+  // decodeJws checked the alphabet and the trailing bits of the signature segment.
+  const signature = codec.base64UrlToBytes(decoded.signatureSegment);
+  return verifySignature(key, decoded.signingInput, signature);
+}
+
+/**
+ * Verify the signature of a decoded JWS synchronously. Needs a key of the
+ * node:crypto backend; with a Web Crypto key it throws a TypeError (use
+ * {@link verifyJwsAsync}, which takes either).
+ */
 export function verifyJws(decoded: DecodedJws, key: BoundKey): boolean {
-  const signature = Buffer.from(decoded.signatureSegment, 'base64url');
-  return verifyBytes(key, decoded.signingInput, signature);
+  const result = verifyJwsMaybe(decoded, key);
+  if (result instanceof Promise) {
+    result.catch(() => undefined);
+    throw new TypeError('verifyJws needs a key of the synchronous node:crypto backend; use verifyJwsAsync');
+  }
+  return result;
+}
+
+/** Verify the signature of a decoded JWS with a key of either backend. */
+export async function verifyJwsAsync(decoded: DecodedJws, key: BoundKey): Promise<boolean> {
+  return verifyJwsMaybe(decoded, key);
 }
 
 /** Parse the payload of a decoded (and, normally, verified) JWS as a JSON object. */
@@ -82,7 +109,7 @@ export function decodeJwsPayload(
   if (segment.length % 4 === 1) {
     throw new MalformedTokenError('Invalid payload padding', { header: decoded.header });
   }
-  const bytes = Buffer.from(segment, 'base64url');
+  const bytes = codec.base64UrlToBytes(segment);
   const parsed = parseJsonObject(bytes, limits.maxJsonDepth);
   if (parsed.ok) return parsed.value;
   throw new MalformedTokenError(jsonMessage('payload', parsed.failure, parsed.detail), {
@@ -99,10 +126,44 @@ export function signJws(
   payload: Readonly<Record<string, unknown>> | string,
   key: BoundKey,
 ): string {
+  const result = signJwsMaybe(header, payload, key);
+  if (typeof result !== 'string') {
+    result.catch(() => undefined);
+    throw new TypeError('signJws needs a key of the synchronous node:crypto backend; use signJwsAsync');
+  }
+  return result;
+}
+
+/** {@link signJws} for keys of either backend (Web Crypto signs asynchronously). */
+export async function signJwsAsync(
+  header: Readonly<Record<string, unknown>>,
+  payload: Readonly<Record<string, unknown>> | string,
+  key: BoundKey,
+): Promise<string> {
+  return signJwsMaybe(header, payload, key);
+}
+
+/** {@link signJws} that answers synchronously when the key's backend can: a string, or a promise of one. */
+export function signJwsMaybe(
+  header: Readonly<Record<string, unknown>>,
+  payload: Readonly<Record<string, unknown>> | string,
+  key: BoundKey,
+): string | Promise<string> {
   const headerSegment = encodeBase64Url(JSON.stringify({ ...header, alg: key.alg }));
   const payloadSegment = encodeBase64Url(typeof payload === 'string' ? payload : JSON.stringify(payload));
   const signingInput = `${headerSegment}.${payloadSegment}`;
-  return `${signingInput}.${signBytes(key, Buffer.from(signingInput, 'latin1')).toString('base64url')}`;
+  const signature = signBytesMaybe(key, latin1(signingInput));
+  if (signature instanceof Promise) {
+    return signature.then((bytes) => `${signingInput}.${codec.bytesToBase64Url(bytes)}`);
+  }
+  return `${signingInput}.${codec.bytesToBase64Url(signature)}`;
+}
+
+/** The signing input is base64url and dots: one byte per character. */
+function latin1(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
 }
 
 /** Read a header without verifying anything but its structure. For routing and debugging only. */
@@ -146,21 +207,6 @@ function diagnoseShape(token: string, limits: JwsLimits): never {
   throw new MalformedTokenError(signatureSegment === '' ? 'Signature is missing' : 'Invalid crypto padding', {
     header,
   });
-}
-
-/**
- * Base64url of a length not divisible by 4 has unused low bits in its last
- * character; they must be zero, or two strings would carry one signature.
- */
-function canonicalTail(token: string, end: number): boolean {
-  const start = token.lastIndexOf('.', end - 1) + 1;
-  const rem = (end - start) % 4;
-  if (rem === 0) return true;
-  if (rem === 1) return false;
-  const code = token.charCodeAt(end - 1);
-  const value =
-    code >= 97 ? code - 71 : code >= 65 ? code - 65 : code >= 48 ? code + 4 : code === 45 ? 62 : 63;
-  return (value & (rem === 2 ? 0x0f : 0x03)) === 0;
 }
 
 function jsonMessage(segment: 'header' | 'payload', failure: string, detail?: string): string {

@@ -1,21 +1,21 @@
 /**
  * Bounded JSON for token segments: UTF-8 checked, object-only, depth-limited.
  */
-import { isUtf8 } from 'node:buffer';
+import { codec } from '../crypto/select.js';
 
 /** Why a segment's JSON was refused; the caller words the message for its segment. */
 export type JsonObjectFailure = 'not_utf8' | 'syntax' | 'not_object' | 'too_deep';
 
 /** Parse `bytes` as a JSON object, or say why not. Never throws. */
 export function parseJsonObject(
-  bytes: Buffer,
+  bytes: Uint8Array,
   maxDepth: number,
 ): { ok: true; value: Record<string, unknown> } | { ok: false; failure: JsonObjectFailure; detail?: string } {
-  const text = bytes.toString('utf8');
+  const text = codec.utf8Decode(bytes);
   // Decoding replaces each invalid sequence with U+FFFD; a text with one character
   // per byte and no U+FFFD was all ASCII, so the validation pass is only needed
   // for the rest (claims are nearly always ASCII).
-  if ((text.length !== bytes.length || text.includes('\uFFFD')) && !isUtf8(bytes)) {
+  if ((text.length !== bytes.length || text.includes('\uFFFD')) && !codec.isUtf8(bytes)) {
     return { ok: false, failure: 'not_utf8' };
   }
   let value: unknown;

@@ -1,81 +1,83 @@
 /**
- * Raw JWS signatures on node:crypto: one function to sign, one to verify, both
- * driven by the algorithm table. The algorithm always comes from the key, never
- * from a token.
+ * Raw JWS signatures: one function to sign, one to verify, on whichever crypto
+ * backend made the key (node:crypto, synchronous; Web Crypto, asynchronous).
+ * The algorithm always comes from the key, never from a token, and the checks
+ * that do not depend on the backend (the ECDSA signature shape) run here, so
+ * both backends refuse exactly the same signatures.
  */
-import { constants, createHmac, type KeyObject, sign, timingSafeEqual, verify } from 'node:crypto';
+import type { CryptoBackend, KeyHandle } from '../crypto/backend.js';
 import { ALGORITHMS, type AlgorithmSpec, type JwsAlgorithm } from './algorithms.js';
 
 /** A key bound to its one algorithm: a secret or private key to sign, a secret or public key to verify. */
 export interface BoundKey {
   readonly alg: JwsAlgorithm;
-  readonly key: KeyObject;
+  /** The backend's key object (a node:crypto KeyObject, or Tessera's Web Crypto key holder). */
+  readonly key: KeyHandle;
+  /** The backend that made `key`, and signs and verifies with it. */
+  readonly backend: CryptoBackend;
 }
 
-const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
-
-/** Sign `data` (the ASCII signing input) with a bound key. */
-export function signBytes(bound: BoundKey, data: Buffer): Buffer {
-  const spec = ALGORITHMS[bound.alg];
-  switch (spec.family) {
-    case 'hmac':
-      return createHmac(spec.hash!, bound.key).update(data).digest();
-    case 'rsa':
-      return sign(spec.hash!, data, bound.key);
-    case 'rsa-pss':
-      return sign(spec.hash!, data, { key: bound.key, ...PSS });
-    case 'ecdsa':
-      return sign(spec.hash!, data, { key: bound.key, dsaEncoding: 'ieee-p1363' });
-    case 'eddsa':
-      return sign(null, data, bound.key);
-  }
+/** Sign `data` (the ASCII signing input): bytes on node:crypto, a promise of bytes on Web Crypto. */
+export function signBytesMaybe(bound: BoundKey, data: Uint8Array): Uint8Array | Promise<Uint8Array> {
+  return bound.backend.sign(bound.alg, bound.key, data);
 }
 
-/** Verify `signature` over `data` with a bound key. Never throws for a bad signature. */
-export function verifyBytes(bound: BoundKey, data: Buffer | string, signature: Buffer): boolean {
+/**
+ * Sign `data` synchronously. Only keys of the node:crypto backend sign
+ * synchronously; a Web Crypto key throws a TypeError pointing to {@link signBytesMaybe}.
+ */
+export function signBytes(bound: BoundKey, data: Uint8Array): Uint8Array {
+  const result = signBytesMaybe(bound, data);
+  if (result instanceof Promise) {
+    result.catch(() => undefined);
+    throw asynchronousKey('signBytes', 'signJwsAsync');
+  }
+  return result;
+}
+
+/**
+ * Verify `signature` over `data` (a string is taken as latin1: the signing input
+ * is base64url and dots). Never throws or rejects for a bad signature; a promise
+ * on Web Crypto.
+ */
+export function verifySignature(
+  bound: BoundKey,
+  data: string | Uint8Array,
+  signature: Uint8Array,
+): boolean | Promise<boolean> {
   const spec = ALGORITHMS[bound.alg];
-  if (spec.family === 'hmac') {
-    // The signing input is base64url and dots: latin1 encodes it byte for byte, faster than UTF-8.
-    const expected =
-      typeof data === 'string'
-        ? createHmac(spec.hash!, bound.key).update(data, 'latin1').digest()
-        : createHmac(spec.hash!, bound.key).update(data).digest();
-    return signature.length === expected.length && timingSafeEqual(signature, expected);
+  if (spec.family === 'ecdsa' && !validEcdsaShape(spec, signature)) return false;
+  return bound.backend.verify(bound.alg, bound.key, data, signature);
+}
+
+/** Verify synchronously (node:crypto keys); a Web Crypto key throws a TypeError pointing to {@link verifySignature}. */
+export function verifyBytes(bound: BoundKey, data: string | Uint8Array, signature: Uint8Array): boolean {
+  const result = verifySignature(bound, data, signature);
+  if (result instanceof Promise) {
+    result.catch(() => undefined);
+    throw asynchronousKey('verifyBytes', 'verifyJwsAsync');
   }
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
-  try {
-    switch (spec.family) {
-      case 'rsa':
-        return verify(spec.hash!, bytes, bound.key, signature);
-      case 'rsa-pss':
-        return verify(spec.hash!, bytes, { key: bound.key, ...PSS }, signature);
-      case 'ecdsa':
-        return (
-          validEcdsaShape(spec, signature) &&
-          verify(spec.hash!, bytes, { key: bound.key, dsaEncoding: 'ieee-p1363' }, signature)
-        );
-      case 'eddsa':
-        return verify(null, bytes, bound.key, signature);
-    }
-  } catch {
-    // OpenSSL throws for some malformed signatures (wrong length for the modulus);
-    // a malformed signature is simply a signature that does not verify.
-    return false;
-  }
+  return result;
+}
+
+function asynchronousKey(what: string, instead: string): TypeError {
+  return new TypeError(
+    `${what} needs a key of the synchronous node:crypto backend; this key uses Web Crypto: use ${instead}`,
+  );
 }
 
 /**
  * r||s of exactly the curve's length, and neither half zero: the "psychic
  * signature" (CVE-2022-21449) must fail here whatever the crypto library does.
  */
-function validEcdsaShape(spec: AlgorithmSpec, signature: Buffer): boolean {
+function validEcdsaShape(spec: AlgorithmSpec, signature: Uint8Array): boolean {
   const size = spec.signatureBytes!;
   if (signature.length !== size) return false;
   const half = size / 2;
   return !isZero(signature, 0, half) && !isZero(signature, half, size);
 }
 
-function isZero(bytes: Buffer, start: number, end: number): boolean {
+function isZero(bytes: Uint8Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (bytes[i] !== 0) return false;
   return true;
 }

@@ -1,8 +1,8 @@
 /**
- * Does a KeyObject fit the algorithm it is about to be bound to? Checked once,
+ * Does a key fit the algorithm it is about to be bound to? Checked once,
  * at import, so that nothing at verification time has to ask.
  */
-import type { KeyObject } from 'node:crypto';
+import type { KeyInfo } from '../crypto/backend.js';
 import { KeyImportError } from '../errors.js';
 import { ALGORITHMS, type JwsAlgorithm, MIN_RSA_BITS } from '../jws/algorithms.js';
 
@@ -18,10 +18,10 @@ export function isHmacAlgorithm(alg: string): alg is HmacAlgorithm {
 }
 
 /**
- * Throw a {@link KeyImportError} unless `key` (public or private) is exactly the
+ * Throw a {@link KeyImportError} unless `key` (described by its backend) is exactly the
  * kind of key `alg` needs. `what` names the input in the message.
  */
-export function assertKeyFitsAlgorithm(key: KeyObject, alg: JwsAlgorithm, what = 'key'): void {
+export function assertKeyFitsAlgorithm(key: KeyInfo, alg: JwsAlgorithm, what = 'key'): void {
   const spec = ALGORITHMS[alg];
   if (key.type === 'secret') {
     if (spec.family !== 'hmac') throw new KeyImportError(`A secret key cannot be used with ${alg}`);
@@ -33,7 +33,7 @@ export function assertKeyFitsAlgorithm(key: KeyObject, alg: JwsAlgorithm, what =
     throw new KeyImportError(`${alg} needs a secret, not a ${key.type} key`);
   }
   const type = key.asymmetricKeyType;
-  const details = key.asymmetricKeyDetails ?? {};
+  const details = key;
   switch (spec.family) {
     case 'rsa':
       // An rsa-pss key carries a restriction to PSS in its encoding; signing

@@ -6,22 +6,23 @@
  * refusal is a {@link KeyImportError} raised at configuration time, and no
  * message ever quotes the material it refused.
  */
-import {
-  createPrivateKey,
-  createPublicKey,
-  createSecretKey,
-  type JsonWebKey,
-  KeyObject,
-  X509Certificate,
-} from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { base64ToBytes, timingSafeEqualBytes, utf8Encode } from '../bytes.js';
+import type { CryptoBackend, DerStructure, KeyHandle } from '../crypto/backend.js';
+import { MissingPublicKeyError } from '../crypto/der.js';
+import { nodeModules } from '../crypto/node.js';
+import { backendOf, currentBackend } from '../crypto/select.js';
 import { KeyImportError } from '../errors.js';
 import { ALGORITHMS, isJwsAlgorithm, type JwsAlgorithm } from '../jws/algorithms.js';
 import { decodeBase64Url } from '../jws/base64url.js';
-import { signBytes, verifyBytes } from '../jws/signature.js';
+import { refuseUnknownOptions } from '../known-options.js';
 import { assertKeyFitsAlgorithm, type HmacAlgorithm, isHmacAlgorithm } from './fit.js';
 import type { Jwk } from './jwk.js';
 import { bindKey, type TesseraKey } from './key.js';
 import { describeKeyMaterial } from './material.js';
+
+const KEY_IMPORT_OPTIONS: readonly string[] = ['kid'];
+const ALG_IMPORT_OPTIONS: readonly string[] = ['kid', 'alg'];
 
 /** Options shared by every import function. */
 export interface KeyImportOptions {
@@ -57,10 +58,10 @@ export function importSecret(
   if (!isHmacAlgorithm(alg)) {
     throw new KeyImportError(`importSecret needs HS256, HS384 or HS512, not ${String(alg)}`);
   }
-  let bytes: Buffer;
-  if (typeof secret === 'string') bytes = Buffer.from(secret, 'utf8');
-  else if (secret instanceof Uint8Array)
-    bytes = Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength);
+  refuseUnknownOptions(options, KEY_IMPORT_OPTIONS, 'importSecret options');
+  let bytes: Uint8Array;
+  if (typeof secret === 'string') bytes = utf8Encode(secret);
+  else if (secret instanceof Uint8Array) bytes = secret;
   else throw new KeyImportError('An HMAC secret must be a string or a Uint8Array');
   const kid = checkKid(options.kid);
   const material = describeKeyMaterial(bytes);
@@ -77,18 +78,18 @@ export function importSecret(
         `Generate one with generateKey('${alg}') or crypto.randomBytes(${floor}).`,
     );
   }
-  // createSecretKey copies the bytes, so the caller's buffer can be wiped afterwards.
-  return bindKey(alg, createSecretKey(bytes), kid);
+  // The backend copies the bytes, so the caller's buffer can be wiped afterwards.
+  return bindKey(alg, currentBackend().secret(bytes.slice()), kid);
 }
 
-/** The PEM labels Tessera reads, with how to read each. */
-const PEM_READERS: Readonly<Record<string, (der: Buffer) => KeyObject>> = {
-  'PUBLIC KEY': (der) => createPublicKey({ key: der, format: 'der', type: 'spki' }),
-  'RSA PUBLIC KEY': (der) => createPublicKey({ key: der, format: 'der', type: 'pkcs1' }),
-  CERTIFICATE: (der) => new X509Certificate(der).publicKey,
-  'PRIVATE KEY': (der) => createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }),
-  'RSA PRIVATE KEY': (der) => createPrivateKey({ key: der, format: 'der', type: 'pkcs1' }),
-  'EC PRIVATE KEY': (der) => createPrivateKey({ key: der, format: 'der', type: 'sec1' }),
+/** The PEM labels Tessera reads, with the DER structure each holds. */
+const PEM_STRUCTURES: Readonly<Record<string, DerStructure>> = {
+  'PUBLIC KEY': 'spki',
+  'RSA PUBLIC KEY': 'pkcs1-public',
+  CERTIFICATE: 'certificate',
+  'PRIVATE KEY': 'pkcs8',
+  'RSA PRIVATE KEY': 'pkcs1-private',
+  'EC PRIVATE KEY': 'sec1',
 };
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
@@ -107,6 +108,7 @@ export function importPem(pem: string, alg: JwsAlgorithm, options: KeyImportOpti
     );
   }
   if (typeof pem !== 'string') throw new KeyImportError('A PEM key must be a string');
+  refuseUnknownOptions(options, KEY_IMPORT_OPTIONS, 'importPem options');
   const kid = checkKid(options.kid);
   const blocks = [...pem.replace(/\\r|\\n/g, '\n').matchAll(PEM_BLOCK)].filter(
     // OpenSSL writes EC PARAMETERS before an EC private key; the key repeats them.
@@ -126,20 +128,23 @@ export function importPem(pem: string, alg: JwsAlgorithm, options: KeyImportOpti
       'Encrypted private keys are not supported; decrypt it first (openssl pkcs8 -nocrypt)',
     );
   }
-  const read = PEM_READERS[label];
-  if (read === undefined) throw new KeyImportError(`Unsupported PEM block "${label.slice(0, 40)}"`);
+  const structure = Object.hasOwn(PEM_STRUCTURES, label) ? PEM_STRUCTURES[label] : undefined;
+  if (structure === undefined) throw new KeyImportError(`Unsupported PEM block "${label.slice(0, 40)}"`);
   const base64 = body.replace(/\s+/g, '');
   // Legacy encrypted PEM has "Proc-Type:" headers inside the block; they fail here.
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) {
     throw new KeyImportError(`The ${label} block is not plain base64 (encrypted or corrupted)`);
   }
-  let key: KeyObject;
+  const der = base64ToBytes(base64);
+  const backend = currentBackend();
+  let key: KeyHandle;
   try {
-    key = read(Buffer.from(base64, 'base64'));
+    if (der === undefined) throw new Error('not base64');
+    key = backend.readDer(structure, der);
   } catch (error) {
-    throw new KeyImportError(`Cannot read the ${label} block`, { cause: error });
+    throw new KeyImportError(`Cannot read the ${label} block${missingPublicHint(error)}`, { cause: error });
   }
-  return bindAsymmetric(key, alg, kid);
+  return bindAsymmetric(backend, key, alg, kid);
 }
 
 /**
@@ -154,6 +159,7 @@ export function importJwk(jwk: Jwk, options: JwkImportOptions = {}): TesseraKey 
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) {
     throw new KeyImportError('A JWK must be a JSON object');
   }
+  refuseUnknownOptions(options, ALG_IMPORT_OPTIONS, 'importJwk options');
   const kty = member(jwk, 'kty');
   if (kty === undefined) throw new KeyImportError('JWK has no "kty"');
   const use = member(jwk, 'use');
@@ -178,14 +184,16 @@ export function importJwk(jwk: Jwk, options: JwkImportOptions = {}): TesseraKey 
     if (spec.family === 'hmac') {
       throw new KeyImportError(`${alg} needs an "oct" JWK, not "${kty.slice(0, 10)}"`);
     }
-    key = bindAsymmetric(readAsymmetricJwk(jwk, kty, alg), alg, kid);
+    const backend = currentBackend();
+    key = bindAsymmetric(backend, readAsymmetricJwk(backend, jwk, kty, alg), alg, kid);
   }
   return ops === undefined ? key : applyKeyOps(key, ops);
 }
 
 /**
  * Import a node:crypto KeyObject: a secret (HS*, same floor and checks as
- * {@link importSecret}), a private key or a public key.
+ * {@link importSecret}), a private key or a public key. Needs the node:crypto
+ * backend (Node, Bun, Deno); elsewhere, import PEM or JWK instead.
  */
 export function importKeyObject(
   key: KeyObject,
@@ -193,12 +201,21 @@ export function importKeyObject(
   options: KeyImportOptions = {},
 ): TesseraKey {
   checkAlgorithm(alg);
-  if (!(key instanceof KeyObject)) throw new KeyImportError('Expected a node:crypto KeyObject');
+  refuseUnknownOptions(options, KEY_IMPORT_OPTIONS, 'importKeyObject options');
+  if (!isKeyObject(key)) throw new KeyImportError('Expected a node:crypto KeyObject');
+  // A KeyObject is node:crypto material: it stays on that backend whatever new keys use.
+  const backend = backendOf(key);
   if (key.type === 'secret') {
     if (!isHmacAlgorithm(alg)) throw new KeyImportError(`A secret key cannot be used with ${alg}`);
     return importSecret(key.export(), alg, options);
   }
-  return bindAsymmetric(key, alg, checkKid(options.kid));
+  return bindAsymmetric(backend, key, alg, checkKid(options.kid));
+}
+
+/** Is `value` a node:crypto KeyObject? Always false where node:crypto is absent. */
+function isKeyObject(value: unknown): value is KeyObject {
+  const KeyObjectClass = nodeModules()?.crypto.KeyObject;
+  return KeyObjectClass !== undefined && value instanceof KeyObjectClass;
 }
 
 /**
@@ -210,8 +227,9 @@ export function importKey(
   input: string | Uint8Array | KeyObject | Jwk,
   options: AnyKeyImportOptions = {},
 ): TesseraKey {
+  refuseUnknownOptions(options, ALG_IMPORT_OPTIONS, 'importKey options');
   const { alg, kid } = options;
-  if (input instanceof KeyObject) return importKeyObject(input, requireAlg(alg, 'a KeyObject'), { kid });
+  if (isKeyObject(input)) return importKeyObject(input, requireAlg(alg, 'a KeyObject'), { kid });
   if (input instanceof Uint8Array) return importSecret(input, requireHmac(alg), { kid });
   if (typeof input === 'string') {
     if (input.includes('-----BEGIN ')) return importPem(input, requireAlg(alg, 'a PEM key'), { kid });
@@ -231,30 +249,51 @@ export function importKey(
 
 // ---- helpers ----
 
-function bindAsymmetric(key: KeyObject, alg: JwsAlgorithm, kid: string | undefined): TesseraKey {
-  assertKeyFitsAlgorithm(key, alg);
-  if (key.type !== 'private') return bindKey(alg, key, kid);
+function bindAsymmetric(
+  backend: CryptoBackend,
+  key: KeyHandle,
+  alg: JwsAlgorithm,
+  kid: string | undefined,
+): TesseraKey {
+  const info = backend.info(key);
+  assertKeyFitsAlgorithm(info, alg);
+  if (info.type !== 'private') return bindKey(alg, key, kid);
   // Derive the public half once, here, so verification never derives anything.
-  const bound = bindKey(alg, key, kid, createPublicKey(key));
-  assertPairConsistent(bound);
+  const publicKey = backend.publicOf(key);
+  const bound = bindKey(alg, key, kid, publicKey);
+  assertPairConsistent(backend, alg, key, publicKey);
   return bound;
 }
 
 /**
  * OpenSSL accepts an RSA private key whose numbers do not belong together (a
  * JWK with another key's `n`); every signature it made would then fail. One
- * sign-and-verify at import turns that into a clear error instead.
+ * sign-and-verify at import turns that into a clear error instead. On Web
+ * Crypto, where signing is asynchronous, the RSA numbers were checked when the
+ * key was read, and the probe runs in the background: it can only log.
  */
-function assertPairConsistent(key: TesseraKey): void {
-  const probe = Buffer.from('tessera pairwise consistency check');
-  let consistent = false;
+function assertPairConsistent(
+  backend: CryptoBackend,
+  alg: JwsAlgorithm,
+  key: KeyHandle,
+  publicKey: KeyHandle,
+): void {
+  let check: void | Promise<void>;
   try {
-    consistent =
-      key.signing !== undefined && verifyBytes(key.verifying, probe, signBytes(key.signing, probe));
-  } catch {
-    consistent = false;
+    check = backend.checkPair(alg, key, publicKey);
+  } catch (error) {
+    throw new KeyImportError('The private key is inconsistent: its signatures do not verify', {
+      cause: error,
+    });
   }
-  if (!consistent) throw new KeyImportError('The private key is inconsistent: its signatures do not verify');
+  if (check instanceof Promise) check.catch(() => undefined);
+}
+
+/** A hint for a private key whose encoding lacks its public key, which only node:crypto can derive. */
+function missingPublicHint(error: unknown): string {
+  return error instanceof MissingPublicKeyError
+    ? ': it does not carry its public key, which Web Crypto cannot derive synchronously (import it as a JWK with its public members, or as PKCS#8 v2)'
+    : '';
 }
 
 function checkAlgorithm(alg: unknown): asserts alg is JwsAlgorithm {
@@ -355,7 +394,7 @@ const PUBLIC_MEMBERS: Readonly<Record<string, readonly (keyof Jwk)[]>> = {
 };
 const RSA_PRIVATE_MEMBERS: readonly (keyof Jwk)[] = ['d', 'p', 'q', 'dp', 'dq', 'qi'];
 
-function readAsymmetricJwk(jwk: Jwk, kty: string, alg: JwsAlgorithm): KeyObject {
+function readAsymmetricJwk(backend: CryptoBackend, jwk: Jwk, kty: string, alg: JwsAlgorithm): KeyHandle {
   const required = Object.hasOwn(PUBLIC_MEMBERS, kty) ? PUBLIC_MEMBERS[kty] : undefined;
   if (required === undefined) throw new KeyImportError(`Unsupported JWK key type "${kty.slice(0, 10)}"`);
   const spec = ALGORITHMS[alg];
@@ -378,8 +417,8 @@ function readAsymmetricJwk(jwk: Jwk, kty: string, alg: JwsAlgorithm): KeyObject 
   const isPrivate = jwk.d !== undefined;
   const names: (keyof Jwk)[] = [...required];
   if (isPrivate) names.push(...(kty === 'RSA' ? RSA_PRIVATE_MEMBERS : (['d'] as const)));
-  // Only the members Node needs, each checked as strict base64url, so nothing
-  // unexpected in the JWK reaches OpenSSL.
+  // Only the members the backend needs, each checked as strict base64url, so
+  // nothing unexpected in the JWK reaches OpenSSL or Web Crypto.
   const clean: Record<string, string> = { kty };
   for (const name of names) {
     const value = member(jwk, name);
@@ -389,14 +428,13 @@ function readAsymmetricJwk(jwk: Jwk, kty: string, alg: JwsAlgorithm): KeyObject 
     }
     clean[name] = value;
   }
-  const input = { key: clean as JsonWebKey, format: 'jwk' as const };
-  let key: KeyObject;
+  let key: KeyHandle;
   try {
-    key = isPrivate ? createPrivateKey(input) : createPublicKey(input);
+    key = backend.readJwk(clean, isPrivate);
   } catch (error) {
     throw new KeyImportError(`Invalid ${kty} JWK`, { cause: error });
   }
-  if (isPrivate) assertPublicHalfMatches(key, clean, required);
+  if (isPrivate) assertPublicHalfMatches(backend, key, clean, required);
   return key;
 }
 
@@ -405,11 +443,12 @@ function readAsymmetricJwk(jwk: Jwk, kty: string, alg: JwsAlgorithm): KeyObject 
  * and publishing the derived public key would hide it: refuse instead.
  */
 function assertPublicHalfMatches(
-  key: KeyObject,
+  backend: CryptoBackend,
+  key: KeyHandle,
   given: Record<string, string>,
   names: readonly (keyof Jwk)[],
 ): void {
-  const derived = createPublicKey(key).export({ format: 'jwk' }) as Record<string, unknown>;
+  const derived = backend.exportJwk(backend.publicOf(key)) as Record<string, unknown>;
   for (const name of names) {
     if (name === 'crv') continue;
     const expected = decodeBase64Url(String(derived[name] ?? ''));
@@ -417,14 +456,14 @@ function assertPublicHalfMatches(
     if (
       expected === undefined ||
       actual === undefined ||
-      !stripLeadingZeros(expected).equals(stripLeadingZeros(actual))
+      !timingSafeEqualBytes(stripLeadingZeros(expected), stripLeadingZeros(actual))
     ) {
       throw new KeyImportError(`JWK member "${name}" does not match its private key`);
     }
   }
 }
 
-function stripLeadingZeros(bytes: Buffer): Buffer {
+function stripLeadingZeros(bytes: Uint8Array): Uint8Array {
   let start = 0;
   while (start < bytes.length - 1 && bytes[start] === 0) start++;
   return bytes.subarray(start);

@@ -2,8 +2,9 @@
  * The keys layer: import, generate, hold, select, publish and fetch keys, each
  * bound at import to the one algorithm it may use.
  */
+export { type CryptoBackendName, cryptoBackend, setCryptoBackend } from '../crypto/select.js';
 export { type AsymmetricAlgorithm, type HmacAlgorithm, isHmacAlgorithm } from './fit.js';
-export { type GenerateKeyOptions, generateKey } from './generate.js';
+export { type GenerateKeyOptions, generateKey, generateKeyAsync } from './generate.js';
 export {
   type AnyKeyImportOptions,
   importJwk,

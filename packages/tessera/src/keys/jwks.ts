@@ -3,13 +3,15 @@
  * service publishes. Private and secret material leaves only when the caller
  * asks for it by name; a published set never carries it.
  */
-import { createHash, type KeyObject } from 'node:crypto';
+import { utf8Encode } from '../bytes.js';
+import type { KeyHandle } from '../crypto/backend.js';
+import { currentBackend } from '../crypto/select.js';
 import { ConfigError, KeyImportError } from '../errors.js';
-import { decodeBase64Url } from '../jws/base64url.js';
+import { decodeBase64Url, encodeBase64Url } from '../jws/base64url.js';
+import { refuseUnknownOptions } from '../known-options.js';
 import type { Jwk, JwkSet } from './jwk.js';
 import type { TesseraKey } from './key.js';
 import { Keyring } from './keyring.js';
-import { asPlainRsa } from './rsa-pss.js';
 
 /** Options of {@link exportJwk} and {@link exportPem}. */
 export interface KeyExportOptions {
@@ -23,8 +25,10 @@ export interface KeyExportOptions {
  * the only way to export an HMAC secret.
  */
 export function exportJwk(key: TesseraKey, options: KeyExportOptions = {}): Jwk {
+  refuseUnknownOptions(options, EXPORT_OPTIONS, 'exportJwk options');
   const wantPrivate = options.private === true;
-  let material: KeyObject;
+  let material: KeyHandle;
+  let bound = key.verifying;
   if (key.type === 'secret') {
     if (!wantPrivate) {
       throw new ConfigError(
@@ -35,10 +39,11 @@ export function exportJwk(key: TesseraKey, options: KeyExportOptions = {}): Jwk 
   } else if (wantPrivate) {
     if (key.signing === undefined) throw new ConfigError('This key has no private half to export');
     material = key.signing.key;
+    bound = key.signing;
   } else {
     material = key.verifying.key;
   }
-  const exported = asPlainRsa(material).export({ format: 'jwk' });
+  const exported = bound.backend.exportJwk(material);
   // Members in a stable order: identification first, then the key itself.
   const jwk: Record<string, unknown> = { kty: exported.kty };
   if (key.kid !== undefined) jwk.kid = key.kid;
@@ -82,9 +87,7 @@ export function thumbprint(jwk: Jwk): string {
     // JSON.stringify of a string is exactly the RFC 7159 string RFC 7638 asks for.
     parts.push(`${JSON.stringify(name)}:${JSON.stringify(value)}`);
   }
-  return createHash('sha256')
-    .update(`{${parts.join(',')}}`, 'utf8')
-    .digest('base64url');
+  return encodeBase64Url(currentBackend().sha256(utf8Encode(`{${parts.join(',')}}`)));
 }
 
 /**
@@ -109,13 +112,16 @@ export function toJwks(keys: Iterable<TesseraKey> | Keyring): JwkSet {
  * `{ private: true }`. Secrets have no PEM form and are refused.
  */
 export function exportPem(key: TesseraKey, options: KeyExportOptions = {}): string {
+  refuseUnknownOptions(options, EXPORT_OPTIONS, 'exportPem options');
   if (key.type === 'secret') throw new ConfigError('An HMAC secret has no PEM form');
   if (options.private === true) {
     if (key.signing === undefined) throw new ConfigError('This key has no private half to export');
-    return key.signing.key.export({ format: 'pem', type: 'pkcs8' }).toString();
+    return key.signing.backend.exportPem(key.signing.key, 'pkcs8');
   }
-  return key.verifying.key.export({ format: 'pem', type: 'spki' }).toString();
+  return key.verifying.backend.exportPem(key.verifying.key, 'spki');
 }
+
+const EXPORT_OPTIONS: readonly string[] = ['private'];
 
 function withKid(jwk: Jwk, kid: string): Jwk {
   const { kty, ...rest } = jwk;

@@ -2,7 +2,8 @@
  * A Tessera key: key material bound, at import, to exactly one JWS algorithm.
  * Nothing a token says can change which algorithm a key verifies with.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyHandle } from '../crypto/backend.js';
+import { backendOf } from '../crypto/select.js';
 import type { JwsAlgorithm } from '../jws/algorithms.js';
 import type { BoundKey } from '../jws/signature.js';
 
@@ -20,22 +21,28 @@ export interface TesseraKey {
   readonly verifying: BoundKey;
 }
 
-/** Build a {@link TesseraKey} from checked material. Import functions call this last. */
+/**
+ * Build a {@link TesseraKey} from checked material: a node:crypto `KeyObject`
+ * (on the node backend) or a key made by Tessera's import functions. Import
+ * functions call this last; it checks nothing about the algorithm itself.
+ */
 export function bindKey(
   alg: JwsAlgorithm,
-  material: KeyObject,
+  material: KeyHandle,
   kid: string | undefined,
-  publicKey?: KeyObject,
+  publicKey?: KeyHandle,
 ): TesseraKey {
-  const type = material.type;
+  const backend = backendOf(material);
+  const type = backend.info(material).type;
   return Object.freeze({
     kid,
     alg,
     type,
-    signing: type === 'public' ? undefined : Object.freeze({ alg, key: material }),
+    signing: type === 'public' ? undefined : Object.freeze({ alg, key: material, backend }),
     verifying: Object.freeze({
       alg,
-      key: type === 'private' ? (publicKey ?? createPublicKey(material)) : material,
+      key: type === 'private' ? (publicKey ?? backend.publicOf(material)) : material,
+      backend,
     }),
   });
 }

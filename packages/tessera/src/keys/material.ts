@@ -9,7 +9,8 @@
  * PKCS#1, PKCS#8, SEC1, X.509), raw or as base64/hex text. This runs only at
  * configuration time, so thoroughness costs nothing per request.
  */
-import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { base64ToBytes, base64UrlToBytes, hexToBytes } from '../bytes.js';
+import { currentBackend } from '../crypto/select.js';
 
 /** Armour lines of PEM (five dashes) and RFC 4716 SSH keys (four). */
 const ARMOUR = /-{3,}\s*BEGIN [A-Z0-9 ]*-{3,}/i;
@@ -26,10 +27,9 @@ const JWK_MEMBERS = /"(kty|keys)"\s*:/;
  * look like an ordinary secret. The description never quotes the input.
  */
 export function describeKeyMaterial(bytes: Uint8Array): string | undefined {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const der = derKind(buffer);
+  const der = derKind(bytes);
   if (der !== undefined) return der;
-  const text = buffer.toString('latin1');
+  const text = latin1Decode(bytes);
   if (ARMOUR.test(text)) return 'a PEM-encoded key or certificate';
   if (OPENSSH.test(text)) return 'an SSH public key';
   if (JWK_MEMBERS.test(text) || looksLikeJsonKey(text)) return 'a JSON Web Key or key set';
@@ -38,12 +38,14 @@ export function describeKeyMaterial(bytes: Uint8Array): string | undefined {
   if (compact.length >= 32) {
     if (/^[A-Za-z0-9+/]+={0,2}$/.test(compact) || /^[A-Za-z0-9_-]+$/.test(compact)) {
       const decoded = derKind(
-        Buffer.from(compact, compact.includes('-') || compact.includes('_') ? 'base64url' : 'base64'),
+        (compact.includes('-') || compact.includes('_')
+          ? base64UrlToBytes(compact)
+          : base64ToBytes(compact)) ?? new Uint8Array(0),
       );
       if (decoded !== undefined) return `${decoded} (base64-encoded)`;
     }
     if (/^(?:[0-9a-fA-F]{2})+$/.test(compact)) {
-      const decoded = derKind(Buffer.from(compact, 'hex'));
+      const decoded = derKind(hexToBytes(compact) ?? new Uint8Array(0));
       if (decoded !== undefined) return `${decoded} (hex-encoded)`;
     }
   }
@@ -69,25 +71,17 @@ function looksLikeJsonKey(text: string): boolean {
 
 /**
  * Try every DER structure a key arrives in. A DER key starts with a SEQUENCE
- * tag (0x30), so anything else is skipped without calling into OpenSSL.
+ * tag (0x30), so anything else is skipped without asking the crypto backend.
  */
-function derKind(buffer: Buffer): string | undefined {
-  if (buffer.length < 16 || buffer[0] !== 0x30) return undefined;
-  const attempts: Array<[string, () => unknown]> = [
-    ['an SPKI public key', () => createPublicKey({ key: buffer, format: 'der', type: 'spki' })],
-    ['a PKCS#1 RSA public key', () => createPublicKey({ key: buffer, format: 'der', type: 'pkcs1' })],
-    ['a PKCS#8 private key', () => createPrivateKey({ key: buffer, format: 'der', type: 'pkcs8' })],
-    ['a PKCS#1 RSA private key', () => createPrivateKey({ key: buffer, format: 'der', type: 'pkcs1' })],
-    ['a SEC1 EC private key', () => createPrivateKey({ key: buffer, format: 'der', type: 'sec1' })],
-    ['an X.509 certificate', () => new X509Certificate(buffer)],
-  ];
-  for (const [kind, attempt] of attempts) {
-    try {
-      attempt();
-      return kind;
-    } catch {
-      // Not this structure; try the next.
-    }
+function derKind(bytes: Uint8Array): string | undefined {
+  if (bytes.length < 16 || bytes[0] !== 0x30) return undefined;
+  return currentBackend().describeDer(bytes);
+}
+
+function latin1Decode(bytes: Uint8Array): string {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 8192) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 8192));
   }
-  return undefined;
+  return text;
 }

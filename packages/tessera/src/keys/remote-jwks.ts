@@ -11,6 +11,7 @@
  * asymmetric only: an `oct` key or HS* algorithm is skipped, never imported,
  * since anyone can read a published set.
  */
+import { concatBytes, utf8Decode } from '../bytes.js';
 import { ConfigError, JwksInvalidError, JwksUnavailableError, TesseraError } from '../errors.js';
 import { ALGORITHMS, isJwsAlgorithm, type JwsAlgorithm } from '../jws/algorithms.js';
 import type { JwsHeader } from '../jws/header.js';
@@ -242,7 +243,7 @@ export class RemoteJwks implements KeySource {
     }
   }
 
-  async #download(): Promise<Buffer> {
+  async #download(): Promise<Uint8Array> {
     let response: Response;
     const signal = AbortSignal.timeout(this.#timeoutMs);
     try {
@@ -272,7 +273,7 @@ export class RemoteJwks implements KeySource {
       await response.body?.cancel().catch(() => undefined);
       throw this.#tooLarge();
     }
-    if (response.body === null) return Buffer.alloc(0);
+    if (response.body === null) return new Uint8Array(0);
     // Read in chunks and stop at the cap: a content-length can be absent or lie.
     const reader = response.body.getReader();
     const chunks: Uint8Array[] = [];
@@ -292,7 +293,7 @@ export class RemoteJwks implements KeySource {
       if (error instanceof TesseraError) throw error;
       throw this.#networkError(error);
     }
-    return Buffer.concat(chunks, total);
+    return concatBytes(...chunks);
   }
 
   #networkError(error: unknown): JwksUnavailableError {
@@ -309,10 +310,10 @@ export class RemoteJwks implements KeySource {
     return new JwksInvalidError(`JWKS ${this.#where} is larger than ${this.#maxBytes} bytes`);
   }
 
-  #parse(body: Buffer): KeyIndex {
+  #parse(body: Uint8Array): KeyIndex {
     let document: unknown;
     try {
-      document = JSON.parse(body.toString('utf8'));
+      document = JSON.parse(utf8Decode(body));
     } catch (error) {
       throw new JwksInvalidError(`JWKS ${this.#where} is not valid JSON`, { cause: error });
     }

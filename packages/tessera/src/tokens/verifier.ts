@@ -4,7 +4,7 @@
  * token types, freshness and revocation live a layer up, in the manager.
  */
 import { InvalidHeaderParameterError, InvalidSignatureError, KeyNotFoundError } from '../errors.js';
-import { type DecodedJws, decodeJws, decodeJwsPayload, verifyJws } from '../jws/compact.js';
+import { type DecodedJws, decodeJws, decodeJwsPayload, verifyJwsMaybe } from '../jws/compact.js';
 import { type JwsHeader, typMatches } from '../jws/header.js';
 import { DEFAULT_JWS_LIMITS, type JwsLimits } from '../jws/limits.js';
 import type { TesseraKey } from '../keys/key.js';
@@ -76,7 +76,8 @@ export class TokenVerifier {
 
   /**
    * Verify `token`. Synchronous when the key source answers synchronously (a
-   * Keyring); a promise when it has to fetch (a remote JWKS).
+   * Keyring) and the keys are node:crypto keys; a promise when it has to fetch
+   * (a remote JWKS) or the signature check is asynchronous (Web Crypto).
    */
   verify(token: string, options?: VerifyCallOptions): VerifiedJwt | Promise<VerifiedJwt> {
     const now = this.#clock();
@@ -118,16 +119,46 @@ export class TokenVerifier {
     keys: readonly TesseraKey[],
     options: VerifyCallOptions | undefined,
     now: number,
+  ): VerifiedJwt | Promise<VerifiedJwt> {
+    const { header } = decoded;
+    for (let i = 0; i < keys.length; i++) {
+      const candidate = keys[i] as TesseraKey;
+      if (candidate.alg !== header.alg) continue;
+      const valid = verifyJwsMaybe(decoded, candidate.verifying);
+      if (valid === true) return this.#accept(token, decoded, candidate, options, now);
+      // Web Crypto: the remaining candidates are tried after this one answers.
+      if (valid !== false) return this.#finishAsync(token, decoded, keys, i, valid, options, now);
+    }
+    throw new InvalidSignatureError({ header });
+  }
+
+  async #finishAsync(
+    token: string,
+    decoded: DecodedJws,
+    keys: readonly TesseraKey[],
+    from: number,
+    first: Promise<boolean>,
+    options: VerifyCallOptions | undefined,
+    now: number,
+  ): Promise<VerifiedJwt> {
+    const { header } = decoded;
+    for (let i = from; i < keys.length; i++) {
+      const candidate = keys[i] as TesseraKey;
+      if (candidate.alg !== header.alg) continue;
+      const valid = i === from ? await first : await verifyJwsMaybe(decoded, candidate.verifying);
+      if (valid) return this.#accept(token, decoded, candidate, options, now);
+    }
+    throw new InvalidSignatureError({ header });
+  }
+
+  #accept(
+    token: string,
+    decoded: DecodedJws,
+    key: TesseraKey,
+    options: VerifyCallOptions | undefined,
+    now: number,
   ): VerifiedJwt {
     const { header } = decoded;
-    let key: TesseraKey | undefined;
-    for (const candidate of keys) {
-      if (candidate.alg === header.alg && verifyJws(decoded, candidate.verifying)) {
-        key = candidate;
-        break;
-      }
-    }
-    if (key === undefined) throw new InvalidSignatureError({ header });
     const payload = decodeJwsPayload(decoded, this.#limits);
     validateClaims(header, payload, this.#rules, now, options?.allowExpired ?? false);
     const verified: VerifiedJwt = { header, payload };

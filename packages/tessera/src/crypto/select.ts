@@ -1,0 +1,108 @@
+/**
+ * Which backend imports new keys, chosen once, at first use: node:crypto when
+ * `process.getBuiltinModule('node:crypto')` gives a working module and the
+ * runtime is not Cloudflare's workerd (whose `nodejs_compat` node:crypto lacks
+ * parts Tessera needs), Web Crypto otherwise. Keys remember the backend that
+ * made them, so keys of both kinds can live side by side.
+ *
+ * @module
+ */
+
+import { base64UrlToBytes, bytesToBase64Url, isUtf8, utf8Decode, utf8Encode } from '../bytes.js';
+import { ConfigError } from '../errors.js';
+import type { Codec, CryptoBackend, KeyHandle } from './backend.js';
+import { createNodeBackend, nodeCodec, nodeModules } from './node.js';
+import { createWebBackend } from './web.js';
+
+/** The name of a crypto backend: `node` (node:crypto) or `webcrypto` (`crypto.subtle`). */
+export type CryptoBackendName = 'node' | 'webcrypto';
+
+let nodeBackend: CryptoBackend | null | undefined;
+let webBackend: CryptoBackend | undefined;
+let chosen: CryptoBackend | undefined;
+
+function isWorkerd(): boolean {
+  const nav = (globalThis as { navigator?: { userAgent?: unknown } }).navigator;
+  return nav?.userAgent === 'Cloudflare-Workers';
+}
+
+function node(): CryptoBackend | undefined {
+  if (nodeBackend === undefined) {
+    const m = isWorkerd() ? undefined : nodeModules();
+    nodeBackend = m === undefined ? null : createNodeBackend(m);
+  }
+  return nodeBackend ?? undefined;
+}
+
+function web(): CryptoBackend {
+  if (webBackend === undefined) {
+    if (typeof globalThis.crypto?.subtle?.importKey !== 'function') {
+      throw new ConfigError('This runtime has neither node:crypto nor Web Crypto (crypto.subtle)');
+    }
+    webBackend = createWebBackend();
+  }
+  return webBackend;
+}
+
+/** The backend that imports and generates keys from now on. */
+export function currentBackend(): CryptoBackend {
+  if (chosen === undefined) chosen = node() ?? web();
+  return chosen;
+}
+
+/** The backend a key handle belongs to. */
+export function backendOf(key: KeyHandle): CryptoBackend {
+  const n = node();
+  if (n?.owns(key)) return n;
+  const w = webBackend;
+  if (w?.owns(key)) return w;
+  throw new ConfigError(
+    'Not a key Tessera made (import it with importSecret, importPem, importJwk or generateKey)',
+  );
+}
+
+/**
+ * The name of the backend new keys use: `node` where node:crypto is available
+ * (Node, Bun, Deno), `webcrypto` elsewhere (Cloudflare Workers, browsers).
+ */
+export function cryptoBackend(): CryptoBackendName {
+  return currentBackend().name;
+}
+
+/**
+ * Choose the backend for keys imported or generated from now on (keys already
+ * made keep theirs). `auto` restores the automatic choice. Mainly for tests and
+ * benchmarks: Web Crypto verifies asynchronously, so a Node application gains
+ * nothing from it. Throws ConfigError when the backend is not available here.
+ */
+export function setCryptoBackend(name: CryptoBackendName | 'auto'): void {
+  if (name === 'auto') {
+    chosen = undefined;
+    return;
+  }
+  if (name === 'node') {
+    const n = node();
+    if (n === undefined) throw new ConfigError('node:crypto is not available in this runtime');
+    chosen = n;
+    return;
+  }
+  if (name === 'webcrypto') {
+    chosen = web();
+    return;
+  }
+  throw new ConfigError(`Unknown crypto backend ${JSON.stringify(String(name)).slice(0, 30)}`);
+}
+
+const portableCodec: Codec = {
+  base64UrlToBytes: (text) => base64UrlToBytes(text) ?? new Uint8Array(0),
+  bytesToBase64Url,
+  utf8ToBase64Url: (text) => bytesToBase64Url(utf8Encode(text)),
+  utf8Decode,
+  isUtf8,
+};
+
+/** Base64url and UTF-8 for token segments: Node's Buffer where present (faster), portable code elsewhere. */
+export const codec: Codec = (() => {
+  const m = nodeModules();
+  return m === undefined ? portableCodec : nodeCodec(m);
+})();
