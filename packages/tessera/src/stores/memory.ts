@@ -8,6 +8,7 @@
  * @module
  */
 import { StoreUnavailableError } from '../errors.js';
+import { refuseUnknownOptions } from '../known-options.js';
 import { ExpiryHeap } from './expiry-heap.js';
 import {
   checkId,
@@ -39,6 +40,9 @@ export interface MemoryStoreOptions {
   /** The clock (unix seconds) for methods that take no `now`. Default: system time. */
   now?: Clock;
 }
+
+/** Every key of {@link MemoryStoreOptions}. */
+const OPTION_KEYS = ['maxEntries', 'now'] as const satisfies readonly (keyof MemoryStoreOptions)[];
 
 interface Family {
   readonly familyId: string;
@@ -85,6 +89,7 @@ export class MemoryStore implements TokenStore {
   #closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
+    refuseUnknownOptions(options, OPTION_KEYS, 'MemoryStore options');
     const max = options.maxEntries ?? 100_000;
     if (!Number.isSafeInteger(max) || max < 1) throw new RangeError('maxEntries must be a positive integer');
     this.#max = max;

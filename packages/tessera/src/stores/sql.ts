@@ -29,6 +29,7 @@ import {
 import type { Pool as MysqlPool, PoolOptions as MysqlPoolOptions } from 'mysql2';
 import type { Pool as PgPool, PoolConfig as PgPoolConfig } from 'pg';
 import { StoreUnavailableError } from '../errors.js';
+import { refuseUnknownOptions } from '../known-options.js';
 import {
   checkId,
   checkMetadata,
@@ -102,6 +103,15 @@ export interface SqlStoreConstructorOptions extends SqlStoreOptions {
   /** The database behind `db`: the SQL differs slightly per dialect. */
   dialect: SqlDialectName;
 }
+
+/** Every key of {@link SqlStoreOptions}. */
+const OPTION_KEYS = [
+  'tablePrefix',
+  'now',
+  'operationTimeoutMs',
+  'destroyOnClose',
+  'onError',
+] as const satisfies readonly (keyof SqlStoreOptions)[];
 
 /** Default bound on one operation. */
 const DEFAULT_OPERATION_TIMEOUT_MS = 5000;
@@ -180,6 +190,7 @@ export class SqlStore implements TokenStore {
   #closed = false;
 
   constructor(db: KyselyLike, options: SqlStoreConstructorOptions) {
+    refuseUnknownOptions(options, [...OPTION_KEYS, 'dialect'], 'SqlStore options');
     if (!['sqlite', 'postgres', 'mysql'].includes(options.dialect)) {
       throw new TypeError("dialect must be 'sqlite', 'postgres' or 'mysql'");
     }
@@ -197,6 +208,7 @@ export class SqlStore implements TokenStore {
    * block the writer; the busy timeout is bounded.
    */
   static async sqlite(filename: string, options: SqlStoreOptions = {}): Promise<SqlStore> {
+    refuseUnknownOptions(options, OPTION_KEYS, 'SqlStore.sqlite options');
     const mod = await loadDriver<{ default: typeof BetterSqlite3 }>('better-sqlite3');
     const database = new mod.default(filename, { timeout: QUERY_TIMEOUT_MS });
     if (filename !== ':memory:' && filename !== '') database.pragma('journal_mode = WAL');
@@ -212,6 +224,7 @@ export class SqlStore implements TokenStore {
     poolOrConfig: PgPool | PgPoolConfig,
     options: SqlStoreOptions = {},
   ): Promise<SqlStore> {
+    refuseUnknownOptions(options, OPTION_KEYS, 'SqlStore.postgres options');
     let pool: PgPool;
     if (isPgPool(poolOrConfig)) {
       pool = poolOrConfig;
@@ -239,6 +252,7 @@ export class SqlStore implements TokenStore {
     poolOrOptions: MysqlPool | MysqlPoolOptions,
     options: SqlStoreOptions = {},
   ): Promise<SqlStore> {
+    refuseUnknownOptions(options, OPTION_KEYS, 'SqlStore.mysql options');
     let pool: MysqlPool;
     if (isMysqlPool(poolOrOptions)) {
       pool = poolOrOptions;

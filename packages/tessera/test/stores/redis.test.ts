@@ -77,7 +77,23 @@ describe('revocation channel messages', () => {
 });
 
 describe.skipIf(!redisUp)('RedisStore', () => {
-  afterAll(() => dropPrefix(base));
+  // Every key this run wrote is under `base`: delete them, and check none is left.
+  afterAll(async () => {
+    await dropPrefix(base);
+    const admin = new Redis(services.redis);
+    try {
+      const [, left] = await admin.scan(
+        '0',
+        'MATCH',
+        `${base.replace(/[*?[\]\\]/g, '\\$&')}*`,
+        'COUNT',
+        100_000,
+      );
+      expect(left).toEqual([]);
+    } finally {
+      admin.disconnect();
+    }
+  });
   let seq = 0;
 
   describeStoreContract('RedisStore', async (clock) => {

@@ -6,11 +6,41 @@
  */
 import { describe, it } from 'vitest';
 
-/** Connection settings of the loopback services the store tests use. */
+const env = process.env;
+
+/** A port from the environment, or the default. */
+function port(name: string, fallback: number): number {
+  const value = Number(env[name] ?? fallback);
+  if (!Number.isSafeInteger(value) || value < 1 || value > 65535)
+    throw new Error(`${name} must be a port number`);
+  return value;
+}
+
+/**
+ * Connection settings of the services the store tests use: loopback defaults,
+ * each overridable from the environment (TESSERA_TEST_PG_HOST/PORT/USER/DATABASE,
+ * TESSERA_TEST_MYSQL_HOST/PORT/USER/PASSWORD/DATABASE, TESSERA_TEST_REDIS_HOST/PORT/DB),
+ * so that a run can use its own databases and Redis DB.
+ */
 export const services = {
-  postgres: { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' },
-  mysql: { host: '127.0.0.1', port: 3306, user: 'root', password: '', database: 'test' },
-  redis: { host: '127.0.0.1', port: 6379 },
+  postgres: {
+    host: env.TESSERA_TEST_PG_HOST ?? '127.0.0.1',
+    port: port('TESSERA_TEST_PG_PORT', 5432),
+    user: env.TESSERA_TEST_PG_USER ?? 'postgres',
+    database: env.TESSERA_TEST_PG_DATABASE ?? 'test',
+  },
+  mysql: {
+    host: env.TESSERA_TEST_MYSQL_HOST ?? '127.0.0.1',
+    port: port('TESSERA_TEST_MYSQL_PORT', 3306),
+    user: env.TESSERA_TEST_MYSQL_USER ?? 'root',
+    password: env.TESSERA_TEST_MYSQL_PASSWORD ?? '',
+    database: env.TESSERA_TEST_MYSQL_DATABASE ?? 'test',
+  },
+  redis: {
+    host: env.TESSERA_TEST_REDIS_HOST ?? '127.0.0.1',
+    port: port('TESSERA_TEST_REDIS_PORT', 6379),
+    db: Number(env.TESSERA_TEST_REDIS_DB ?? 0),
+  },
 } as const;
 
 /** A short random suffix, so that parallel runs never share tables or keys. */

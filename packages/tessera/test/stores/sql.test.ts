@@ -152,7 +152,28 @@ async function dropPg(prefix: string): Promise<void> {
   await client.end();
 }
 
+/** Every table this run created in PostgreSQL (prefix `tt<run>_`), left over or not. */
+async function pgRunTables(client: pg.Client): Promise<string[]> {
+  const runPrefix = `tt${run}_`;
+  const result = await client.query<{ tablename: string }>(
+    'SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND left(tablename, $1) = $2',
+    [runPrefix.length, runPrefix],
+  );
+  return result.rows.map((r) => r.tablename);
+}
+
 describe.skipIf(!pgUp)('SqlStore postgres', () => {
+  // A test that failed half-way may have left tables behind: drop whatever this run created.
+  afterAll(async () => {
+    const client = new pg.Client(services.postgres);
+    await client.connect();
+    try {
+      for (const name of await pgRunTables(client)) await client.query(`DROP TABLE IF EXISTS "${name}"`);
+      expect(await pgRunTables(client)).toEqual([]);
+    } finally {
+      await client.end();
+    }
+  });
   let seq = 0;
   describeStoreContract('SqlStore postgres', async (clock) => {
     seq += 1;
@@ -230,7 +251,27 @@ async function dropMysql(prefix: string): Promise<void> {
   await conn.end();
 }
 
+/** Every table this run created in MySQL/MariaDB (prefix `tt<run>_`), left over or not. */
+async function mysqlRunTables(conn: mysql.Connection): Promise<string[]> {
+  const runPrefix = `tt${run}_`;
+  const [rows] = await conn.query(
+    'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE() AND LEFT(table_name, ?) = ?',
+    [runPrefix.length, runPrefix],
+  );
+  return (rows as { name: string }[]).map((r) => r.name);
+}
+
 describe.skipIf(!mysqlUp)('SqlStore mysql', () => {
+  // A test that failed half-way may have left tables behind: drop whatever this run created.
+  afterAll(async () => {
+    const conn = await mysql.createConnection(services.mysql);
+    try {
+      for (const name of await mysqlRunTables(conn)) await conn.query(`DROP TABLE IF EXISTS \`${name}\``);
+      expect(await mysqlRunTables(conn)).toEqual([]);
+    } finally {
+      await conn.end();
+    }
+  });
   let seq = 0;
   describeStoreContract('SqlStore mysql', async (clock) => {
     seq += 1;
