@@ -407,5 +407,12 @@ export function writePkcs8(kty: string, crv: string | undefined, get: Members): 
     );
     return seq(version, seq(oidOf(OIDS.ecPublicKey), oidOf(curve.oid)), octets(ec));
   }
-  return seq(version, seq(oidOf(crv === 'Ed448' ? OIDS.ed448 : OIDS.ed25519)), octets(octets(get('d'))));
+  // OneAsymmetricKey v2 (RFC 5958) with the public key: a reader without
+  // node:crypto cannot derive it from the private key synchronously.
+  return seq(
+    tlv(INTEGER, Uint8Array.of(1)),
+    seq(oidOf(crv === 'Ed448' ? OIDS.ed448 : OIDS.ed25519)),
+    octets(octets(get('d'))),
+    tlv(0x81, concatBytes(Uint8Array.of(0), get('x'))),
+  );
 }

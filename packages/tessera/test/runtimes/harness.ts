@@ -1,0 +1,150 @@
+/**
+ * The Node side of the runtime tests: tokens and keys made with node:crypto for
+ * the other runtime to verify, a real JWKS endpoint, the check that what the
+ * other runtime signed verifies here, and bundling (esbuild) of an entry file
+ * with the library source for runtimes that cannot read TypeScript.
+ */
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import {
+  decodeJws,
+  exportJwk,
+  exportPem,
+  generateKey,
+  importJwk,
+  importPem,
+  type Jwk,
+  setCryptoBackend,
+  signJws,
+  toJwks,
+  verifyJws,
+} from 'tessera-auth';
+import { ALL_ALGORITHMS, type ForeignToken, type SuiteOutput } from './suite.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const PACKAGE_DIR = resolve(here, '../..');
+export const REPO_DIR = resolve(PACKAGE_DIR, '../..');
+export const BIN = join(REPO_DIR, 'node_modules/.bin');
+
+const NODE_CLAIMS = { sub: 'node-user', iat: 1_700_000_000, exp: 4_000_000_000 };
+
+/** One token per algorithm, signed by the node:crypto backend, with every encoding of its key. */
+export function tokensFromNode(): ForeignToken[] {
+  setCryptoBackend('node');
+  try {
+    return ALL_ALGORITHMS.map((alg) => {
+      const key = generateKey(alg, { kid: `node-${alg}` });
+      const token = signJws({ typ: 'JWT', kid: key.kid }, NODE_CLAIMS, key.signing!);
+      if (key.type === 'secret') return { alg, token, jwk: exportJwk(key, { private: true }) };
+      const morePems: Record<string, string> = {};
+      if (alg.startsWith('RS') || alg.startsWith('PS')) {
+        morePems['PKCS#1 public'] = toPkcs1(exportJwk(key));
+      }
+      return { alg, token, jwk: exportJwk(key), pem: exportPem(key), morePems };
+    });
+  } finally {
+    setCryptoBackend('auto');
+  }
+}
+
+/** The same public key as PKCS#1 PEM, written by node:crypto. */
+function toPkcs1(jwk: Jwk): string {
+  return createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' })
+    .export({ format: 'pem', type: 'pkcs1' })
+    .toString();
+}
+
+/** Verify with node:crypto every token another runtime signed; the list of failures (empty when all pass). */
+export function verifyOnNode(signed: readonly ForeignToken[]): string[] {
+  setCryptoBackend('node');
+  const failures: string[] = [];
+  try {
+    for (const item of signed) {
+      try {
+        const key = importJwk(item.jwk, { alg: item.alg });
+        if (!verifyJws(decodeJws(item.token), key.verifying))
+          failures.push(`${item.alg}: JWK does not verify`);
+        if (
+          item.pem !== undefined &&
+          !verifyJws(decodeJws(item.token), importPem(item.pem, item.alg).verifying)
+        ) {
+          failures.push(`${item.alg}: PEM does not verify`);
+        }
+      } catch (error) {
+        failures.push(`${item.alg}: ${(error as Error).message}`);
+      }
+    }
+  } finally {
+    setCryptoBackend('auto');
+  }
+  return failures;
+}
+
+/** Serve the public keys of `tokens` as a JWKS on 127.0.0.1 (CORS open, for the browser). */
+export async function serveJwks(tokens: readonly ForeignToken[]): Promise<{ url: string; server: Server }> {
+  setCryptoBackend('node');
+  let body: string;
+  try {
+    const keys = tokens
+      .filter((t) => t.pem !== undefined)
+      .map((t) => importJwk({ ...t.jwk, kid: `node-${t.alg}` }, { alg: t.alg }));
+    body = JSON.stringify(toJwks(keys));
+  } finally {
+    setCryptoBackend('auto');
+  }
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
+    response.end(body);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/.well-known/jwks.json`, server };
+}
+
+/** The failed checks of a suite run, as readable lines. */
+export function failedChecks(output: SuiteOutput, allowed: readonly RegExp[] = []): string[] {
+  return output.checks
+    .filter((c) => !c.ok && !allowed.some((pattern) => pattern.test(c.name)))
+    .map((c) => `${c.name}: ${c.detail ?? ''}`);
+}
+
+/**
+ * Bundle `entry` (with the library source, `tessera-auth` resolved to it) into
+ * one ES module file for a runtime that runs JavaScript only. `node:*` stays
+ * external: a runtime without them fails to load, as a user's bundle would.
+ */
+export async function bundle(
+  entry: string,
+  options: { platform?: 'neutral' | 'browser' } = {},
+): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-runtime-'));
+  const outfile = join(dir, 'bundle.mjs');
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: options.platform ?? 'neutral',
+    target: 'es2022',
+    external: ['node:*'],
+    conditions: ['tessera-source'],
+    mainFields: ['module', 'main'],
+    logLevel: 'error',
+    alias: { 'tessera-auth': join(PACKAGE_DIR, 'src/index.ts') },
+  });
+  return outfile;
+}
+
+/** Write `input` as a module next to nothing else, for an entry to import. */
+export function writeJson(value: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-input-'));
+  const file = join(dir, 'input.json');
+  writeFileSync(file, JSON.stringify(value));
+  return file;
+}
