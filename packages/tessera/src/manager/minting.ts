@@ -90,7 +90,7 @@ export class Minter<TUser> {
   async reissue(kind: TokenKind, verified: JwtPayload, details: ReissueDetails): Promise<Minted> {
     const { profile } = this.#config;
     const identity = verified[profile.identityClaim];
-    this.#checkIdentity(identity);
+    this.checkIdentity(identity);
     const additionalClaims = customClaims(verified, profile.identityClaim, profile.typeClaim);
     return this.#sign(
       kind,
@@ -167,11 +167,12 @@ export class Minter<TUser> {
         );
       }
     }
-    this.#checkIdentity(claim);
+    this.checkIdentity(claim);
     return claim;
   }
 
-  #checkIdentity(identity: unknown): void {
+  /** Throws `identity_invalid` unless a store can key this identity claim. */
+  checkIdentity(identity: unknown): void {
     const key = userKey(identity);
     if (isKeyableUserKey(key)) return;
     throw new InvalidIdentityError(

@@ -103,8 +103,9 @@ export class Sessions<TUser> {
     if (this.rotating) {
       const store = this.#config.store!;
       const presentedJti = payload.jti;
-      // Single use needs an id to spend.
+      // Single use needs an id to spend, and a user the store can file the family under.
       if (typeof presentedJti !== 'string') throw new MissingClaimError('jti', 'Token has no id', parts);
+      this.#minter.checkIdentity(payload[profile.identityClaim]);
       const family = familyId ?? (await this.#adoptFamily(store, payload, presentedJti, now));
       familyId = family;
       const nextJti = newJti(profile);

@@ -23,7 +23,7 @@ import type { RevocationCheck } from '../stores/types.js';
 import type { JwtPayload } from '../tokens/validate.js';
 import { isPromise, type TokenVerifier, type VerifiedJwt } from '../tokens/verifier.js';
 import type { ResolvedConfig } from './config.js';
-import { isKeyableUserKey, userKey } from './minting.js';
+import { userKey } from './minting.js';
 import { pythonStr, withFlaskDefaults } from './python.js';
 import type { DecodeTokenOptions, VerifiedToken, VerifyTokenOptions } from './types.js';
 
@@ -196,12 +196,9 @@ export class Verification<TUser> {
 
   #revocationCheck(payload: JwtPayload): RevocationCheck {
     const identity = payload[this.#config.profile.identityClaim];
-    const key = identity === undefined ? undefined : userKey(identity);
     return {
       jti: typeof payload.jti === 'string' ? payload.jti : undefined,
-      // An identity no store can key (a peer's token) has no cut-off to look up:
-      // revokeAllTokens refuses it, so leaving it out answers the same, without a 503.
-      userKey: key !== undefined && isKeyableUserKey(key) ? key : undefined,
+      userKey: identity === undefined ? undefined : userKey(identity),
       iat: typeof payload.iat === 'number' ? payload.iat : undefined,
       familyId: typeof payload.fam === 'string' ? payload.fam : undefined,
     };

@@ -176,4 +176,15 @@ describe('identities a store cannot key are refused at creation', () => {
     const jwt = build({ store: store(), callbacks: { userIdentity: () => '' } });
     expect((await thrown(() => jwt.createTokenPair({ identity: { id: 1 } }))).code).toBe('identity_invalid');
   });
+
+  it('a token from elsewhere with such an identity verifies (the store is only read), and refreshing it is identity_invalid, not a store failure', async () => {
+    const jwt = build({ store: store() });
+    const long = 'y'.repeat(300);
+    const claims = { iat: NOW, jti: 'peer-1', sub: long, exp: NOW + 60 };
+    // Signed by a peer sharing the key: the store never saw this user.
+    const access = await jwt.signPayload({ ...claims, type: 'access', fresh: false });
+    expect((await jwt.verifyToken(access)).identity).toBe(long);
+    const refresh = await jwt.signPayload({ ...claims, jti: 'peer-2', type: 'refresh' });
+    expect((await thrown(() => jwt.refreshTokens(refresh))).code).toBe('identity_invalid');
+  });
 });
