@@ -4,6 +4,8 @@
  * other runtime signed verifies here, and bundling (esbuild) of an entry file
  * with the library source for runtimes that cannot read TypeScript.
  */
+
+import { execFile } from 'node:child_process';
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -147,4 +149,39 @@ export function writeJson(value: unknown): string {
   const file = join(dir, 'input.json');
   writeFileSync(file, JSON.stringify(value));
   return file;
+}
+
+/**
+ * A module that runs the bundled suite with `input` inlined and prints one
+ * `RESULT {json}` line: the same file runs under Bun and Deno.
+ */
+export function writeRunner(bundlePath: string, input: unknown, backend: 'auto' | 'webcrypto'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-runner-'));
+  const file = join(dir, 'run.mjs');
+  writeFileSync(
+    file,
+    `import { lib, runSuite } from ${JSON.stringify(bundlePath)};
+lib.setCryptoBackend(${JSON.stringify(backend)});
+const output = await runSuite(lib, ${JSON.stringify(input)});
+console.log('RESULT ' + JSON.stringify(output));
+`,
+  );
+  return file;
+}
+
+/** Run a command, resolve with stdout; reject with stderr on a non-zero exit. */
+export function run(command: string, args: readonly string[], timeoutMs = 120_000): Promise<string> {
+  return new Promise((done, fail) => {
+    execFile(command, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) fail(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n${stderr}`));
+      else done(stdout);
+    });
+  });
+}
+
+/** The suite output from a runner's stdout. */
+export function parseResult(stdout: string): SuiteOutput {
+  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (line === undefined) throw new Error(`no RESULT line in output:\n${stdout.slice(0, 2000)}`);
+  return JSON.parse(line.slice('RESULT '.length)) as SuiteOutput;
 }

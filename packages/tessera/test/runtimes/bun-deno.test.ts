@@ -1,0 +1,58 @@
+/**
+ * The runtime suite under Bun and Deno, from their npm packages: every algorithm
+ * on the backend chosen there automatically (node:crypto, which both provide)
+ * and on Web Crypto forced, with tokens crossing to and from Node's node:crypto.
+ */
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BIN,
+  bundle,
+  failedChecks,
+  PACKAGE_DIR,
+  parseResult,
+  run,
+  serveJwks,
+  tokensFromNode,
+  verifyOnNode,
+  writeRunner,
+} from './harness.js';
+import type { ForeignToken } from './suite.js';
+
+let fromNode: ForeignToken[];
+let jwks: { url: string; server: Server };
+let bundlePath: string;
+
+beforeAll(async () => {
+  fromNode = tokensFromNode();
+  jwks = await serveJwks(fromNode);
+  bundlePath = await bundle(join(PACKAGE_DIR, 'test/runtimes/entry.ts'));
+}, 60_000);
+
+afterAll(() => {
+  jwks?.server.close();
+});
+
+const RUNTIMES = {
+  bun: (file: string) => run(join(BIN, 'bun'), ['run', file]),
+  deno: (file: string) => run(join(BIN, 'deno'), ['run', '--allow-net', '--allow-read', '--allow-env', file]),
+} as const;
+
+describe.each(Object.keys(RUNTIMES) as (keyof typeof RUNTIMES)[])('%s', (runtime) => {
+  it.each([
+    ['auto', 'node'],
+    ['webcrypto', 'webcrypto'],
+  ] as const)(
+    'backend %s: every check passes, node:crypto verifies what it signed',
+    async (backend, expected) => {
+      const runner = writeRunner(bundlePath, { fromNode, jwksUrl: jwks.url }, backend);
+      const output = parseResult(await RUNTIMES[runtime](runner));
+      expect(output.backend).toBe(expected);
+      expect(failedChecks(output)).toEqual([]);
+      expect(output.signed).toHaveLength(13);
+      expect(verifyOnNode(output.signed)).toEqual([]);
+    },
+    180_000,
+  );
+});
