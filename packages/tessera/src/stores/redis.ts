@@ -49,8 +49,9 @@
  * @module
  */
 import type { Redis, RedisOptions } from 'ioredis';
-import { StoreUnavailableError } from '../errors.js';
+import { ConfigError, StoreUnavailableError } from '../errors.js';
 import { refuseUnknownOptions } from '../known-options.js';
+import { loadPeer } from './peer.js';
 import { RevocationCache, revokedForEveryone } from './redis-cache.js';
 import {
   callScript,
@@ -587,7 +588,13 @@ export class RedisStore implements TokenStore {
         }),
       ]);
     } catch (error) {
-      if (error instanceof StoreUnavailableError || error instanceof FamilyExistsError) throw error;
+      // A missing ioredis is a configuration to fix, not an outage.
+      if (
+        error instanceof StoreUnavailableError ||
+        error instanceof FamilyExistsError ||
+        error instanceof ConfigError
+      )
+        throw error;
       throw new StoreUnavailableError(`Redis store unavailable (${what})`, { cause: error });
     } finally {
       clearTimeout(timer);
@@ -614,19 +621,11 @@ export class RedisStore implements TokenStore {
 
 type RedisCtor = new (options: RedisOptions) => Redis;
 
-/** Loads ioredis on demand, with a clear message when it is not installed. */
+/** Loads ioredis on demand; a missing install is a ConfigError naming it. */
 async function loadRedis(): Promise<RedisCtor> {
-  try {
-    const mod = (await import('ioredis')) as unknown as { Redis?: RedisCtor; default?: RedisCtor };
-    const Ctor = mod.Redis ?? mod.default;
-    if (typeof Ctor !== 'function') throw new Error('ioredis exports no Redis class');
-    return Ctor;
-  } catch (error) {
-    throw new StoreUnavailableError(
-      'RedisStore needs the optional dependency "ioredis": npm install ioredis',
-      {
-        cause: error,
-      },
-    );
-  }
+  const mod = await loadPeer<{ Redis?: RedisCtor; default?: RedisCtor }>('ioredis', 'RedisStore');
+  const Ctor = mod.Redis ?? mod.default;
+  if (typeof Ctor !== 'function')
+    throw new ConfigError('ioredis exports no Redis class: install ioredis 5 or later');
+  return Ctor;
 }

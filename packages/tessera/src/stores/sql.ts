@@ -15,21 +15,17 @@
  *
  * @module
  */
-import type BetterSqlite3 from 'better-sqlite3';
-import {
-  Kysely,
-  MysqlDialect,
-  PostgresDialect,
-  type QueryExecutor,
-  type QueryExecutorProvider,
-  type RawBuilder,
-  SqliteDialect,
-  sql,
+import type {
+  MysqlPool,
+  PostgresPool,
+  QueryExecutor,
+  QueryExecutorProvider,
+  RawBuilder,
+  SqliteDatabase,
 } from 'kysely';
-import type { Pool as MysqlPool, PoolOptions as MysqlPoolOptions } from 'mysql2';
-import type { Pool as PgPool, PoolConfig as PgPoolConfig } from 'pg';
 import { StoreUnavailableError } from '../errors.js';
 import { refuseUnknownOptions } from '../known-options.js';
+import { loadPeer } from './peer.js';
 import {
   checkId,
   checkMetadata,
@@ -60,6 +56,83 @@ import {
 } from './types.js';
 
 export { DEFAULT_TABLE_PREFIX, migrations, type SqlDialectName, type TableNames, tableNames };
+
+// Kysely is this entry point's one required peer: loaded here, once, so that a
+// missing install is a ConfigError naming it rather than a resolver error.
+const { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql } = await loadPeer<typeof import('kysely')>(
+  'kysely',
+  'tessera-auth/stores/sql',
+);
+
+/*
+ * The drivers' types, described here as far as the store uses them, so that the
+ * published types of this entry point name no driver package: an app on
+ * PostgreSQL compiles without mysql2's or better-sqlite3's types installed. The
+ * pool shapes are Kysely's own (`pg.Pool` and mysql2's pool fit them).
+ */
+
+/** A `pg.Pool` (Kysely's structural `PostgresPool`). */
+export type PgPool = PostgresPool;
+
+/** The configuration of a `pg.Pool`; every key is handed to `new pg.Pool()`. */
+export interface PgPoolConfig {
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string | (() => string | Promise<string>);
+  database?: string;
+  connectionString?: string;
+  /** Most clients in the pool. */
+  max?: number;
+  /** Default here: 2000 ms. */
+  connectionTimeoutMillis?: number;
+  idleTimeoutMillis?: number;
+  /** Default here: 4000 ms. */
+  query_timeout?: number;
+  statement_timeout?: number;
+  ssl?: boolean | Record<string, unknown>;
+  /** Any other `pg` pool option. */
+  [option: string]: unknown;
+}
+
+/** A mysql2 pool from its callback API (Kysely's structural `MysqlPool`). */
+export type MysqlPoolLike = MysqlPool;
+
+/** The options of a mysql2 pool; every key is handed to `mysql2.createPool()`. */
+export interface MysqlPoolOptions {
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  database?: string;
+  uri?: string;
+  connectionLimit?: number;
+  /** Default here: 2000 ms. */
+  connectTimeout?: number;
+  ssl?: string | Record<string, unknown>;
+  /** Any other mysql2 pool option. */
+  [option: string]: unknown;
+}
+
+/** What the store loads from `pg`. */
+interface PgModule {
+  Pool: new (
+    config: PgPoolConfig,
+  ) => PgPool & { on(event: 'error', listener: (error: unknown) => void): unknown };
+}
+
+/** What the store loads from `mysql2`. */
+interface Mysql2Module {
+  createPool(options: MysqlPoolOptions): MysqlPool;
+}
+
+/** What the store loads from `better-sqlite3`. */
+interface BetterSqlite3Module {
+  default: new (
+    filename: string,
+    options: { timeout: number },
+  ) => SqliteDatabase & { pragma(source: string): unknown };
+}
 
 /**
  * What the store needs from a Kysely instance. Any `Kysely<DB>` fits, whatever
@@ -209,7 +282,7 @@ export class SqlStore implements TokenStore {
    */
   static async sqlite(filename: string, options: SqlStoreOptions = {}): Promise<SqlStore> {
     refuseUnknownOptions(options, OPTION_KEYS, 'SqlStore.sqlite options');
-    const mod = await loadDriver<{ default: typeof BetterSqlite3 }>('better-sqlite3');
+    const mod = await loadPeer<BetterSqlite3Module>('better-sqlite3', 'SqlStore.sqlite');
     const database = new mod.default(filename, { timeout: QUERY_TIMEOUT_MS });
     if (filename !== ':memory:' && filename !== '') database.pragma('journal_mode = WAL');
     const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database }) });
@@ -229,16 +302,17 @@ export class SqlStore implements TokenStore {
     if (isPgPool(poolOrConfig)) {
       pool = poolOrConfig;
     } else {
-      const mod = await loadDriver<typeof import('pg') & { default?: typeof import('pg') }>('pg');
+      const mod = await loadPeer<PgModule & { default?: PgModule }>('pg', 'SqlStore.postgres');
       const Pool = mod.default?.Pool ?? mod.Pool;
-      pool = new Pool({
+      const created = new Pool({
         connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
         query_timeout: QUERY_TIMEOUT_MS,
         ...poolOrConfig,
       });
       // An idle client losing its connection emits 'error' on the pool; unheard, it would crash the process.
       const onError = options.onError ?? ((e: unknown) => console.warn('[tessera] SqlStore (postgres):', e));
-      pool.on('error', onError);
+      created.on('error', onError);
+      pool = created;
     }
     const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
     return new SqlStore(db, { destroyOnClose: true, ...options, dialect: 'postgres' });
@@ -249,15 +323,15 @@ export class SqlStore implements TokenStore {
    * options; options get a bounded connect timeout unless they set their own.
    */
   static async mysql(
-    poolOrOptions: MysqlPool | MysqlPoolOptions,
+    poolOrOptions: MysqlPoolLike | MysqlPoolOptions,
     options: SqlStoreOptions = {},
   ): Promise<SqlStore> {
     refuseUnknownOptions(options, OPTION_KEYS, 'SqlStore.mysql options');
-    let pool: MysqlPool;
+    let pool: MysqlPoolLike;
     if (isMysqlPool(poolOrOptions)) {
       pool = poolOrOptions;
     } else {
-      const mod = await loadDriver<typeof import('mysql2') & { default?: typeof import('mysql2') }>('mysql2');
+      const mod = await loadPeer<Mysql2Module & { default?: Mysql2Module }>('mysql2', 'SqlStore.mysql');
       const createPool = mod.default?.createPool ?? mod.createPool;
       pool = createPool({ connectTimeout: CONNECT_TIMEOUT_MS, ...poolOrOptions });
     }
@@ -582,17 +656,6 @@ function isPgPool(value: PgPool | PgPoolConfig): value is PgPool {
 }
 
 /** A `mysql2` pool rather than its options. */
-function isMysqlPool(value: MysqlPool | MysqlPoolOptions): value is MysqlPool {
+function isMysqlPool(value: MysqlPoolLike | MysqlPoolOptions): value is MysqlPoolLike {
   return typeof (value as { getConnection?: unknown }).getConnection === 'function';
-}
-
-/** Loads an optional driver, turning "not installed" into a clear message. */
-async function loadDriver<M>(name: string): Promise<M> {
-  try {
-    return (await import(name)) as M;
-  } catch (error) {
-    throw new StoreUnavailableError(`SqlStore needs the optional dependency "${name}": npm install ${name}`, {
-      cause: error,
-    });
-  }
 }

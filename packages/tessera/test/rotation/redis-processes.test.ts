@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { TokenManager } from 'tessera-auth';
+import { RedisStore } from 'tessera-auth/stores/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TokenManager } from '../../src/manager/token-manager.js';
-import { RedisStore } from '../../src/stores/redis.js';
 
 const SECRET = 'two-processes-secret-0123456789abcdef';
 const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
