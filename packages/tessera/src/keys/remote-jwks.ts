@@ -139,7 +139,9 @@ export class RemoteJwks implements KeySource {
       return family === 'rsa' || family === 'rsa-pss';
     });
     this.#rsaFallback = Object.freeze(rsa);
-    this.#fetch = options.fetch ?? globalThis.fetch;
+    // Called as a plain function: workerd and browsers refuse a fetch invoked
+    // with any `this` but the global object ("Illegal invocation").
+    this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.#now = options.now ?? Date.now;
   }
 
