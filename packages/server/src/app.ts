@@ -111,8 +111,16 @@ export function createApp(ctx: ServiceContext, inFlight: InFlight): Hono<AppEnv>
     // A body that is not what its Content-Type says, read by a library: the client's mistake.
     if (error instanceof SyntaxError)
       return c.json(errorBody('invalid_json', 'The body is not valid JSON'), 400);
-    // Anything else is ours. Name and message only: never a header, a body or a token.
-    ctx.log.error({ err: { name: error.name, message: error.message } }, 'unhandled error');
+    // A driver error while a store is down is the store's, not a bug: 503, as the library's stores answer.
+    const storeDown = await ctx.stores.check(1000).then(
+      () => false,
+      () => true,
+    );
+    // Name and message only: never a header, a body or a token.
+    ctx.log.error({ err: { name: error.name, message: error.message }, storeDown }, 'request failed');
+    if (storeDown) {
+      return c.json(errorBody('store_unavailable', 'A store cannot be reached; try again later'), 503);
+    }
     return c.json(errorBody('internal_error', 'Internal error'), 500);
   });
 

@@ -42,7 +42,7 @@ export interface KeyInfo {
   signing: boolean;
 }
 
-const ENVELOPE = 'aes-256-gcm.v1';
+const ENVELOPE = 'aes256gcm-v1';
 
 /** Decode the configured key-encryption key (64 hex digits or base64 of 32 bytes). */
 export function decodeKek(text: string | undefined): Buffer | undefined {

@@ -6,11 +6,9 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
 import type { TokenStore } from 'tessera-auth';
-import { RedisStore } from 'tessera-auth/stores/redis';
 import { SqlStore } from 'tessera-auth/stores/sql';
 import type { ServiceConfig } from '../config.js';
 import { type AnyDB, type Database, migrate, tables } from './schema.js';
@@ -21,8 +19,8 @@ export interface Stores {
   readonly tokenStore: TokenStore;
   /** The shared Redis client, when REDIS_URL is set (throttling uses it too). */
   readonly redis: Redis | undefined;
-  /** Throws when a store cannot be reached (bounded in time): for /readyz. */
-  check(): Promise<void>;
+  /** Throws when a store cannot be reached within `timeoutMs` (default 4 s): for /readyz. */
+  check(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -44,6 +42,8 @@ export async function openStores(config: ServiceConfig, log: (error: unknown) =>
       closers.push(() => db.destroy());
       database = { db, dialect: 'sqlite', t: tables(config.tablePrefix) };
     } else {
+      // Loaded only when configured: the SQLite default starts without the PostgreSQL and Redis drivers.
+      const { default: pg } = await import('pg');
       const pool = new pg.Pool({
         connectionString: config.databaseUrl,
         connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
@@ -60,11 +60,14 @@ export async function openStores(config: ServiceConfig, log: (error: unknown) =>
 
     let tokenStore: TokenStore;
     let redis: Redis | undefined;
+    let synced = () => true;
     if (config.redisUrl === undefined) {
       const store = new SqlStore(database.db, { dialect: database.dialect, tablePrefix: config.tablePrefix });
       await store.migrate();
       tokenStore = store;
     } else {
+      const { Redis } = await import('ioredis');
+      const { RedisStore } = await import('tessera-auth/stores/redis');
       redis = new Redis(config.redisUrl, {
         maxRetriesPerRequest: 1,
         connectTimeout: CONNECT_TIMEOUT_MS,
@@ -81,6 +84,7 @@ export async function openStores(config: ServiceConfig, log: (error: unknown) =>
       // Listen only once the local revocation cache is in sync: before that every check would fail closed (503).
       await store.ready();
       tokenStore = store;
+      synced = () => store.synced;
     }
     closers.push(() => tokenStore.close());
 
@@ -89,11 +93,10 @@ export async function openStores(config: ServiceConfig, log: (error: unknown) =>
       database,
       tokenStore,
       redis,
-      async check() {
-        await withTimeout(sql`select 1`.execute(database.db), QUERY_TIMEOUT_MS, 'database');
-        if (client !== undefined) await withTimeout(client.ping(), QUERY_TIMEOUT_MS, 'redis');
-        if (tokenStore instanceof RedisStore && !tokenStore.synced)
-          throw new Error('redis: revocation cache not in sync');
+      async check(timeoutMs = QUERY_TIMEOUT_MS) {
+        await withTimeout(sql`select 1`.execute(database.db), timeoutMs, 'database');
+        if (client !== undefined) await withTimeout(client.ping(), timeoutMs, 'redis');
+        if (!synced()) throw new Error('redis: revocation cache not in sync');
       },
       async close() {
         // Reverse order: the token store before the connections it uses.
