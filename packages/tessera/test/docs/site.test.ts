@@ -62,6 +62,7 @@ describe('docs site', () => {
       'guide/hono.html',
       'guide/koa.html',
       'guide/fetch.html',
+      'guide/nestjs.html',
       'tutorial.html',
       'concepts/sessions.html',
       'recipes/password-change.html',
