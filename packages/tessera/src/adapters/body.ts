@@ -5,6 +5,7 @@
  * these run only then. No runtime import of node modules: the fetch adapter
  * shares this file and must load on Workers-style runtimes.
  */
+import { BodyInvalidError, BodyTooLargeError } from '../errors.js';
 import { isFormContentType, isJsonContentType } from '../http/request.js';
 
 /** The default cap on a body read by an adapter: 1 MiB. */
@@ -21,7 +22,15 @@ export interface NodeBodyStream {
   removeListener(event: string, listener: (...args: never[]) => void): unknown;
   readonly readableEnded?: boolean;
   readonly readableDidRead?: boolean;
+  readonly headers?: Readonly<Record<string, string | readonly string[] | undefined>>;
 }
+
+function nodeContentLength(stream: NodeBodyStream): string | undefined {
+  const value = stream.headers?.['content-length'];
+  return typeof value === 'string' ? value : undefined;
+}
+
+const TOO_LARGE = Symbol('too large');
 
 /**
  * Whether `contentType` is a body this module knows how to parse: JSON or a
@@ -65,9 +74,33 @@ export function parseBodyText(text: string, contentType: string | undefined): un
 }
 
 /**
+ * Parse a body text the reader collected: like {@link parseBodyText}, but a
+ * JSON body that does not parse is a {@link BodyInvalidError}, so the profile
+ * can answer it (an empty one is no body).
+ */
+export function parseReadBody(text: string, contentType: string | undefined): unknown {
+  const parsed = parseBodyText(text, contentType);
+  if (parsed === undefined && isJsonContentType(contentType) && text.trim() !== '')
+    throw new BodyInvalidError();
+  return parsed;
+}
+
+/**
+ * Whether a Content-Length announces more than `limit` bytes: refused before
+ * a byte is read.
+ */
+export function announcedTooLarge(contentLength: string | null | undefined, limit: number): boolean {
+  if (contentLength === undefined || contentLength === null) return false;
+  const length = Number(contentLength);
+  return Number.isFinite(length) && length > limit;
+}
+
+/**
  * Read a Node request stream up to `limit` bytes and parse it. Undefined when
  * the type is not parsable, the stream was already consumed by someone else,
- * it fails, or it is larger than the limit.
+ * or it fails; a {@link BodyTooLargeError} as soon as it is known to be larger
+ * than the limit (announced or counted), a {@link BodyInvalidError} when JSON
+ * does not parse.
  *
  * @example
  * ```ts
@@ -82,13 +115,15 @@ export async function readNodeBody(
   if (!parsableContentType(contentType)) return undefined;
   // Someone else read (part of) it: waiting for 'end' could hang, and what is left is not the body.
   if (stream.readableEnded || stream.readableDidRead) return undefined;
+  if (announcedTooLarge(nodeContentLength(stream), limit)) throw new BodyTooLargeError(limit);
   const bytes = await collectNodeStream(stream, limit);
-  return bytes === undefined ? undefined : parseBodyText(decode(bytes), contentType);
+  if (bytes === TOO_LARGE) throw new BodyTooLargeError(limit);
+  return bytes === undefined ? undefined : parseReadBody(decode(bytes), contentType);
 }
 
 /**
  * Read a web ReadableStream (a cloned Request's body) up to `limit` bytes and
- * parse it; undefined as for {@link readNodeBody}.
+ * parse it; undefined and errors as for {@link readNodeBody}.
  *
  * @example
  * ```ts
@@ -110,20 +145,25 @@ export async function readWebBody(
       if (done) break;
       size += value.byteLength;
       if (size > limit) {
-        // Only this clone's branch is cancelled; the handler's copy is untouched.
-        await reader.cancel();
-        return undefined;
+        // Not awaited: cancelling one branch of a tee()d (cloned) body settles only
+        // once the other branch is cancelled too, which is the handler's to do.
+        reader.cancel().catch(() => undefined);
+        throw new BodyTooLargeError(limit);
       }
       chunks.push(value);
     }
-  } catch {
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) throw error;
     return undefined;
   }
-  return parseBodyText(decode(concat(chunks, size)), contentType);
+  return parseReadBody(decode(concat(chunks, size)), contentType);
 }
 
-function collectNodeStream(stream: NodeBodyStream, limit: number): Promise<Uint8Array | undefined> {
-  return new Promise<Uint8Array | undefined>((resolve) => {
+function collectNodeStream(
+  stream: NodeBodyStream,
+  limit: number,
+): Promise<Uint8Array | undefined | typeof TOO_LARGE> {
+  return new Promise<Uint8Array | undefined | typeof TOO_LARGE>((resolve) => {
     const chunks: Uint8Array[] = [];
     let size = 0;
     let overflow = false;
@@ -137,7 +177,7 @@ function collectNodeStream(stream: NodeBodyStream, limit: number): Promise<Uint8
         // connection before the 401 is written, and stopping would stall keep-alive.
         overflow = true;
         chunks.length = 0;
-        resolve(undefined);
+        resolve(TOO_LARGE);
         return;
       }
       chunks.push(bytes);

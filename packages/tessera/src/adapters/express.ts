@@ -17,12 +17,19 @@
  * ```
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TesseraError } from '../errors.js';
 import { createGuard, type GuardResult, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
+import { AuthResponseError } from '../http/http-error.js';
+import { createRefreshHandler, type RefreshHandlerOptions } from '../http/refresh.js';
 import type { RequestLike } from '../http/request.js';
+import { errorResponse } from '../http/responses.js';
+import { refuseUnknownOptions } from '../known-options.js';
 import type { ResponseData } from '../manager/options.js';
 import type { TokenManager } from '../manager/token-manager.js';
 import { DEFAULT_BODY_LIMIT, readNodeBody } from './body.js';
 import {
+  AUTH_ERROR_OPTION_KEYS,
+  type AuthErrorOptions,
   appendSetCookie,
   type CookieBindings,
   contextStore,
@@ -30,7 +37,11 @@ import {
   type JwtAccessors,
   jwtAccessors,
   nodeHeader,
+  type Refusals,
+  refusalError,
+  refusals,
   requestHeader,
+  tesseraErrorOf,
 } from './shared.js';
 
 /** What the adapter reads from an Express request (an Express 4 or 5 `Request` is one). */
@@ -63,8 +74,16 @@ export type ExpressNext = (error?: unknown) => void;
 /** An Express middleware, as `app.use`/`app.get` accept it. */
 export type RequestHandler = (req: ExpressRequest, res: ExpressResponse, next: ExpressNext) => void;
 
+/** An Express error-handling middleware (four parameters: Express tells them apart by that). */
+export type ErrorRequestHandler = (
+  error: unknown,
+  req: ExpressRequest,
+  res: ExpressResponse,
+  next: ExpressNext,
+) => void;
+
 /** Options of {@link createExpressAuth}. */
-export interface ExpressAuthOptions {
+export interface ExpressAuthOptions extends AuthErrorOptions<ExpressRequest> {
   /**
    * The most bytes read from a request body when no body parser ran and the
    * route looks for the token in the JSON body (or a CSRF form field).
@@ -87,6 +106,33 @@ export interface ExpressAuth<TUser>
    * ```
    */
   jwtRequired(options?: JwtRequiredOptions): RequestHandler;
+  /**
+   * The refresh endpoint: finds the refresh token in the configured locations
+   * (cookies with their CSRF value included), rotates it, and answers 200 with
+   * the new tokens (a `RefreshBody`: JSON, plus Set-Cookie in cookie mode), or
+   * the profile's refusal. Mount it where the refresh cookie's path points
+   * (`/auth/refresh` by default in the standard profile).
+   *
+   * @example
+   * ```ts
+   * app.post('/auth/refresh', express.json(), auth.refresh());
+   * ```
+   */
+  refresh(options?: RefreshHandlerOptions): RequestHandler;
+  /**
+   * Error middleware, installed after the routes: answers auth refusals passed
+   * to `next(err)` (`errors: 'throw'`) and bodies `express.json()` refused
+   * (unparsable: 400 `body_invalid`; too large: 413 `body_too_large`) with the
+   * profile's answer, and hands every other error on.
+   *
+   * @example
+   * ```ts
+   * app.use(express.json());
+   * // ...routes...
+   * app.use(auth.errorHandler());
+   * ```
+   */
+  errorHandler(): ErrorRequestHandler;
 }
 
 /**
@@ -102,8 +148,10 @@ export function createExpressAuth<TUser>(
   manager: TokenManager<TUser>,
   options: ExpressAuthOptions = {},
 ): ExpressAuth<TUser> {
+  refuseUnknownOptions(options, EXPRESS_OPTIONS, 'createExpressAuth options');
   const config = manager.config;
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const refusal = refusals(options, 'createExpressAuth');
   const contexts = contextStore<TUser>();
   return {
     jwtRequired(routeOptions) {
@@ -114,7 +162,7 @@ export function createExpressAuth<TUser>(
         next: ExpressNext,
         result: GuardResult<TUser>,
       ) => {
-        if (!result.ok) return writeResponse(res, result.response);
+        if (!result.ok) return refuse(refusal, result.error, result.response, req, res, next);
         contexts.set(req, result.jwt);
         (req as ExpressJwtRequest<TUser>).jwt = result.jwt;
         appendSetCookie(res, result.setCookies);
@@ -139,8 +187,58 @@ export function createExpressAuth<TUser>(
         }
       };
     },
+    refresh(handlerOptions) {
+      const handler = createRefreshHandler(manager, handlerOptions);
+      return (req, res, next) => {
+        handler(expressRequestLike(req, bodyLimit)).then((outcome) => {
+          if (!outcome.ok) return refuse(refusal, outcome.error, outcome.response, req, res, next);
+          appendSetCookie(res, outcome.setCookies);
+          writeResponse(res, outcome.response);
+        }, next);
+      };
+    },
+    errorHandler() {
+      return (error, req, res, next) => {
+        const tessera = tesseraErrorOf(config, error, bodyParserError(error));
+        if (tessera === undefined || res.headersSent) return next(error);
+        // A refusal passed to next() already carries its answer, the app's hook included.
+        const base =
+          error instanceof AuthResponseError
+            ? Promise.resolve(error.response)
+            : errorResponse(config, tessera).then((response) => refusal.answer(tessera, req, response));
+        base.then((response) => writeResponse(res, response), next);
+      };
+    },
     ...jwtAccessors<ExpressRequest, TUser>(contexts),
     ...cookieBindings(config, appendSetCookie),
+  };
+}
+
+const EXPRESS_OPTIONS = ['bodyLimit', ...AUTH_ERROR_OPTION_KEYS];
+
+/** Answer a refusal after the app's hook: directly, or into Express's error handling. */
+function refuse<TRequest extends ExpressRequest>(
+  refusal: Refusals<TRequest>,
+  error: TesseraError,
+  response: ResponseData,
+  req: TRequest,
+  res: ExpressResponse,
+  next: ExpressNext,
+): void {
+  const send = (answer: ResponseData) =>
+    refusal.throws ? next(refusalError(error, answer)) : writeResponse(res, answer);
+  const answer = refusal.answer(error, req, response);
+  if (answer instanceof Promise) answer.then(send, next);
+  else send(answer);
+}
+
+// body-parser (express.json(), express.urlencoded()) marks its errors with `type`.
+function bodyParserError(error: unknown): { parseFailed: boolean; tooLarge: number | undefined } {
+  if (typeof error !== 'object' || error === null) return { parseFailed: false, tooLarge: undefined };
+  const { type, limit } = error as { type?: unknown; limit?: unknown };
+  return {
+    parseFailed: type === 'entity.parse.failed',
+    tooLarge: type === 'entity.too.large' ? (typeof limit === 'number' ? limit : 0) : undefined,
   };
 }
 

@@ -23,17 +23,36 @@
  */
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { createGuard, type GuardResult, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
+import { AuthResponseError } from '../http/http-error.js';
+import { createRefreshHandler, type RefreshHandlerOptions } from '../http/refresh.js';
 import type { RequestLike } from '../http/request.js';
+import { errorResponse } from '../http/responses.js';
+import { refuseUnknownOptions } from '../known-options.js';
+import type { ResponseData } from '../manager/options.js';
 import type { TokenManager } from '../manager/token-manager.js';
 import { DEFAULT_BODY_LIMIT, parseBodyText } from './body.js';
 import {
+  AUTH_ERROR_OPTION_KEYS,
+  type AuthErrorOptions,
   type CookieBindings,
   contextStore,
   cookieBindings,
   type JwtAccessors,
   jwtAccessors,
+  refusalError,
+  refusals,
   requestHeader,
+  tesseraErrorOf,
 } from './shared.js';
+
+/** Options of {@link createFastifyAuth}. */
+export type FastifyAuthOptions = AuthErrorOptions<FastifyRequest>;
+
+/** A route handler, as `app.post(path, handler)` takes it. */
+export type FastifyRouteHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
+
+/** An error handler, as `app.setErrorHandler()` and a route's `errorHandler` take it. */
+export type FastifyErrorHandler = (error: unknown, request: FastifyRequest, reply: FastifyReply) => void;
 
 /** The `preHandler` hook returned by `jwtRequired()`. */
 export type FastifyJwtHook = (
@@ -59,7 +78,8 @@ export interface FastifyAuth<TUser>
   /**
    * Decorates `request.jwt` (null until the guard runs) and `fastify.jwtRequired`.
    * Not encapsulated (like a fastify-plugin plugin): the decorations reach the
-   * instance it is registered on, and registering it twice is harmless.
+   * instance it is registered on, and registering it twice is harmless. It adds
+   * no content-type parser: see {@link FastifyAuth.formParser}.
    *
    * @example
    * ```ts
@@ -76,6 +96,46 @@ export interface FastifyAuth<TUser>
    * ```
    */
   jwtRequired(options?: JwtRequiredOptions): FastifyJwtHook;
+  /**
+   * A bounded `application/x-www-form-urlencoded` parser (Fastify has none and
+   * answers 415), for routes that take the CSRF value from a form field
+   * (`csrf.checkForm`). Register it in the scope of those routes: it reaches
+   * that scope and its children only, never sibling scopes, and steps aside
+   * when the scope already has a form parser.
+   *
+   * @example
+   * ```ts
+   * await app.register(async (forms) => {
+   *   await forms.register(auth.formParser);
+   *   forms.post('/account/delete', { preHandler: auth.jwtRequired() }, handler);
+   * });
+   * ```
+   */
+  formParser: FastifyPluginCallback;
+  /**
+   * The refresh endpoint (see the Express adapter's `refresh` for the contract):
+   * answers 200 with the new tokens (JSON, plus Set-Cookie in cookie mode), or
+   * the profile's refusal.
+   *
+   * @example
+   * ```ts
+   * app.post('/auth/refresh', auth.refresh());
+   * ```
+   */
+  refresh(options?: RefreshHandlerOptions): FastifyRouteHandler;
+  /**
+   * An error handler for `app.setErrorHandler` (or a route's `errorHandler`):
+   * answers auth refusals (`errors: 'throw'`) and the bodies Fastify's parser
+   * refused (unparsable JSON: 400 `body_invalid`; over `bodyLimit`: 413
+   * `body_too_large`) with the profile's answer, and sends every other error on
+   * to the parent error handler.
+   *
+   * @example
+   * ```ts
+   * app.setErrorHandler(auth.errorHandler);
+   * ```
+   */
+  errorHandler: FastifyErrorHandler;
 }
 
 // fastify-plugin's markers, set by hand so the package is not a dependency.
@@ -91,8 +151,13 @@ const DISPLAY_NAME = Symbol.for('fastify.display-name');
  * app.get('/me', { preHandler: auth.jwtRequired() }, async (request) => auth.getCurrentUser(request));
  * ```
  */
-export function createFastifyAuth<TUser>(manager: TokenManager<TUser>): FastifyAuth<TUser> {
+export function createFastifyAuth<TUser>(
+  manager: TokenManager<TUser>,
+  options: FastifyAuthOptions = {},
+): FastifyAuth<TUser> {
+  refuseUnknownOptions(options, AUTH_ERROR_OPTION_KEYS, 'createFastifyAuth options');
   const config = manager.config;
+  const refusal = refusals(options, 'createFastifyAuth');
   const contexts = contextStore<TUser>();
 
   const jwtRequired = (options?: JwtRequiredOptions): FastifyJwtHook => {
@@ -100,13 +165,18 @@ export function createFastifyAuth<TUser>(manager: TokenManager<TUser>): FastifyA
     const finish = (
       request: FastifyRequest,
       reply: FastifyReply,
-      done: () => void,
+      done: (error?: Error) => void,
       result: GuardResult<TUser>,
     ) => {
       if (!result.ok) {
-        // Answered here: without done() the route handler does not run.
-        const { status, headers, body } = result.response;
-        reply.code(status).headers(headers).send(body);
+        const respond = (answer: ResponseData): void => {
+          if (refusal.throws) done(refusalError(result.error, answer));
+          // Answered here: without done() the route handler does not run.
+          else send(reply, answer);
+        };
+        const answer = refusal.answer(result.error, request, result.response);
+        if (answer instanceof Promise) answer.then(respond, (error: unknown) => done(asError(error)));
+        else respond(answer);
         return;
       }
       contexts.set(request, result.jwt);
@@ -137,8 +207,14 @@ export function createFastifyAuth<TUser>(manager: TokenManager<TUser>): FastifyA
   const plugin: FastifyPluginCallback = (fastify, _options, done) => {
     if (!fastify.hasRequestDecorator('jwt')) fastify.decorateRequest('jwt', null);
     if (!fastify.hasDecorator('jwtRequired')) fastify.decorate('jwtRequired', jwtRequired);
-    // Fastify has no form parser and answers 415 to form posts, which would make the
-    // CSRF form field (csrf.checkForm) unusable; add a bounded one unless the app has its own.
+    done();
+  };
+  Object.defineProperty(plugin, SKIP_OVERRIDE, { value: true });
+  Object.defineProperty(plugin, DISPLAY_NAME, { value: 'tessera' });
+
+  // Skip-override too, so it lands in the scope that registers it (not a child of
+  // it), and encapsulation keeps it out of that scope's parents and siblings.
+  const formParser: FastifyPluginCallback = (fastify, _options, done) => {
     if (!fastify.hasContentTypeParser('application/x-www-form-urlencoded')) {
       fastify.addContentTypeParser(
         'application/x-www-form-urlencoded',
@@ -149,11 +225,42 @@ export function createFastifyAuth<TUser>(manager: TokenManager<TUser>): FastifyA
     }
     done();
   };
-  Object.defineProperty(plugin, SKIP_OVERRIDE, { value: true });
-  Object.defineProperty(plugin, DISPLAY_NAME, { value: 'tessera' });
+  Object.defineProperty(formParser, SKIP_OVERRIDE, { value: true });
+  Object.defineProperty(formParser, DISPLAY_NAME, { value: 'tessera-form-parser' });
+
+  const refresh = (handlerOptions?: RefreshHandlerOptions): FastifyRouteHandler => {
+    const handler = createRefreshHandler(manager, handlerOptions);
+    return async (request, reply) => {
+      const outcome = await handler(fastifyRequestLike(request));
+      if (outcome.ok) {
+        appendSetCookie(reply, outcome.setCookies);
+        return send(reply, outcome.response);
+      }
+      const answer = await refusal.answer(outcome.error, request, outcome.response);
+      if (refusal.throws) throw refusalError(outcome.error, answer);
+      return send(reply, answer);
+    };
+  };
+
+  const errorHandler: FastifyErrorHandler = (error, request, reply) => {
+    const tessera = tesseraErrorOf(config, error, fastifyBodyError(error, request));
+    // Sending an error from an error handler hands it to the parent error handler.
+    if (tessera === undefined) return void reply.send(error);
+    const answer =
+      error instanceof AuthResponseError
+        ? Promise.resolve(error.response)
+        : errorResponse(config, tessera).then((response) => refusal.answer(tessera, request, response));
+    answer.then(
+      (response) => send(reply, response),
+      (failure: unknown) => reply.send(asError(failure)),
+    );
+  };
 
   return {
     plugin,
+    formParser,
+    refresh,
+    errorHandler,
     jwtRequired,
     ...jwtAccessors<FastifyRequest, TUser>(contexts),
     ...cookieBindings(config, appendSetCookie),
@@ -166,6 +273,22 @@ function fastifyRequestLike(request: FastifyRequest): RequestLike {
     url: request.url,
     header: (name) => requestHeader(request.raw, name),
     body: () => request.body,
+  };
+}
+
+function send(reply: FastifyReply, response: ResponseData): FastifyReply {
+  return reply.code(response.status).headers(response.headers).send(response.body);
+}
+
+// Fastify's own body errors, by their stable codes.
+function fastifyBodyError(
+  error: unknown,
+  request: FastifyRequest,
+): { parseFailed: boolean; tooLarge: number | undefined } {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return {
+    parseFailed: code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY',
+    tooLarge: code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? request.routeOptions.bodyLimit : undefined,
   };
 }
 

@@ -15,11 +15,23 @@
  * ```
  */
 import type { Server } from 'node:http';
+import { BodyTooLargeError, type TesseraError } from '../errors.js';
 import { createGuard, type GuardResult, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
+import { createRefreshHandler, type RefreshHandlerOptions } from '../http/refresh.js';
 import type { RequestLike } from '../http/request.js';
+import { refuseUnknownOptions } from '../known-options.js';
+import type { ResponseData } from '../manager/options.js';
 import type { TokenManager } from '../manager/token-manager.js';
-import { DEFAULT_BODY_LIMIT, readWebBody } from './body.js';
-import { type CookieBindings, cookieBindings } from './shared.js';
+import { announcedTooLarge, DEFAULT_BODY_LIMIT, readWebBody } from './body.js';
+import {
+  AUTH_ERROR_OPTION_KEYS,
+  type AuthErrorOptions,
+  type CookieBindings,
+  cookieBindings,
+  type Refusals,
+  refusalError,
+  refusals,
+} from './shared.js';
 
 /** A handler behind `jwtRequired`: the request and its verified token (null on optional routes). */
 export type FetchJwtHandler<TUser> = (
@@ -27,9 +39,16 @@ export type FetchJwtHandler<TUser> = (
   jwt: JwtContext<TUser> | null,
 ) => Response | Promise<Response>;
 
-/** Options of {@link createFetchAuth}. */
-export interface FetchAuthOptions {
-  /** The most bytes read from a body for the json location or a CSRF form field. Default 1 MiB. */
+/**
+ * Options of {@link createFetchAuth}. With `errors: 'throw'` a refusal rejects
+ * the handler's promise with an `AuthResponseError` (status, headers, body),
+ * for the runtime's or your wrapper's error handling.
+ */
+export interface FetchAuthOptions extends AuthErrorOptions<Request> {
+  /**
+   * The most bytes read from a body for the json location or a CSRF form field;
+   * larger bodies answer 413 as soon as that is known. Default 1 MiB.
+   */
   bodyLimit?: number;
 }
 
@@ -59,6 +78,17 @@ export interface FetchAuth<TUser> extends CookieBindings<Headers> {
     options: JwtRequiredOptions | undefined,
     handler: FetchJwtHandler<TUser>,
   ): (request: Request) => Promise<Response>;
+  /**
+   * The refresh endpoint (see the Express adapter's `refresh` for the contract):
+   * answers 200 with the new tokens (JSON, plus Set-Cookie in cookie mode), or
+   * the profile's refusal.
+   *
+   * @example
+   * ```ts
+   * export const POST = auth.refresh(); // app/auth/refresh/route.ts
+   * ```
+   */
+  refresh(options?: RefreshHandlerOptions): (request: Request) => Promise<Response>;
 }
 
 /**
@@ -74,8 +104,10 @@ export function createFetchAuth<TUser>(
   manager: TokenManager<TUser>,
   options: FetchAuthOptions = {},
 ): FetchAuth<TUser> {
+  refuseUnknownOptions(options, FETCH_OPTIONS, 'createFetchAuth options');
   const config = manager.config;
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const refusal = refusals(options, 'createFetchAuth');
   return {
     verify: async (request, routeOptions) =>
       createGuard(manager, routeOptions)(toRequestLike(request, bodyLimit)),
@@ -85,16 +117,40 @@ export function createFetchAuth<TUser>(
       return async (request) => {
         const outcome = guard(toRequestLike(request, bodyLimit));
         const result = outcome instanceof Promise ? await outcome : outcome;
-        if (!result.ok) {
-          const { status, headers, body } = result.response;
-          return new Response(body, { status, headers });
-        }
+        if (!result.ok) return refuse(refusal, request, result.error, result.response);
         const response = await handler(request, result.jwt);
         return withSetCookies(response, result.setCookies);
       };
     },
+    refresh(handlerOptions) {
+      const handler = createRefreshHandler(manager, handlerOptions);
+      return async (request) => {
+        const outcome = await handler(toRequestLike(request, bodyLimit));
+        if (!outcome.ok) return refuse(refusal, request, outcome.error, outcome.response);
+        const response = toResponse(outcome.response);
+        append(response.headers, outcome.setCookies);
+        return response;
+      };
+    },
     ...cookieBindings(config, append),
   };
+}
+
+const FETCH_OPTIONS = ['bodyLimit', ...AUTH_ERROR_OPTION_KEYS];
+
+async function refuse(
+  refusal: Refusals<Request>,
+  request: Request,
+  error: TesseraError,
+  response: ResponseData,
+): Promise<Response> {
+  const answer = await refusal.answer(error, request, response);
+  if (refusal.throws) throw refusalError(error, answer);
+  return toResponse(answer);
+}
+
+function toResponse({ status, headers, body }: ResponseData): Response {
+  return new Response(body, { status, headers });
 }
 
 /**
@@ -113,10 +169,14 @@ export function toRequestLike(request: Request, bodyLimit = DEFAULT_BODY_LIMIT):
     url: request.url,
     header: (name) => request.headers.get(name) ?? undefined,
     body() {
-      body ??=
-        request.bodyUsed || request.body === null
-          ? Promise.resolve(undefined)
-          : readWebBody(request.clone().body, request.headers.get('content-type') ?? undefined, bodyLimit);
+      if (body !== undefined) return body;
+      if (announcedTooLarge(request.headers.get('content-length'), bodyLimit)) {
+        body = Promise.reject(new BodyTooLargeError(bodyLimit));
+      } else if (request.bodyUsed || request.body === null) {
+        body = Promise.resolve(undefined);
+      } else {
+        body = readWebBody(request.clone().body, request.headers.get('content-type') ?? undefined, bodyLimit);
+      }
       return body;
     },
   };
@@ -137,6 +197,30 @@ function withSetCookies(response: Response, values: readonly string[]): Response
     append(copy.headers, values);
     return copy;
   }
+}
+
+const SERVE_OPTIONS = ['port', 'hostname', 'onError'];
+
+type NodeRequest = import('node:http').IncomingMessage;
+type ReadableModule = typeof import('node:stream').Readable;
+
+/** The web Request for a Node request; throws when no URL can be built from its Host and target. */
+function toWebRequest(req: NodeRequest, hostname: string, Readable: ReadableModule): Request {
+  // Concatenated, not resolved against a base: a target like `//other/x` stays a path.
+  const url = new URL(`http://${req.headers.host ?? hostname}${req.url ?? '/'}`);
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+  }
+  const method = req.method ?? 'GET';
+  const init: RequestInit & { duplex?: 'half' } = { method, headers };
+  if (method !== 'GET' && method !== 'HEAD') {
+    init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
+    // Node's fetch needs this to accept a streamed request body.
+    init.duplex = 'half';
+  }
+  return new Request(url, init);
 }
 
 /** A running {@link serveFetch} server. */
@@ -170,25 +254,21 @@ export async function serveFetch(
     onError?: (error: unknown) => void;
   } = {},
 ): Promise<FetchServer> {
+  refuseUnknownOptions(options, SERVE_OPTIONS, 'serveFetch options');
   const { createServer } = await import('node:http');
   const { Readable } = await import('node:stream');
   const hostname = options.hostname ?? '127.0.0.1';
+  const onError = options.onError ?? console.error;
   const server = createServer((req, res) => {
-    const host = req.headers.host ?? `${hostname}`;
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value === undefined) continue;
-      for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+    let request: Request;
+    try {
+      request = toWebRequest(req, hostname, Readable);
+    } catch {
+      // A Host header (or target) no URL can be built from: the client's mistake, never a crash.
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+      res.end('Bad Request');
+      return;
     }
-    const method = req.method ?? 'GET';
-    const hasBody = method !== 'GET' && method !== 'HEAD';
-    const init: RequestInit & { duplex?: 'half' } = { method, headers };
-    if (hasBody) {
-      init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
-      // Node's fetch needs this to accept a streamed request body.
-      init.duplex = 'half';
-    }
-    const request = new Request(`http://${host}${req.url ?? '/'}`, init);
     Promise.resolve()
       .then(() => handler(request))
       .then(async (response) => {
@@ -198,6 +278,9 @@ export async function serveFetch(
           if (name !== 'set-cookie') res.setHeader(name, value);
         });
         if (cookies.length > 0) res.setHeader('set-cookie', cookies);
+        // Answered before the body was read (a 413, a refusal): the rest of it is not
+        // wanted, and the connection cannot be reused until it has arrived.
+        if (!req.complete) res.setHeader('connection', 'close');
         if (response.body === null) return void res.end();
         const reader = response.body.getReader();
         for (let next = await reader.read(); !next.done; next = await reader.read()) res.write(next.value);
@@ -205,7 +288,7 @@ export async function serveFetch(
       })
       .catch((error: unknown) => {
         // An unhandled error is a server bug: log it, never the request, and answer a bare 500.
-        (options.onError ?? console.error)(error);
+        onError(error);
         if (res.headersSent) return void res.destroy();
         res.statusCode = 500;
         res.end();

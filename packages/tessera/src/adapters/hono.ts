@@ -13,21 +13,41 @@
  * app.get('/protected', auth.jwtRequired(), (c) => c.json({ logged_in_as: c.get('jwt')?.identity }));
  * ```
  */
-import type { Context, MiddlewareHandler, Next } from 'hono';
+import type { Context, ErrorHandler, Handler, MiddlewareHandler, Next } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { BodyInvalidError, BodyTooLargeError, type TesseraError } from '../errors.js';
 import { createGuard, type GuardResult, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
+import { createRefreshHandler, type RefreshHandlerOptions } from '../http/refresh.js';
 import { isFormContentType, isJsonContentType, type RequestLike } from '../http/request.js';
+import { errorResponse } from '../http/responses.js';
+import { refuseUnknownOptions } from '../known-options.js';
+import type { ResponseData } from '../manager/options.js';
 import type { TokenManager } from '../manager/token-manager.js';
-import { DEFAULT_BODY_LIMIT } from './body.js';
+import { announcedTooLarge, DEFAULT_BODY_LIMIT, parsableContentType, readWebBody } from './body.js';
 import {
+  AUTH_ERROR_OPTION_KEYS,
+  type AuthErrorOptions,
   type CookieBindings,
   contextStore,
   cookieBindings,
   type JwtAccessors,
   jwtAccessors,
   type NodeHeaderSource,
+  type Refusals,
+  refusals,
   requestHeader,
+  tesseraErrorOf,
 } from './shared.js';
+
+/** Options of {@link createHonoAuth}. */
+export interface HonoAuthOptions extends AuthErrorOptions<Context> {
+  /**
+   * The most bytes read from a request body when the route looks for the token
+   * in the JSON body (or a CSRF form field); larger bodies answer 413. Default 1 MiB.
+   */
+  bodyLimit?: number;
+}
 
 /**
  * The Hono env a guarded route sees: `c.get('jwt')` / `c.var.jwt`.
@@ -52,6 +72,29 @@ export interface HonoAuth<TUser> extends CookieBindings<Context>, JwtAccessors<C
    * ```
    */
   jwtRequired(options?: JwtRequiredOptions): MiddlewareHandler<JwtEnv<TUser>>;
+  /**
+   * The refresh endpoint (see the Express adapter's `refresh` for the contract):
+   * answers 200 with the new tokens (JSON, plus Set-Cookie in cookie mode), or
+   * the profile's refusal.
+   *
+   * @example
+   * ```ts
+   * app.post('/auth/refresh', auth.refresh());
+   * ```
+   */
+  refresh(options?: RefreshHandlerOptions): Handler;
+  /**
+   * An `app.onError` handler: answers auth refusals (`errors: 'throw'`: an
+   * `HTTPException` carrying the answer, its `cause` the Tessera error) and
+   * Tessera errors with the profile's answer; any other `HTTPException` with its
+   * own response; anything else as Hono's default does (logged, bare 500).
+   *
+   * @example
+   * ```ts
+   * app.onError(auth.errorHandler);
+   * ```
+   */
+  errorHandler: ErrorHandler;
 }
 
 /**
@@ -63,18 +106,20 @@ export interface HonoAuth<TUser> extends CookieBindings<Context>, JwtAccessors<C
  * app.get('/me', auth.jwtRequired(), (c) => c.json(c.get('jwt')?.user ?? null));
  * ```
  */
-export function createHonoAuth<TUser>(manager: TokenManager<TUser>): HonoAuth<TUser> {
+export function createHonoAuth<TUser>(
+  manager: TokenManager<TUser>,
+  options: HonoAuthOptions = {},
+): HonoAuth<TUser> {
+  refuseUnknownOptions(options, HONO_OPTIONS, 'createHonoAuth options');
   const config = manager.config;
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const refusal = refusals(options, 'createHonoAuth');
   const contexts = contextStore<TUser>();
   return {
-    jwtRequired(options) {
-      const guard = createGuard(manager, options);
+    jwtRequired(routeOptions) {
+      const guard = createGuard(manager, routeOptions);
       const proceed = (c: Context, next: Next, result: GuardResult<TUser>): ReturnType<MiddlewareHandler> => {
-        if (!result.ok) {
-          const { status, headers, body } = result.response;
-          // c.body keeps headers the app set earlier (its cookies, CORS).
-          return Promise.resolve(c.body(body, status as ContentfulStatusCode, { ...headers }));
-        }
+        if (!result.ok) return refuse(refusal, c, result.error, result.response);
         contexts.set(c, result.jwt);
         c.set('jwt', result.jwt);
         if (result.setCookies.length === 0) return next();
@@ -85,18 +130,64 @@ export function createHonoAuth<TUser>(manager: TokenManager<TUser>): HonoAuth<TU
       // the middleware hands on next()'s promise instead of wrapping it in another.
       // Errors that are not Tessera errors reject, and reach app.onError.
       return (c, next) => {
-        const outcome = guard(honoRequestLike(c));
+        const outcome = guard(honoRequestLike(c, bodyLimit));
         if (outcome instanceof Promise) return outcome.then((result) => proceed(c, next, result));
         return proceed(c, next, outcome);
       };
+    },
+    refresh(handlerOptions) {
+      const handler = createRefreshHandler(manager, handlerOptions);
+      return async (c) => {
+        const outcome = await handler(honoRequestLike(c, bodyLimit));
+        if (!outcome.ok) return refuse(refusal, c, outcome.error, outcome.response);
+        appendSetCookie(c, outcome.setCookies);
+        return respond(c, outcome.response);
+      };
+    },
+    errorHandler: async (error, c) => {
+      if (error instanceof HTTPException) return error.getResponse();
+      const tessera = tesseraErrorOf(config, error, { parseFailed: false, tooLarge: undefined });
+      if (tessera === undefined) {
+        // Hono's own default for an error that is not an HTTPException.
+        console.error(error);
+        return c.text('Internal Server Error', 500);
+      }
+      return respond(c, await refusal.answer(tessera, c, await errorResponse(config, tessera)));
     },
     ...jwtAccessors<Context, TUser>(contexts),
     ...cookieBindings(config, appendSetCookie),
   };
 }
 
-function honoRequestLike(c: Context): RequestLike {
+const HONO_OPTIONS = ['bodyLimit', ...AUTH_ERROR_OPTION_KEYS];
+
+/** Answer a refusal after the app's hook: directly, or as an HTTPException for app.onError. */
+async function refuse(
+  refusal: Refusals<Context>,
+  c: Context,
+  error: TesseraError,
+  response: ResponseData,
+): Promise<Response> {
+  const answer = await refusal.answer(error, c, response);
+  if (refusal.throws) {
+    const res = new Response(answer.body, { status: answer.status, headers: answer.headers });
+    throw new HTTPException(answer.status as ContentfulStatusCode, {
+      res,
+      message: error.message,
+      cause: error,
+    });
+  }
+  return respond(c, answer);
+}
+
+// c.body keeps headers the app set earlier (its cookies, CORS).
+function respond(c: Context, response: ResponseData): Response {
+  return c.body(response.body, response.status as ContentfulStatusCode, { ...response.headers });
+}
+
+function honoRequestLike(c: Context, bodyLimit: number): RequestLike {
   const incoming = nodeIncoming(c);
+  let body: Promise<unknown> | undefined;
   return {
     // Under @hono/node-server the Node request is at hand: its method and raw header
     // lines need neither Hono's request object nor a Headers object, and repeated
@@ -104,17 +195,27 @@ function honoRequestLike(c: Context): RequestLike {
     method: incoming?.method ?? c.req.method,
     url: incoming?.url ?? c.req.url,
     header: incoming === undefined ? (name) => c.req.header(name) : (name) => requestHeader(incoming, name),
-    // Hono caches the parsed body, so the handler can read it again.
-    body: async () => {
-      // Hono reads whole bodies; refuse announced oversize ones here (chunked
-      // uploads are bounded by Hono's own bodyLimit middleware, if the app uses it).
-      if (Number(c.req.header('content-length') ?? 0) > DEFAULT_BODY_LIMIT) return undefined;
-      const type = c.req.header('content-type');
-      if (isJsonContentType(type)) return c.req.json<unknown>();
-      if (isFormContentType(type)) return c.req.parseBody();
-      return undefined;
+    body: () => {
+      body ??= honoBody(c, bodyLimit);
+      return body;
     },
   };
+}
+
+async function honoBody(c: Context, limit: number): Promise<unknown> {
+  if (announcedTooLarge(c.req.header('content-length'), limit)) throw new BodyTooLargeError(limit);
+  const type = c.req.header('content-type');
+  // A bounded read of a clone, so the handler can still read the body (c.req.json()).
+  if (parsableContentType(type) && !c.req.raw.bodyUsed)
+    return readWebBody(c.req.raw.clone().body, type, limit);
+  try {
+    // Already read by the app (a validator): Hono's cached copy.
+    if (isJsonContentType(type)) return await c.req.json<unknown>();
+    if (isFormContentType(type)) return await c.req.parseBody();
+  } catch {
+    throw new BodyInvalidError();
+  }
+  return undefined;
 }
 
 /** What the guard reads of Node's IncomingMessage. */

@@ -14,17 +14,29 @@
  * ```
  */
 import type Koa from 'koa';
+import type { TesseraError } from '../errors.js';
 import { createGuard, type GuardResult, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
+import { AuthResponseError } from '../http/http-error.js';
+import { createRefreshHandler, type RefreshHandlerOptions } from '../http/refresh.js';
 import type { RequestLike } from '../http/request.js';
+import { errorResponse } from '../http/responses.js';
+import { refuseUnknownOptions } from '../known-options.js';
+import type { ResponseData } from '../manager/options.js';
 import type { TokenManager } from '../manager/token-manager.js';
 import { DEFAULT_BODY_LIMIT, readNodeBody } from './body.js';
 import {
+  AUTH_ERROR_OPTION_KEYS,
+  type AuthErrorOptions,
   type CookieBindings,
   contextStore,
   cookieBindings,
   type JwtAccessors,
   jwtAccessors,
+  type Refusals,
+  refusalError,
+  refusals,
   requestHeader,
+  tesseraErrorOf,
 } from './shared.js';
 
 /**
@@ -45,7 +57,7 @@ export interface JwtState<TUser = unknown> {
 export type KoaContext = Koa.ParameterizedContext<unknown>;
 
 /** Options of {@link createKoaAuth}. */
-export interface KoaAuthOptions {
+export interface KoaAuthOptions extends AuthErrorOptions<KoaContext> {
   /**
    * The most bytes read from a request body when no body parser ran and the
    * route looks for the token in the JSON body (or a CSRF form field).
@@ -65,6 +77,29 @@ export interface KoaAuth<TUser> extends CookieBindings<KoaContext>, JwtAccessors
    * ```
    */
   jwtRequired(options?: JwtRequiredOptions): Koa.Middleware<JwtState<TUser>>;
+  /**
+   * The refresh endpoint (see the Express adapter's `refresh` for the contract):
+   * answers 200 with the new tokens (JSON, plus Set-Cookie in cookie mode), or
+   * the profile's refusal.
+   *
+   * @example
+   * ```ts
+   * app.use(async (ctx, next) => (ctx.path === '/auth/refresh' ? refresh(ctx, next) : next()));
+   * ```
+   */
+  refresh(options?: RefreshHandlerOptions): Koa.Middleware;
+  /**
+   * Error middleware, `app.use`d first: answers auth refusals thrown by the
+   * routes after it (`errors: 'throw'`) and Tessera errors with the profile's
+   * answer, and rethrows every other error. Without it, Koa's default handler
+   * answers a refusal's status and headers with its message as text.
+   *
+   * @example
+   * ```ts
+   * app.use(auth.errorHandler());
+   * ```
+   */
+  errorHandler(): Koa.Middleware;
 }
 
 /**
@@ -81,8 +116,10 @@ export function createKoaAuth<TUser>(
   manager: TokenManager<TUser>,
   options: KoaAuthOptions = {},
 ): KoaAuth<TUser> {
+  refuseUnknownOptions(options, KOA_OPTIONS, 'createKoaAuth options');
   const config = manager.config;
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const refusal = refusals(options, 'createKoaAuth');
   const contexts = contextStore<TUser>();
   return {
     jwtRequired(routeOptions) {
@@ -92,14 +129,7 @@ export function createKoaAuth<TUser>(
         next: Koa.Next,
         result: GuardResult<TUser>,
       ): Promise<void> => {
-        if (!result.ok) {
-          const { status, headers, body } = result.response;
-          ctx.status = status;
-          // Headers first: Koa only guesses a text Content-Type for a body when none is set.
-          ctx.set({ ...headers });
-          ctx.body = body;
-          return Promise.resolve();
-        }
+        if (!result.ok) return refuse(refusal, ctx, result.error, result.response);
         contexts.set(ctx, result.jwt);
         ctx.state.jwt = result.jwt;
         appendSetCookie(ctx, result.setCookies);
@@ -114,9 +144,66 @@ export function createKoaAuth<TUser>(
         return proceed(ctx, next, outcome);
       };
     },
+    refresh(handlerOptions) {
+      const handler = createRefreshHandler(manager, handlerOptions);
+      return async (ctx) => {
+        const outcome = await handler(koaRequestLike(ctx, bodyLimit));
+        if (!outcome.ok) return refuse(refusal, ctx, outcome.error, outcome.response);
+        appendSetCookie(ctx, outcome.setCookies);
+        respond(ctx, outcome.response);
+      };
+    },
+    errorHandler() {
+      return async (ctx, next) => {
+        try {
+          await next();
+        } catch (error) {
+          const tessera = tesseraErrorOf(config, error, { parseFailed: false, tooLarge: undefined });
+          if (tessera === undefined) throw error;
+          // A thrown refusal already carries its answer, the app's hook included.
+          respond(
+            ctx,
+            error instanceof AuthResponseError
+              ? error.response
+              : await refusal.answer(tessera, ctx, await errorResponse(config, tessera)),
+          );
+        }
+      };
+    },
     ...jwtAccessors<KoaContext, TUser>(contexts),
     ...cookieBindings(config, appendSetCookie),
   };
+}
+
+const KOA_OPTIONS = ['bodyLimit', ...AUTH_ERROR_OPTION_KEYS];
+
+/** Answer a refusal after the app's hook: directly, or thrown for Koa's error handling. */
+function refuse(
+  refusal: Refusals<KoaContext>,
+  ctx: KoaContext,
+  error: TesseraError,
+  response: ResponseData,
+): Promise<void> {
+  const settle = (answer: ResponseData): void => {
+    // Koa's default handler answers its status, headers and (exposed) message.
+    if (refusal.throws) throw refusalError(error, answer);
+    respond(ctx, answer);
+  };
+  const answer = refusal.answer(error, ctx, response);
+  if (answer instanceof Promise) return answer.then(settle);
+  try {
+    settle(answer);
+    return Promise.resolve();
+  } catch (thrown) {
+    return Promise.reject(thrown);
+  }
+}
+
+function respond(ctx: KoaContext, response: ResponseData): void {
+  ctx.status = response.status;
+  // Headers first: Koa only guesses a text Content-Type for a body when none is set.
+  ctx.set({ ...response.headers });
+  ctx.body = response.body;
 }
 
 // koa-bodyparser and @koa/bodyparser put the parsed body here; Koa's own types do not declare it.

@@ -4,6 +4,13 @@
  */
 import type { ServerResponse } from 'node:http';
 import {
+  BodyInvalidError,
+  BodyTooLargeError,
+  ConfigError,
+  NoAuthorizationError,
+  TesseraError,
+} from '../errors.js';
+import {
   type CookieCallOptions,
   setAccessCookies,
   setRefreshCookies,
@@ -12,7 +19,10 @@ import {
   unsetRefreshCookies,
 } from '../http/cookies.js';
 import type { JwtContext } from '../http/guard.js';
+import { AuthResponseError } from '../http/http-error.js';
+import { errorResponse } from '../http/responses.js';
 import type { ResolvedConfig } from '../manager/config.js';
+import type { ResponseData } from '../manager/options.js';
 
 /** Where an adapter keeps each request's verdict, keyed by its request object. */
 export interface ContextStore<TUser> {
@@ -164,4 +174,102 @@ export function jwtAccessors<TRequest extends object, TUser>(
     getJwtIdentity: (request) => getJwt(request)?.identity,
     getCurrentUser: (request) => getJwt(request)?.user,
   };
+}
+
+/**
+ * Called with every refusal (a guarded route's or the refresh handler's) and the
+ * framework's request, before the answer is made. Return a replacement answer,
+ * or nothing to keep the profile's. Throwing hands the error to the framework.
+ */
+export type AuthErrorHook<TRequest> = (
+  error: TesseraError,
+  request: TRequest,
+  response: ResponseData,
+) => ResponseData | undefined | Promise<ResponseData | undefined>;
+
+/** How an adapter answers refusals; every adapter factory takes these. */
+export interface AuthErrorOptions<TRequest> {
+  /**
+   * `'respond'` (default): the adapter answers refusals itself. `'throw'`: they go
+   * into the framework's error pipeline as an {@link AuthResponseError} carrying
+   * status, headers and body (Hono: an `HTTPException` carrying the response).
+   */
+  errors?: 'respond' | 'throw';
+  /** See {@link AuthErrorHook}. */
+  onError?: AuthErrorHook<TRequest>;
+}
+
+/** The option keys of {@link AuthErrorOptions}, for refuseUnknownOptions. */
+export const AUTH_ERROR_OPTION_KEYS = ['errors', 'onError'] as const;
+
+/** Validated {@link AuthErrorOptions}. */
+export interface Refusals<TRequest> {
+  readonly throws: boolean;
+  /**
+   * The answer for a refusal after the app's hook: synchronous when there is no
+   * hook (the common case costs no promise).
+   */
+  answer(
+    error: TesseraError,
+    request: TRequest,
+    response: ResponseData,
+  ): ResponseData | Promise<ResponseData>;
+}
+
+/** Check the error options once, at configuration time. */
+export function refusals<TRequest>(options: AuthErrorOptions<TRequest>, where: string): Refusals<TRequest> {
+  const mode = options.errors ?? 'respond';
+  if (mode !== 'respond' && mode !== 'throw') {
+    throw new ConfigError(`${where}: errors must be 'respond' or 'throw'`);
+  }
+  const hook = options.onError;
+  if (hook !== undefined && typeof hook !== 'function')
+    throw new ConfigError(`${where}: onError must be a function`);
+  return {
+    throws: mode === 'throw',
+    answer:
+      hook === undefined
+        ? (_error, _request, response) => response
+        : async (error, request, response) => (await hook(error, request, response)) ?? response,
+  };
+}
+
+/** The error a refusal becomes in `errors: 'throw'` mode. */
+export function refusalError(error: TesseraError, response: ResponseData): AuthResponseError {
+  return new AuthResponseError(error, response);
+}
+
+/**
+ * What an adapter's error handler makes of an error that reached it: the Tessera
+ * error to answer (an auth refusal, or a body the framework's parser refused),
+ * or undefined for errors that are not ours. `parseFailed`/`tooLarge` say how
+ * the framework marks its body parser's errors.
+ */
+export function tesseraErrorOf(
+  config: ResolvedConfig<unknown>,
+  error: unknown,
+  body: { parseFailed: boolean; tooLarge: number | undefined },
+): TesseraError | undefined {
+  if (error instanceof AuthResponseError) return error.error;
+  if (error instanceof TesseraError) return error.kind === 'configuration' ? undefined : error;
+  if (body.tooLarge !== undefined) return new BodyTooLargeError(body.tooLarge);
+  if (body.parseFailed) {
+    // Flask-JWT-Extended reads an unparsable JSON body as one without the token (F50).
+    if (config.profile.name !== 'standard' && config.transport.locations.includes('json')) {
+      return new NoAuthorizationError(`Missing "${config.transport.jsonKey}" key in json data.`);
+    }
+    return new BodyInvalidError();
+  }
+  return undefined;
+}
+
+/** The profile's answer for an error an adapter's error handler caught. */
+export function caughtResponse(
+  config: ResolvedConfig<unknown>,
+  caught: unknown,
+  error: TesseraError,
+): Promise<ResponseData> {
+  // A refusal already carries its answer, the app's hook included.
+  if (caught instanceof AuthResponseError) return Promise.resolve(caught.response);
+  return errorResponse(config, error);
 }

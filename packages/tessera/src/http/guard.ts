@@ -5,6 +5,7 @@
  */
 import { ConfigError, NoAuthorizationError, TesseraError } from '../errors.js';
 import type { JwsHeader } from '../jws/header.js';
+import { refuseUnknownOptions } from '../known-options.js';
 import { type ResponseData, TOKEN_LOCATIONS, type TokenLocation } from '../manager/options.js';
 import type { TokenManager, VerifiedToken, VerifyTokenOptions } from '../manager/token-manager.js';
 import type { JwtPayload } from '../tokens/validate.js';
@@ -71,6 +72,7 @@ export function createGuard<TUser>(
   manager: TokenManager<TUser>,
   options: JwtRequiredOptions = {},
 ): Guard<TUser> {
+  refuseUnknownOptions(options, JWT_REQUIRED_OPTIONS, 'jwtRequired options');
   const config = manager.config;
   const locations = routeLocations(options.locations, config.transport.locations);
   const verifyOptions = routeVerifyOptions(options);
@@ -102,6 +104,16 @@ export function createGuard<TUser>(
 }
 
 const NO_COOKIES: readonly string[] = Object.freeze([]);
+
+const JWT_REQUIRED_OPTIONS = [
+  'optional',
+  'fresh',
+  'refresh',
+  'locations',
+  'verifyType',
+  'skipRevocationCheck',
+  'tokenType',
+];
 
 /**
  * Find and verify the request's token; null when `optional` and none was sent.

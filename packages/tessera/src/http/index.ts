@@ -15,6 +15,7 @@ export {
   type JwtRequiredOptions,
   verifyJwtInRequest,
 } from './guard.js';
+export { AuthResponseError } from './http-error.js';
 export { type FoundToken, locateToken } from './locate.js';
 export {
   createOpaqueTokenGuard,
@@ -25,6 +26,14 @@ export {
   type OpaqueTokenResult,
 } from './opaque-token.js';
 export {
+  createRefreshHandler,
+  type RefreshBody,
+  type RefreshHandler,
+  type RefreshHandlerOptions,
+  type RefreshOutcome,
+} from './refresh.js';
+export {
+  cookieCount,
   isFormContentType,
   isJsonContentType,
   parseCookies,

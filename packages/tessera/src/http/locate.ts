@@ -4,15 +4,19 @@
  * any other problem (a malformed header, a missing CSRF value) is final.
  */
 import {
+  AmbiguousCookieError,
+  BodyInvalidError,
   CsrfMissingError,
   InvalidAuthorizationHeaderError,
   InvalidQueryParamError,
   NoAuthorizationError,
+  TesseraError,
 } from '../errors.js';
 import type { ResolvedTransport } from '../manager/config.js';
 import type { TokenLocation } from '../manager/options.js';
 import type { ProfileName } from '../tokens/profile.js';
 import {
+  cookieCount,
   isFormContentType,
   isJsonContentType,
   parseCookies,
@@ -105,7 +109,7 @@ function fromLocation(
     case 'query_string':
       return { token: fromQuery(req, t), location, csrfValue: undefined };
     case 'json':
-      return fromJson(req, t, refresh).then((token) => ({ token, location, csrfValue: undefined }));
+      return fromJson(req, t, profile, refresh).then((token) => ({ token, location, csrfValue: undefined }));
   }
 }
 
@@ -183,8 +187,12 @@ function fromCookies(
   refresh: boolean,
 ): FoundToken | Promise<FoundToken> {
   const name = refresh ? t.cookies.refreshName : t.cookies.accessName;
-  const token = parseCookies(req.header('cookie')).get(name);
+  const header = req.header('cookie');
+  const token = parseCookies(header).get(name);
   if (token === undefined || token === '') throw new NoAuthorizationError(`Missing cookie "${name}"`);
+  // Werkzeug takes the first of repeated cookies, and so do the Python profiles; the
+  // first is not necessarily the one this service set (a sibling domain can plant one).
+  if (profile === 'standard' && cookieCount(header, name) > 1) throw new AmbiguousCookieError(name);
   let csrfValue: string | undefined;
   const { csrf } = t;
   // Flask-JWT-Extended checks CSRF only when cookies are a global location; a route
@@ -220,23 +228,38 @@ function fromQuery(req: RequestLike, t: ResolvedTransport): string {
   return value.slice(prefix.length);
 }
 
-async function fromJson(req: RequestLike, t: ResolvedTransport, refresh: boolean): Promise<string> {
+async function fromJson(
+  req: RequestLike,
+  t: ResolvedTransport,
+  profile: ProfileName,
+  refresh: boolean,
+): Promise<string> {
   if (!isJsonContentType(req.header('content-type'))) {
     throw new NoAuthorizationError('Invalid content-type. Must be application/json.');
   }
   const key = refresh ? t.refreshJsonKey : t.jsonKey;
-  const body = await readBody(req);
+  let body: unknown;
+  try {
+    body = await readBody(req);
+  } catch (error) {
+    // Flask-JWT-Extended reads an unparsable body as one without the key (F50);
+    // the standard profile says what is wrong with the request.
+    if (!(error instanceof BodyInvalidError) || profile === 'standard') throw error;
+  }
   const value = isRecord(body) ? body[key] : undefined;
   if (typeof value !== 'string' || value === '')
     throw new NoAuthorizationError(`Missing "${key}" key in json data.`);
   return value;
 }
 
+// A body too large or unparsable is the adapter's typed error; anything else a body
+// reader throws (a framework's own parser) reads as no body.
 async function readBody(req: RequestLike): Promise<unknown> {
   if (req.body === undefined) return undefined;
   try {
     return await req.body();
-  } catch {
+  } catch (error) {
+    if (error instanceof TesseraError) throw error;
     return undefined;
   }
 }

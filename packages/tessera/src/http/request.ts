@@ -35,6 +35,21 @@ export function parseCookies(header: string | undefined): Map<string, string> {
   return cookies;
 }
 
+/**
+ * How many times the cookie `name` appears in a Cookie header. More than one
+ * means cookie tossing or a stale cookie on another path: the browser sends
+ * both and nothing in the header says which is which.
+ */
+export function cookieCount(header: string | undefined, name: string): number {
+  if (header === undefined) return 0;
+  let count = 0;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq >= 0 && part.slice(0, eq).trim() === name) count++;
+  }
+  return count;
+}
+
 /** The first value of a query parameter, or undefined. */
 export function queryParam(url: string, name: string): string | undefined {
   const q = url.indexOf('?');

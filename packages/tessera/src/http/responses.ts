@@ -61,6 +61,8 @@ function standardResponse(config: ResolvedConfig<unknown>, error: TesseraError):
 // invalid_request for a malformed request; invalid_token for a bad token;
 // insufficient_scope for a token without what the route needs; RFC 9470 for step-up.
 function bearerChallenge(error: TesseraError): string | undefined {
+  // An oversize body is not about credentials (RFC 9110 15.5.14).
+  if (error.code === 'body_too_large') return undefined;
   switch (error.kind) {
     case 'unauthorized':
       return '';
@@ -101,8 +103,12 @@ function flaskResponse(config: ResolvedConfig<unknown>, error: TesseraError): Re
   const message =
     error instanceof MalformedTokenError ? (error.pyjwtMessage ?? error.message) : error.message;
   const body = `${JSON.stringify({ [config.transport.errorMessageKey]: message })}\n`;
-  return { status: FLASK_STATUS[error.kind] ?? 422, headers: { 'content-type': JSON_TYPE }, body };
+  // Not token errors: Werkzeug's own statuses for a body it refuses.
+  const status = BODY_STATUS[error.code] ?? FLASK_STATUS[error.kind] ?? 422;
+  return { status, headers: { 'content-type': JSON_TYPE }, body };
 }
+
+const BODY_STATUS: Readonly<Record<string, number>> = { body_too_large: 413, body_invalid: 400 };
 
 const SIMPLEJWT_TOKEN_MESSAGES = new Set([
   'Token has wrong type',
@@ -125,6 +131,10 @@ function simpleJwtResponse(error: TesseraError): ResponseData {
       return jsonResponse(403, { detail: 'You do not have permission to perform this action.' });
     case 'store_unavailable':
       return jsonResponse(503, { detail: error.message, code: error.code });
+    case 'body_too_large':
+      return jsonResponse(413, { detail: error.message, code: error.code });
+    case 'body_invalid':
+      return jsonResponse(400, { detail: 'JSON parse error' });
     case 'claim_missing':
       if (error.message === 'Token contained no recognizable user identification') {
         return jsonResponse(401, { detail: error.message, code: 'token_not_valid' }, challenge);

@@ -63,7 +63,7 @@ function start(): Promise<Started> {
   });
 }
 
-adapterSuite('hono', start);
+adapterSuite('hono', start, { boundedBody: true });
 
 describe('hono adapter specifics', () => {
   it('types the jwt variable and getJwt', () => {

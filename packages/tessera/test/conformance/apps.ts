@@ -14,8 +14,11 @@ import createExpressApp from 'express';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
 import Koa from 'koa';
+import { BodyInvalidError, BodyTooLargeError, type TesseraError } from '../../src/errors.js';
 import { createGuard, type JwtContext, type JwtRequiredOptions } from '../../src/http/guard.js';
+import { createRefreshHandler } from '../../src/http/refresh.js';
 import type { RequestLike } from '../../src/http/request.js';
+import type { ResponseData } from '../../src/manager/options.js';
 import type { TokenManager } from '../../src/manager/token-manager.js';
 import type { RouteName } from './scenarios.js';
 
@@ -68,6 +71,26 @@ async function loginTokens(manager: TokenManager<TestUser>): Promise<{ access: s
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
+/**
+ * The session routes every app also serves: POST /auth/refresh (the adapter's
+ * refresh handler), POST /auth/logout (jwtRequired, then manager.logout), and
+ * /hooked/refresh and /hooked/protected on a second binding built with
+ * {@link hookedAnswer} as its onError hook.
+ */
+export const LOGOUT_ROUTE = '/auth/logout';
+
+/**
+ * The onError hook of the /hooked routes: a replacement answer naming the error
+ * and the path the framework's own request object reports.
+ */
+export function hookedAnswer(error: TesseraError, path: string, response: ResponseData): ResponseData {
+  return {
+    status: response.status,
+    headers: { ...response.headers, 'x-hooked': error.code },
+    body: JSON.stringify({ hooked: error.code, path }),
+  };
+}
+
 // ---------------------------------------------------------------------------
 // node:http helpers
 
@@ -107,13 +130,19 @@ function headerOf(req: IncomingMessage, name: string): string | undefined {
   return req.headersDistinct[name.toLowerCase()]?.join(', ');
 }
 
-function parseBody(text: string, contentType: string | undefined): unknown {
+// As the adapters' bounded readers do: too large is 413, unparsable JSON is body_invalid.
+const BODY_LIMIT = 1024 * 1024;
+
+function parseBody(raw: Buffer, contentType: string | undefined): unknown {
+  if (raw.length > BODY_LIMIT) throw new BodyTooLargeError(BODY_LIMIT);
+  const text = raw.toString('utf8');
   const type = (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
   if (type === 'application/json') {
+    if (text.trim() === '') return undefined;
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      return undefined;
+      throw new BodyInvalidError();
     }
   }
   if (type === 'application/x-www-form-urlencoded') {
@@ -141,6 +170,8 @@ function sendJson(
 export const reference: AppFactory = async (manager) => {
   const { setAccessCookies, setRefreshCookies, unsetJwtCookies } = await import('../../src/http/cookies.js');
   const guards = new Map(GUARDED_ROUTES.map(([path, options]) => [path, createGuard(manager, options)]));
+  const refresh = createRefreshHandler(manager);
+  const logoutGuard = createGuard(manager);
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       res.writeHead(500, { 'content-type': 'text/plain' });
@@ -162,14 +193,30 @@ export const reference: AppFactory = async (manager) => {
     if (path === '/logout' && method === 'POST') {
       return sendJson(res, 200, LOGOUT_ANSWER, unsetJwtCookies(manager.config));
     }
-    const guard = guards.get(path as RouteName);
-    if (guard === undefined) return sendJson(res, 404, { error: 'not found' });
     const request: RequestLike = {
       method,
       url: req.url ?? '/',
       header: (name) => headerOf(req, name),
-      body: () => parseBody(raw.toString('utf8'), headerOf(req, 'content-type')),
+      body: () => parseBody(raw, headerOf(req, 'content-type')),
     };
+    if (path === '/auth/refresh' && method === 'POST') {
+      const outcome = await refresh(request);
+      if (outcome.ok) res.setHeader('set-cookie', [...outcome.setCookies]);
+      res.writeHead(outcome.response.status, { ...outcome.response.headers });
+      res.end(outcome.response.body);
+      return;
+    }
+    if (path === LOGOUT_ROUTE && method === 'POST') {
+      const result = await logoutGuard(request);
+      if (!result.ok) {
+        res.writeHead(result.response.status, { ...result.response.headers });
+        return void res.end(result.response.body);
+      }
+      await manager.logout(result.jwt!.payload);
+      return sendJson(res, 200, LOGOUT_ANSWER, unsetJwtCookies(manager.config));
+    }
+    const guard = guards.get(path as RouteName);
+    if (guard === undefined) return sendJson(res, 404, { error: 'not found' });
     const result = await guard(request);
     if (!result.ok) {
       res.writeHead(result.response.status, { ...result.response.headers });
@@ -204,6 +251,20 @@ export const express: AppFactory = async (manager) => {
     auth.unsetJwtCookies(res);
     res.json(LOGOUT_ANSWER);
   });
+  app.post('/auth/refresh', auth.refresh());
+  app.post(LOGOUT_ROUTE, auth.jwtRequired(), (req, res, next) => {
+    manager.logout(auth.getJwt(req)!.payload).then(() => {
+      auth.unsetJwtCookies(res);
+      res.json(LOGOUT_ANSWER);
+    }, next);
+  });
+  const hooked = createExpressAuth(manager, {
+    onError: (error, req, response) => hookedAnswer(error, req.originalUrl ?? '', response),
+  });
+  app.post('/hooked/refresh', hooked.refresh());
+  app.get('/hooked/protected', hooked.jwtRequired(), (req, res) => {
+    res.json(routeAnswer(hooked.getJwt(req)));
+  });
   return listen(createServer(app));
 };
 
@@ -215,6 +276,9 @@ export const fastify: AppFactory = async (manager) => {
   const auth = createFastifyAuth(manager);
   const app = Fastify();
   await app.register(auth.plugin);
+  // The CSRF form-field rows need a form parser; Fastify's own JSON and size errors get the profile's answer.
+  await app.register(auth.formParser);
+  app.setErrorHandler(auth.errorHandler);
   for (const [path, options] of GUARDED_ROUTES) {
     app.route({
       method: [...METHODS],
@@ -233,6 +297,19 @@ export const fastify: AppFactory = async (manager) => {
     auth.unsetJwtCookies(reply);
     return LOGOUT_ANSWER;
   });
+  app.post('/auth/refresh', auth.refresh());
+  app.post(LOGOUT_ROUTE, { preHandler: auth.jwtRequired() }, async (request, reply) => {
+    await manager.logout(auth.getJwt(request)!.payload);
+    auth.unsetJwtCookies(reply);
+    return LOGOUT_ANSWER;
+  });
+  const hooked = createFastifyAuth(manager, {
+    onError: (error, request, response) => hookedAnswer(error, request.url, response),
+  });
+  app.post('/hooked/refresh', hooked.refresh());
+  app.get('/hooked/protected', { preHandler: hooked.jwtRequired() }, async (request) =>
+    routeAnswer(hooked.getJwt(request)),
+  );
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   return { url: address, close: () => app.close() };
 };
@@ -258,6 +335,17 @@ export const hono: AppFactory = async (manager) => {
     auth.unsetJwtCookies(c);
     return c.json(LOGOUT_ANSWER);
   });
+  app.post('/auth/refresh', auth.refresh());
+  app.post(LOGOUT_ROUTE, auth.jwtRequired(), async (c) => {
+    await manager.logout(c.get('jwt')!.payload);
+    auth.unsetJwtCookies(c);
+    return c.json(LOGOUT_ANSWER);
+  });
+  const hooked = createHonoAuth(manager, {
+    onError: (error, c, response) => hookedAnswer(error, c.req.path, response),
+  });
+  app.post('/hooked/refresh', hooked.refresh());
+  app.get('/hooked/protected', hooked.jwtRequired(), (c) => c.json(routeAnswer(c.get('jwt'))));
   return new Promise<RunningApp>((resolve) => {
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
       resolve({ url: `http://127.0.0.1:${info.port}`, close: () => closeServer(server as Server) });
@@ -276,7 +364,34 @@ export const koa: AppFactory = async (manager) => {
   const guards = new Map(
     GUARDED_ROUTES.map(([path, options]) => [path as string, auth.jwtRequired(options)]),
   );
+  const hooked = createKoaAuth(manager, {
+    onError: (error, ctx, response) => hookedAnswer(error, ctx.path, response),
+  });
+  const logoutGuard = auth.jwtRequired();
+  const hookedGuard = hooked.jwtRequired();
+  const sessionRoutes = new Map<string, import('koa').Middleware<State>>([
+    ['POST /auth/refresh', auth.refresh()],
+    ['POST /hooked/refresh', hooked.refresh()],
+    [
+      `POST ${LOGOUT_ROUTE}`,
+      (ctx) =>
+        logoutGuard(ctx, async () => {
+          await manager.logout(ctx.state.jwt!.payload);
+          auth.unsetJwtCookies(ctx);
+          ctx.body = LOGOUT_ANSWER;
+        }),
+    ],
+    [
+      'GET /hooked/protected',
+      (ctx) =>
+        hookedGuard(ctx, async () => {
+          ctx.body = routeAnswer(ctx.state.jwt);
+        }),
+    ],
+  ]);
   app.use(async (ctx, next) => {
+    const session = sessionRoutes.get(`${ctx.method} ${ctx.path}`);
+    if (session !== undefined) return session(ctx, next);
     const guard = guards.get(ctx.path);
     if (guard !== undefined) {
       await guard(ctx, async () => {
@@ -327,6 +442,24 @@ export const fetchAdapter: AppFactory = async (manager) => {
     auth.unsetJwtCookies(headers);
     return new Response(JSON.stringify(LOGOUT_ANSWER), { status: 200, headers });
   });
+  handlers.set('/auth/refresh', auth.refresh());
+  handlers.set(
+    LOGOUT_ROUTE,
+    auth.jwtRequired(undefined, async (_request, jwt) => {
+      await manager.logout(jwt!.payload);
+      const headers = new Headers(JSON_HEADERS);
+      auth.unsetJwtCookies(headers);
+      return new Response(JSON.stringify(LOGOUT_ANSWER), { status: 200, headers });
+    }),
+  );
+  const hooked = createFetchAuth(manager, {
+    onError: (error, request, response) => hookedAnswer(error, new URL(request.url).pathname, response),
+  });
+  handlers.set('/hooked/refresh', hooked.refresh());
+  handlers.set(
+    '/hooked/protected',
+    hooked.jwtRequired(undefined, (_request, jwt) => Response.json(routeAnswer(jwt))),
+  );
   let base = '';
   const server = createServer((req, res) => {
     bridge(req, res).catch((error: unknown) => {

@@ -270,7 +270,7 @@ const FLASK_LOGIN = [
 const STD_LOGIN = [
   'access_token_cookie=<jwt>; Secure; HttpOnly; Path=/; SameSite=Lax',
   'csrf_access_token=<uuid>; Secure; Path=/; SameSite=Lax',
-  'refresh_token_cookie=<jwt>; Secure; HttpOnly; Path=/; SameSite=Lax',
+  'refresh_token_cookie=<jwt>; Secure; HttpOnly; Path=/auth/refresh; SameSite=Lax',
   'csrf_refresh_token=<uuid>; Secure; Path=/; SameSite=Lax',
 ];
 const LOGIN_BODY = { login: true };
@@ -1487,6 +1487,55 @@ export const SCENARIOS: readonly Scenario[] = [
     },
     expect: ok({ identity: 'alice', location: 'cookies' }),
   },
+  {
+    id: 'K38',
+    title: 'the access cookie twice (cookie tossing): refused in standard, the first one in flask',
+    config: COOKIES,
+    route: '/protected',
+    request: { headers: { cookie: 'access_token_cookie=$token; access_token_cookie=planted' }, token: {} },
+    expect: {
+      standard: standard(
+        400,
+        'Cookie "access_token_cookie" was sent more than once',
+        'cookie_ambiguous',
+        challenge('invalid_request', 'Cookie "access_token_cookie" was sent more than once'),
+      ),
+      // Werkzeug's request.cookies.get() takes the first of repeated cookies.
+      'flask-jwt-extended': okStd({ identity: 'alice', location: 'cookies' }),
+    },
+  },
+  {
+    id: 'K39',
+    title:
+      'the refresh cookie twice, the planted one first: refused in standard, the planted one read in flask',
+    config: COOKIES,
+    route: '/refresh',
+    request: {
+      method: 'POST',
+      headers: {
+        cookie: 'refresh_token_cookie=planted; refresh_token_cookie=$token',
+        'X-CSRF-TOKEN': '$csrf',
+      },
+      token: { kind: 'refresh' },
+    },
+    expect: {
+      standard: standard(
+        400,
+        'Cookie "refresh_token_cookie" was sent more than once',
+        'cookie_ambiguous',
+        challenge('invalid_request', 'Cookie "refresh_token_cookie" was sent more than once'),
+      ),
+      'flask-jwt-extended': flask(422, 'Not enough segments'),
+    },
+  },
+  {
+    id: 'K40',
+    title: 'another cookie whose name ends like the token cookie is no duplicate',
+    config: COOKIES,
+    route: '/protected',
+    request: { headers: { cookie: 'x_access_token_cookie=other; access_token_cookie=$token' }, token: {} },
+    expect: alice('cookies'),
+  },
 
   // ---- query string ----------------------------------------------------------------
   {
@@ -1568,13 +1617,15 @@ export const SCENARIOS: readonly Scenario[] = [
     config: JSON_LOC,
     route: '/protected',
     request: { method: 'POST', raw: { contentType: 'application/json', body: '{"access_token":' } },
-    expect: missing('Missing "access_token" key in json data.'),
-    frameworkAnswers: {
-      fastify: {
-        status: 400,
-        reason:
-          "Fastify's own JSON parser refuses the body before any hook runs; Tessera does not replace the app's parser",
-      },
+    // Fastify's own parser refuses it before any hook runs; the app installs auth.errorHandler.
+    expect: {
+      standard: standard(
+        400,
+        'Request body is not valid JSON',
+        'body_invalid',
+        challenge('invalid_request', 'Request body is not valid JSON'),
+      ),
+      'flask-jwt-extended': missing('Missing "access_token" key in json data.')['flask-jwt-extended'],
     },
   },
   {
@@ -1622,6 +1673,27 @@ export const SCENARIOS: readonly Scenario[] = [
     request: { method: 'POST', json: { access_token: '$token' }, token: {} },
     expect: alice('json'),
   },
+  {
+    id: 'J10',
+    title: 'JSON body over the 1 MiB limit: 413 at once, in every adapter',
+    config: JSON_LOC,
+    route: '/protected',
+    request: {
+      method: 'POST',
+      raw: {
+        contentType: 'application/json',
+        body: `{"access_token":"x","pad":"${'x'.repeat(1024 * 1024)}"}`,
+      },
+    },
+    expect: {
+      standard: {
+        status: 413,
+        body: stdBody('Request body is larger than 1048576 bytes', 'body_too_large'),
+        headers: { 'content-type': JSON_TYPE, 'www-authenticate': null },
+      },
+      'flask-jwt-extended': { ...flask(413, 'Request body is larger than 1048576 bytes') },
+    },
+  },
 
   // ---- Set-Cookie ------------------------------------------------------------------------
   {
@@ -1647,7 +1719,7 @@ export const SCENARIOS: readonly Scenario[] = [
       standard: okStd({ logout: true }, [
         `access_token_cookie=; ${EPOCH}; Secure; HttpOnly; Path=/; SameSite=Lax`,
         `csrf_access_token=; ${EPOCH}; Secure; Path=/; SameSite=Lax`,
-        `refresh_token_cookie=; ${EPOCH}; Secure; HttpOnly; Path=/; SameSite=Lax`,
+        `refresh_token_cookie=; ${EPOCH}; Secure; HttpOnly; Path=/auth/refresh; SameSite=Lax`,
         `csrf_refresh_token=; ${EPOCH}; Secure; Path=/; SameSite=Lax`,
       ]),
       'flask-jwt-extended': okStd({ logout: true }, [
@@ -1679,7 +1751,7 @@ export const SCENARIOS: readonly Scenario[] = [
       standard: okStd(LOGIN_BODY, [
         'access_token_cookie=<jwt>; Expires=<date>; Max-Age=900; Secure; HttpOnly; Path=/; SameSite=Lax',
         'csrf_access_token=<uuid>; Expires=<date>; Max-Age=900; Secure; Path=/; SameSite=Lax',
-        'refresh_token_cookie=<jwt>; Expires=<date>; Max-Age=2592000; Secure; HttpOnly; Path=/; SameSite=Lax',
+        'refresh_token_cookie=<jwt>; Expires=<date>; Max-Age=2592000; Secure; HttpOnly; Path=/auth/refresh; SameSite=Lax',
         'csrf_refresh_token=<uuid>; Expires=<date>; Max-Age=2592000; Secure; Path=/; SameSite=Lax',
       ]),
       'flask-jwt-extended': okStd(LOGIN_BODY, [
@@ -1699,7 +1771,8 @@ export const SCENARIOS: readonly Scenario[] = [
     expect: {
       standard: okStd(
         LOGIN_BODY,
-        STD_LOGIN.map((line) => `__Host-${line}`),
+        // __Host- cookies must have Path=/: the refresh cookie leaves its /auth/refresh default.
+        STD_LOGIN.map((line) => `__Host-${line.replace('Path=/auth/refresh', 'Path=/')}`),
       ),
       'flask-jwt-extended': okStd(LOGIN_BODY, [
         '__Host-access_token_cookie=<jwt>; Secure; HttpOnly; Path=/',
@@ -1719,10 +1792,11 @@ export const SCENARIOS: readonly Scenario[] = [
       const lines = [
         'access_token_cookie=<jwt>; Domain=example.test; Secure; HttpOnly; Path=/; SameSite=Strict',
         'csrf_access_token=<uuid>; Domain=example.test; Secure; Path=/; SameSite=Strict',
-        'refresh_token_cookie=<jwt>; Domain=example.test; Secure; HttpOnly; Path=/; SameSite=Strict',
+        'refresh_token_cookie=<jwt>; Domain=example.test; Secure; HttpOnly; Path=/auth/refresh; SameSite=Strict',
         'csrf_refresh_token=<uuid>; Domain=example.test; Secure; Path=/; SameSite=Strict',
       ];
-      return { standard: okStd(LOGIN_BODY, lines), 'flask-jwt-extended': okStd(LOGIN_BODY, lines) };
+      const flaskLines = lines.map((line) => line.replace('Path=/auth/refresh', 'Path=/'));
+      return { standard: okStd(LOGIN_BODY, lines), 'flask-jwt-extended': okStd(LOGIN_BODY, flaskLines) };
     })(),
   },
   {
