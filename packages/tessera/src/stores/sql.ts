@@ -57,12 +57,30 @@ import {
 
 export { DEFAULT_TABLE_PREFIX, migrations, type SqlDialectName, type TableNames, tableNames };
 
-// Kysely is this entry point's one required peer: loaded here, once, so that a
-// missing install is a ConfigError naming it rather than a resolver error.
-const { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql } = await loadPeer<typeof import('kysely')>(
-  'kysely',
-  'tessera-auth/stores/sql',
-);
+// Kysely is this entry point's one required peer: loaded once, on the first factory
+// call or operation, so that a missing install is a ConfigError naming it rather than
+// a resolver error. Not a top-level await: the CommonJS build (dist/cjs) cannot have one.
+type KyselyModule = typeof import('kysely');
+let Kysely: KyselyModule['Kysely'];
+let MysqlDialect: KyselyModule['MysqlDialect'];
+let PostgresDialect: KyselyModule['PostgresDialect'];
+let SqliteDialect: KyselyModule['SqliteDialect'];
+let sql: KyselyModule['sql'];
+let kyselyLoaded = false;
+let kyselyLoading: Promise<void> | undefined;
+function loadKysely(): Promise<void> {
+  kyselyLoading ??= loadPeer<KyselyModule>('kysely', 'tessera-auth/stores/sql').then(
+    (mod) => {
+      ({ Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql } = mod);
+      kyselyLoaded = true;
+    },
+    (error: unknown) => {
+      kyselyLoading = undefined;
+      throw error;
+    },
+  );
+  return kyselyLoading;
+}
 
 /*
  * The drivers' types, described here as far as the store uses them, so that the
@@ -281,6 +299,7 @@ export class SqlStore implements TokenStore {
    * block the writer; the busy timeout is bounded.
    */
   static async sqlite(filename: string, options: SqlStoreOptions = {}): Promise<SqlStore> {
+    if (!kyselyLoaded) await loadKysely();
     refuseUnknownOptions(options, OPTION_KEYS, 'SqlStore.sqlite options');
     const mod = await loadPeer<BetterSqlite3Module>('better-sqlite3', 'SqlStore.sqlite');
     const database = new mod.default(filename, { timeout: QUERY_TIMEOUT_MS });
@@ -297,6 +316,7 @@ export class SqlStore implements TokenStore {
     poolOrConfig: PgPool | PgPoolConfig,
     options: SqlStoreOptions = {},
   ): Promise<SqlStore> {
+    if (!kyselyLoaded) await loadKysely();
     refuseUnknownOptions(options, OPTION_KEYS, 'SqlStore.postgres options');
     let pool: PgPool;
     if (isPgPool(poolOrConfig)) {
@@ -326,6 +346,7 @@ export class SqlStore implements TokenStore {
     poolOrOptions: MysqlPoolLike | MysqlPoolOptions,
     options: SqlStoreOptions = {},
   ): Promise<SqlStore> {
+    if (!kyselyLoaded) await loadKysely();
     refuseUnknownOptions(options, OPTION_KEYS, 'SqlStore.mysql options');
     let pool: MysqlPoolLike;
     if (isMysqlPool(poolOrOptions)) {
@@ -346,6 +367,7 @@ export class SqlStore implements TokenStore {
    * implicitly; SQLite: one transaction). Returns the versions it applied.
    */
   async migrate(): Promise<number[]> {
+    if (!kyselyLoaded) await loadKysely();
     const d = this.dialect;
     const t = this.tables;
     const apply = async (ex: QueryExecutorProvider): Promise<number[]> => {
@@ -393,6 +415,7 @@ export class SqlStore implements TokenStore {
   }
 
   async revokeToken(jti: string, expiresAt: number): Promise<void> {
+    if (!kyselyLoaded) await loadKysely();
     checkId('jti', jti);
     checkTime('expiresAt', expiresAt);
     const t = sql.table(this.tables.revokedTokens);
@@ -404,6 +427,7 @@ export class SqlStore implements TokenStore {
   }
 
   async revokeUserBefore(userKey: string, before: number, keepUntil: number): Promise<void> {
+    if (!kyselyLoaded) await loadKysely();
     checkId('userKey', userKey);
     checkTime('before', before);
     checkTime('keepUntil', keepUntil);
@@ -418,6 +442,7 @@ export class SqlStore implements TokenStore {
   }
 
   async isRevoked(check: RevocationCheck): Promise<boolean> {
+    if (!kyselyLoaded) await loadKysely();
     const { jti, userKey, familyId } = check;
     if (jti === undefined && userKey === undefined && familyId === undefined) return false;
     const now = this.#now();
@@ -446,6 +471,7 @@ export class SqlStore implements TokenStore {
   }
 
   async createFamily(f: NewFamily): Promise<void> {
+    if (!kyselyLoaded) await loadKysely();
     checkId('familyId', f.familyId);
     checkId('userKey', f.userKey);
     checkId('jti', f.jti);
@@ -467,6 +493,7 @@ export class SqlStore implements TokenStore {
   }
 
   async rotateFamily(r: RotateRequest): Promise<RotateOutcome> {
+    if (!kyselyLoaded) await loadKysely();
     checkRotateRequest(r);
     const fam = sql.table(this.tables.families);
     const live = this.#livePredicate(r.now);
@@ -524,6 +551,7 @@ export class SqlStore implements TokenStore {
   }
 
   async revokeFamily(familyId: string): Promise<boolean> {
+    if (!kyselyLoaded) await loadKysely();
     checkId('familyId', familyId);
     const fam = sql.table(this.tables.families);
     const now = this.#now();
@@ -537,6 +565,7 @@ export class SqlStore implements TokenStore {
   }
 
   async revokeUserFamilies(userKey: string): Promise<number> {
+    if (!kyselyLoaded) await loadKysely();
     checkId('userKey', userKey);
     const now = this.#now();
     return this.#guard('revokeUserFamilies', async () => {
@@ -547,6 +576,7 @@ export class SqlStore implements TokenStore {
   }
 
   async listSessions(userKey: string, now: number): Promise<SessionInfo[]> {
+    if (!kyselyLoaded) await loadKysely();
     checkId('userKey', userKey);
     checkTime('now', now);
     const result = await this.#guard('listSessions', () =>
@@ -569,6 +599,7 @@ export class SqlStore implements TokenStore {
   }
 
   async purgeExpired(now: number): Promise<number> {
+    if (!kyselyLoaded) await loadKysely();
     checkTime('now', now);
     const t = this.tables;
     return this.#guard('purgeExpired', async () => {
