@@ -117,7 +117,8 @@ export function failedChecks(output: SuiteOutput, allowed: readonly RegExp[] = [
 }
 
 /**
- * Bundle `entry` (with the library source, `tessera-auth` resolved to it) into
+ * Bundle `entry` (with the library source: `tessera-auth` and its subpaths resolve
+ * through the package's exports map, `tessera-source` condition) into
  * one ES module file for a runtime that runs JavaScript only. `node:*` stays
  * external: a runtime without them fails to load, as a user's bundle would.
  */
@@ -138,7 +139,6 @@ export async function bundle(
     conditions: ['tessera-source'],
     mainFields: ['module', 'main'],
     logLevel: 'error',
-    alias: { 'tessera-auth': join(PACKAGE_DIR, 'src/index.ts') },
   });
   return outfile;
 }

@@ -1,0 +1,227 @@
+/**
+ * The guard scenarios of the conformance table (ok, expired, bad signature,
+ * missing token, wrong type) through the Hono and Fetch adapters, served by Bun,
+ * Deno and workerd (nodejs_compat) and called over HTTP. Every answer (status,
+ * body, WWW-Authenticate) must equal the answer of the same app in Node, and
+ * the statuses are checked against the standard profile's.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Miniflare } from 'miniflare';
+import { TokenManager } from 'tessera-auth';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GuardAppConfig, guardApp } from './guard-app.js';
+import { BIN, bundle, PACKAGE_DIR } from './harness.js';
+import { tamper } from './suite.js';
+
+const NOW = 1_800_000_000;
+const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const config: GuardAppConfig = {
+  secret: 'runtime-guard-secret-of-at-least-32-bytes',
+  publicKeyPem: pair.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+  now: NOW,
+};
+
+interface Scenario {
+  readonly name: string;
+  readonly path: string;
+  readonly token?: string;
+  /** The standard profile's status. */
+  readonly status: number;
+}
+
+interface Answer {
+  readonly status: number;
+  readonly body: string;
+  readonly wwwAuthenticate: string | null;
+}
+
+let scenarios: Scenario[];
+let reference: Map<string, Answer>;
+
+async function mint(): Promise<Scenario[]> {
+  const hs = new TokenManager({ secret: config.secret, now: () => NOW });
+  const past = new TokenManager({ secret: config.secret, now: () => NOW - 7200, accessTokenExpires: 3600 });
+  const es = new TokenManager({
+    algorithm: 'ES256',
+    privateKey: pair.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    now: () => NOW,
+  });
+  const access = await hs.createAccessToken({ identity: 'alice' });
+  const refresh = await hs.createRefreshToken({ identity: 'alice' });
+  const expired = await past.createAccessToken({ identity: 'alice' });
+  const esAccess = await es.createAccessToken({ identity: 'erin' });
+  const list: Scenario[] = [];
+  for (const adapter of ['hono', 'fetch']) {
+    list.push(
+      { name: `${adapter}: ok`, path: `/${adapter}/protected`, token: access, status: 200 },
+      { name: `${adapter}: expired`, path: `/${adapter}/protected`, token: expired, status: 401 },
+      {
+        name: `${adapter}: bad signature`,
+        path: `/${adapter}/protected`,
+        token: tamper(access),
+        status: 401,
+      },
+      { name: `${adapter}: missing token`, path: `/${adapter}/protected`, status: 401 },
+      {
+        name: `${adapter}: refresh token on an access route`,
+        path: `/${adapter}/protected`,
+        token: refresh,
+        status: 401,
+      },
+      {
+        name: `${adapter}: access token on a refresh route`,
+        path: `/${adapter}/refresh`,
+        token: access,
+        status: 401,
+      },
+      {
+        name: `${adapter}: refresh token on a refresh route`,
+        path: `/${adapter}/refresh`,
+        token: refresh,
+        status: 200,
+      },
+      {
+        name: `${adapter}: ES256 ok (public key only)`,
+        path: `/${adapter}/es/protected`,
+        token: esAccess,
+        status: 200,
+      },
+      {
+        name: `${adapter}: ES256 bad signature`,
+        path: `/${adapter}/es/protected`,
+        token: tamper(esAccess),
+        status: 401,
+      },
+      {
+        name: `${adapter}: HS256 token on the ES256 app`,
+        path: `/${adapter}/es/protected`,
+        token: access,
+        status: 401,
+      },
+    );
+  }
+  return list;
+}
+
+function request(base: string, scenario: Scenario): Request {
+  const headers: Record<string, string> = {};
+  if (scenario.token !== undefined) headers.authorization = `Bearer ${scenario.token}`;
+  return new Request(`${base}${scenario.path}`, { headers });
+}
+
+async function answerOf(response: Response): Promise<Answer> {
+  return {
+    status: response.status,
+    body: await response.text(),
+    wwwAuthenticate: response.headers.get('www-authenticate'),
+  };
+}
+
+async function callAll(base: string): Promise<Map<string, Answer>> {
+  const answers = new Map<string, Answer>();
+  for (const scenario of scenarios)
+    answers.set(scenario.name, await answerOf(await fetch(request(base, scenario))));
+  return answers;
+}
+
+function compare(answers: Map<string, Answer>): void {
+  for (const scenario of scenarios) {
+    expect(answers.get(scenario.name), scenario.name).toEqual(reference.get(scenario.name));
+  }
+}
+
+beforeAll(async () => {
+  scenarios = await mint();
+  const app = guardApp(config);
+  reference = new Map();
+  for (const scenario of scenarios) {
+    reference.set(scenario.name, await answerOf(await app(request('http://node.test', scenario))));
+  }
+}, 60_000);
+
+describe('the guard app in Node (the reference)', () => {
+  it('answers the standard profile statuses', () => {
+    for (const scenario of scenarios)
+      expect(reference.get(scenario.name)?.status, scenario.name).toBe(scenario.status);
+    expect(reference.get('hono: ok')?.body).toContain('"identity":"alice"');
+    expect(reference.get('fetch: ES256 ok (public key only)')?.body).toContain('"identity":"erin"');
+  });
+});
+
+/** Spawn the bundled server under `command`, resolve with its base URL once it listens. */
+function startServer(command: string, args: string[]): Promise<{ url: string; child: ChildProcess }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`no LISTENING line: ${output}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /LISTENING (\d+)/.exec(output);
+      if (match !== null) {
+        clearTimeout(timer);
+        resolve({ url: `http://127.0.0.1:${match[1]}`, child });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code}: ${output}`));
+    });
+  });
+}
+
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of children) child.kill();
+});
+
+describe.each([
+  ['bun', (file: string) => [join(BIN, 'bun'), ['run', file, JSON.stringify(config)]] as const],
+  [
+    'deno',
+    (file: string) =>
+      [
+        join(BIN, 'deno'),
+        ['run', '--allow-net', '--allow-env', '--allow-read', file, JSON.stringify(config)],
+      ] as const,
+  ],
+])('%s', (_name, command) => {
+  it('serves every guard scenario over HTTP exactly as Node does', async () => {
+    const file = await bundle(join(PACKAGE_DIR, 'test/runtimes/guard-serve.ts'));
+    const [bin, args] = command(file);
+    const server = await startServer(bin, [...args]);
+    children.push(server.child);
+    try {
+      compare(await callAll(server.url));
+    } finally {
+      server.child.kill();
+    }
+  }, 120_000);
+});
+
+describe('workerd (nodejs_compat)', () => {
+  it('serves every guard scenario over HTTP exactly as Node does', async () => {
+    const script = readFileSync(await bundle(join(PACKAGE_DIR, 'test/runtimes/guard-worker.ts')), 'utf8');
+    const mf = new Miniflare({
+      modules: true,
+      script,
+      compatibilityDate: '2025-09-01',
+      compatibilityFlags: ['nodejs_compat'],
+      bindings: { GUARD_CONFIG: JSON.stringify(config) },
+      host: '127.0.0.1',
+      port: 0,
+    });
+    try {
+      const url = await mf.ready;
+      compare(await callAll(url.origin));
+    } finally {
+      await mf.dispose();
+    }
+  }, 120_000);
+});
