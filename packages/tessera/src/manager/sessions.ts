@@ -76,7 +76,7 @@ export class Sessions<TUser> {
     now: number,
     metadata?: Record<string, string>,
   ): Promise<{ refresh: Minted; familyId: string }> {
-    const store = this.#requireStore('a refresh family');
+    const store = this.requireStore('a refresh family');
     const familyId = newJti({ ...this.#config.profile, jtiStyle: 'uuid' });
     const jti = newJti(this.#config.profile);
     const refresh = await this.#mintRefresh(options, now, { familyId, jti });
@@ -161,7 +161,7 @@ export class Sessions<TUser> {
 
   /** Revoke one token (by jti, until its exp) in the store. */
   async revokeToken(payload: JwtPayload): Promise<void> {
-    const store = this.#requireStore('revokeToken');
+    const store = this.requireStore('revokeToken');
     if (typeof payload.jti !== 'string') throw new MissingClaimError('jti', 'Token has no id');
     const jti = payload.jti;
     const exp = typeof payload.exp === 'number' ? payload.exp : this.#config.now() + this.#longestLifetime();
@@ -172,7 +172,7 @@ export class Sessions<TUser> {
 
   /** Log out a token's session: its family when it has one, and the token itself. */
   async logout(payload: JwtPayload): Promise<void> {
-    const store = this.#requireStore('logout');
+    const store = this.requireStore('logout');
     if (typeof payload.fam === 'string') {
       const familyId = payload.fam;
       await storeCall('revokeFamily', () => store.revokeFamily(familyId));
@@ -182,7 +182,7 @@ export class Sessions<TUser> {
 
   /** Revoke every token of a user issued before now, and all their sessions. */
   async revokeAllTokens(identity: unknown): Promise<void> {
-    const store = this.#requireStore('revokeAllTokens');
+    const store = this.requireStore('revokeAllTokens');
     const key = userKey(await this.#minter.identityClaim(identity));
     const now = Math.floor(this.#config.now());
     await storeCall('revokeUserBefore', () =>
@@ -193,14 +193,14 @@ export class Sessions<TUser> {
 
   /** A user's live sessions (refresh families), newest first. */
   async listSessions(identity: unknown): Promise<SessionInfo[]> {
-    const store = this.#requireStore('listSessions');
+    const store = this.requireStore('listSessions');
     const key = userKey(await this.#minter.identityClaim(identity));
     return storeCall('listSessions', () => store.listSessions(key, Math.floor(this.#config.now())));
   }
 
   /** Revoke one session by its family id. Returns whether it existed. */
   async revokeSession(familyId: string): Promise<boolean> {
-    const store = this.#requireStore('revokeSession');
+    const store = this.requireStore('revokeSession');
     return storeCall('revokeFamily', () => store.revokeFamily(familyId));
   }
 
@@ -238,7 +238,8 @@ export class Sessions<TUser> {
     });
   }
 
-  #requireStore(what: string): TokenStore {
+  /** The store, or a ConfigError naming what needed it. */
+  requireStore(what: string): TokenStore {
     const store = this.#config.store;
     if (store === undefined) throw new ConfigError(`${what} needs a store: configure \`store\``);
     return store;

@@ -258,6 +258,7 @@ export class TokenManager<TUser = unknown> {
 
   /** Revoke one token (by jti, until its exp) in the store. */
   async revokeToken(token: string | JwtPayload): Promise<void> {
+    this.#sessions.requireStore('revokeToken');
     return this.#sessions.revokeToken(await this.#payloadOf(token));
   }
 
@@ -266,6 +267,7 @@ export class TokenManager<TUser = unknown> {
    * (every access and refresh token of that login), else the token itself.
    */
   async logout(token: string | JwtPayload): Promise<void> {
+    this.#sessions.requireStore('logout');
     return this.#sessions.logout(await this.#payloadOf(token));
   }
 
