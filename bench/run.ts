@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- --only tokens|http|stores] [--rounds N] [--slice MS] [--http-rounds N] [--duration S]
- *   [--frameworks fastify,express,hono,koa,node:http] [--no-write]`
+ * `npm run bench [-- --only tokens|http|stores|service] [--rounds N] [--slice MS] [--http-rounds N] [--duration S]
+ *   [--frameworks fastify,express,hono,koa,node:http] [--no-write] [--databases sqlite,postgres] [--soak [--soak-minutes N]]`
  *
  * Runs the token micro-benchmarks and the HTTP benchmarks, prints markdown
  * tables, and writes the results as JSON under bench/results/.
@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { hasGc } from './harness.js';
 import { FRAMEWORKS, renderHttp, runHttp } from './http.js';
 import type { Framework } from './http-server.js';
+import { runServiceBench } from './service-run.js';
 import { renderStores, runStores } from './stores.js';
 import { renderTokens, runTokens } from './tokens.js';
 
@@ -92,11 +93,14 @@ async function main(): Promise<void> {
       duration: { type: 'string' },
       frameworks: { type: 'string' },
       'no-write': { type: 'boolean' },
+      soak: { type: 'boolean' },
+      'soak-minutes': { type: 'string' },
+      databases: { type: 'string' },
     },
   });
   const only = values.only;
-  if (only !== undefined && only !== 'tokens' && only !== 'http' && only !== 'stores') {
-    throw new Error('--only must be tokens, http or stores');
+  if (only !== undefined && only !== 'tokens' && only !== 'http' && only !== 'stores' && only !== 'service') {
+    throw new Error('--only must be tokens, http, stores or service');
   }
   const info = machine();
   const stamp = info.date.slice(0, 10);
@@ -159,6 +163,8 @@ async function main(): Promise<void> {
       log(`wrote ${file}`);
     }
   }
+  // The service against better-auth runs only when asked for (--only service [--soak]): minutes long.
+  if (only === 'service') out.push(await runServiceBench(values, resultsDir, stamp, info, log));
   process.stdout.write(`${out.join('\n\n')}\n`);
 }
 
