@@ -16,9 +16,9 @@ import type { TokenStore } from '../stores/types.js';
 import { toLifetime, toSeconds } from '../tokens/duration.js';
 import { PROFILES, type TokenProfile } from '../tokens/profile.js';
 import type { ClaimRules } from '../tokens/validate.js';
+import { OPTION_KEYS } from './option-keys.js';
 import {
   type ErrorHandlers,
-  OPTION_KEYS,
   TOKEN_LOCATIONS,
   type TokenCallbacks,
   type TokenLocation,

@@ -12,19 +12,19 @@ import type { JwtPayload } from '../tokens/validate.js';
 import { TokenVerifier } from '../tokens/verifier.js';
 import { type ResolvedConfig, resolveConfig } from './config.js';
 import { Minter } from './minting.js';
+import { CALL_OPTION_KEYS } from './option-keys.js';
 import type { TokenManagerOptions } from './options.js';
 import { Sessions } from './sessions.js';
-import {
-  CALL_OPTION_KEYS,
-  type CreateAccessTokenOptions,
-  type CreateRefreshTokenOptions,
-  type CreateTokenPairOptions,
-  type DecodeTokenOptions,
-  type RefreshResult,
-  type RefreshTokensOptions,
-  type TokenPair,
-  type VerifiedToken,
-  type VerifyTokenOptions,
+import type {
+  CreateAccessTokenOptions,
+  CreateRefreshTokenOptions,
+  CreateTokenPairOptions,
+  DecodeTokenOptions,
+  RefreshResult,
+  RefreshTokensOptions,
+  TokenPair,
+  VerifiedToken,
+  VerifyTokenOptions,
 } from './types.js';
 import { Verification } from './verification.js';
 
