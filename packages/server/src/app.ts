@@ -19,6 +19,9 @@ import { metaRoutes } from './routes/meta.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { simpleJwtRoutes } from './routes/simplejwt.js';
 
+/** Largest CSV accepted by POST /admin/import. */
+const IMPORT_MAX_BYTES = 32 * 1024 * 1024;
+
 /** Counts requests in flight, so shutdown can wait for them. */
 export interface InFlight {
   count: number;
@@ -74,13 +77,16 @@ export function createApp(ctx: ServiceContext, inFlight: InFlight): Hono<AppEnv>
     );
   }
 
-  app.use(
-    '*',
+  const limit = (maxSize: number) =>
     bodyLimit({
-      maxSize: ctx.config.maxBodyBytes,
-      onError: (c) =>
-        c.json(errorBody('body_too_large', `The body is larger than ${ctx.config.maxBodyBytes} bytes`), 413),
-    }),
+      maxSize,
+      onError: (c) => c.json(errorBody('body_too_large', `The body is larger than ${maxSize} bytes`), 413),
+    });
+  const bodyLimitDefault = limit(ctx.config.maxBodyBytes);
+  // User imports are the one large body (CSV of many users; admins only).
+  const bodyLimitImport = limit(IMPORT_MAX_BYTES);
+  app.use('*', (c, next) =>
+    c.req.path === '/admin/import' ? bodyLimitImport(c, next) : bodyLimitDefault(c, next),
   );
   app.use(
     '*',

@@ -2,8 +2,10 @@
  * `npm start`: read the configuration, start the service, print where it
  * listens and how to sign in, and stop cleanly on SIGTERM/SIGINT.
  * Exit status 2 for a configuration mistake, 1 when the stores cannot be opened.
+ * `npm start -- import ...` imports users instead (./import-command.ts).
  */
 import { loadConfig, ServiceConfigError } from './config.js';
+import { runImport } from './import-command.js';
 import { startService } from './service.js';
 
 let config: ReturnType<typeof loadConfig>;
@@ -15,6 +17,10 @@ try {
     process.exit(2);
   }
   throw error;
+}
+
+if (process.argv[2] === 'import') {
+  process.exit(await runImport(config, process.argv.slice(3)));
 }
 
 const service = await startService(config).catch((error: unknown) => {

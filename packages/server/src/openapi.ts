@@ -308,6 +308,19 @@ const OPERATIONS: readonly Operation[] = [
     responses: { '201': 'The invite code' },
   },
   {
+    method: 'post',
+    path: '/admin/import',
+    tag: 'Admin',
+    summary:
+      'Import users from CSV (text/csv: username, password_hash, email, is_active, roles); Django and Werkzeug hashes are kept and upgraded at first sign-in; existing usernames are skipped',
+    security: 'admin',
+    responses: {
+      '200': '{created, skipped}',
+      '400': 'The CSV is invalid (the line is named)',
+      '415': 'Not text/csv',
+    },
+  },
+  {
     method: 'get',
     path: '/admin/audit',
     tag: 'Admin',

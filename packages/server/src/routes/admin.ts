@@ -9,7 +9,9 @@ import { createHonoAuth } from 'tessera-auth/hono';
 import { z } from 'zod';
 import type { AppEnv, ServiceContext } from '../context.js';
 import { HttpError, param, readBody, tokenJson } from '../http.js';
+import { type ImportedUser, readUsersCsv, UserImportError } from '../import/index.js';
 import { hashPassword } from '../passwords/index.js';
+import { storeImportedUsers } from '../user-import.js';
 import {
   publicUser,
   ROLE_PATTERN,
@@ -162,6 +164,28 @@ export function adminRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
     );
     await ctx.audit.record({ type: 'invite.created', actor: actor(c) });
     return tokenJson(c, { invite: invite.code, expires_at: invite.expiresAt }, 201);
+  });
+
+  // CSV in the body (text/csv): username, password_hash, email, is_active, roles (see ../import/csv.ts).
+  app.post('/admin/import', async (c) => {
+    const type = c.req.header('content-type') ?? '';
+    if (!/^text\/csv\b/i.test(type)) {
+      throw new HttpError(415, 'unsupported_media_type', 'Send the users as text/csv');
+    }
+    let imported: ImportedUser[];
+    try {
+      imported = readUsersCsv(await c.req.text());
+    } catch (error) {
+      if (error instanceof UserImportError) throw new HttpError(400, error.code, error.message);
+      throw error;
+    }
+    const result = await storeImportedUsers(ctx.users, imported);
+    await ctx.audit.record({
+      type: 'users.imported',
+      actor: actor(c),
+      detail: { created: result.created, skipped: result.skipped.length },
+    });
+    return tokenJson(c, result);
   });
 
   app.get('/admin/audit', async (c) => {
