@@ -172,6 +172,12 @@ describe('identities a store cannot key are refused at creation', () => {
     expect((await jwt.verifyToken(pair.accessToken)).identity).toBe(identity);
   });
 
+  it('revokeAllTokens and listSessions refuse them the same way, before the store is asked', async () => {
+    const jwt = build({ store: store() });
+    expect((await thrown(() => jwt.revokeAllTokens(''))).code).toBe('identity_invalid');
+    expect((await thrown(() => jwt.listSessions('z'.repeat(256)))).code).toBe('identity_invalid');
+  });
+
   it('a userIdentity that converts to an empty id is refused the same way', async () => {
     const jwt = build({ store: store(), callbacks: { userIdentity: () => '' } });
     expect((await thrown(() => jwt.createTokenPair({ identity: { id: 1 } }))).code).toBe('identity_invalid');
