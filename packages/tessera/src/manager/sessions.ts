@@ -80,8 +80,10 @@ export class Sessions<TUser> {
     const familyId = newJti({ ...this.#config.profile, jtiStyle: 'uuid' });
     const jti = newJti(this.#config.profile);
     const refresh = await this.#mintRefresh(options, now, { familyId, jti });
-    const identity = refresh.payload[this.#config.profile.identityClaim];
-    const expiresAt = this.#refreshExpiry(now);
+    const { payload } = refresh;
+    const identity = payload[this.#config.profile.identityClaim];
+    // The family lives as long as its first token (a call's own expiresIn included).
+    const expiresAt = typeof payload.exp === 'number' ? Math.ceil(payload.exp) : this.#refreshExpiry(now);
     await storeCall('createFamily', () =>
       store.createFamily({ familyId, userKey: userKey(identity), jti, now, expiresAt, metadata }),
     );

@@ -273,6 +273,13 @@ describe.each(factories)('sessions on %s', (_name, available, makeStore) => {
     clock.now += GRACE + 1;
     expect(await codeOf(jwt.refreshTokens(refresh))).toBe('refresh_token_reused');
     expect(await codeOf(jwt.refreshTokens(next.refreshToken!))).toBe('token_revoked');
+    // A call's own lifetime is the family's too.
+    const short = await jwt.createRefreshToken({ identity: 'erin', expiresIn: 120 });
+    const [session] = await jwt.listSessions('erin');
+    expect(session).toMatchObject({
+      familyId: (await jwt.decodeToken(short)).fam,
+      expiresAt: clock.now + 120,
+    });
   });
 
   it.runIf(available)(
