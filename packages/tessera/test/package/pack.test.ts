@@ -156,7 +156,10 @@ describe('the packed tarball', () => {
   });
 });
 
-/** At most this many compilers and apps at once: tsc is CPU-bound. */
+/**
+ * At most this many compilers and apps at once: tsc is CPU-bound. The concurrent
+ * tests all start at once and queue here, hence their long timeouts.
+ */
 const limit = pool(Math.max(2, availableParallelism()));
 
 describe.concurrent('the declarations', () => {
@@ -172,7 +175,7 @@ describe.concurrent('the declarations', () => {
       const diagnostics = await limit(() => compile(app));
       expect(ownDiagnostics(diagnostics), diagnostics).toEqual([]);
     },
-    240_000,
+    600_000,
   );
 });
 
@@ -206,7 +209,7 @@ describe.concurrent.each(FRAMEWORKS)('a fresh %s app', (framework) => {
         started.stop();
       }
     },
-    240_000,
+    600_000,
   );
 });
 
