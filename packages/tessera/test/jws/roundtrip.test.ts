@@ -2,7 +2,7 @@
  * Sign and verify with every algorithm, and the strict-parsing rules of the
  * verification policy that sit between a token and its signature check.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { AlgorithmNotAllowedError, KeyImportError, MalformedTokenError } from '../../src/errors.js';
 import { ALGORITHM_NAMES, ALGORITHMS, type JwsAlgorithm } from '../../src/jws/algorithms.js';
@@ -70,8 +70,8 @@ describe('one RSA key material, two bound algorithms', () => {
   const rs = keyFor('RS256');
   const material = rs.signing?.key;
   if (material === undefined) throw new Error('private key expected');
-  const ps = importKeyObject(material, 'PS256');
-  const rs384 = importKeyObject(material, 'RS384');
+  const ps = importKeyObject(material as KeyObject, 'PS256');
+  const rs384 = importKeyObject(material as KeyObject, 'RS384');
 
   it('an RS256 token does not verify under a PS256-bound key of the same material', () => {
     const token = sign('RS256');

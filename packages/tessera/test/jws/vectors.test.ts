@@ -55,7 +55,7 @@ function tamper(token: string): string {
 function payloadText(token: string): string {
   const bytes = decodeBase64Url(decodeJws(token).payloadSegment);
   if (bytes === undefined) throw new Error('payload is not base64url');
-  return bytes.toString('utf8');
+  return new TextDecoder().decode(bytes);
 }
 
 interface Vector {

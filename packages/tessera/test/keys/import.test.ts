@@ -125,7 +125,7 @@ describe('importPem', () => {
     const rsaPrivate = importPem(pem(rsa.privateKey, 'pkcs8'), 'RS256', { kid: 'r' });
     expect(rsaPrivate).toMatchObject({ alg: 'RS256', kid: 'r', type: 'private' });
     // The verifying half of a private key is its public key, derived once at import.
-    expect(rsaPrivate.verifying.key.type).toBe('public');
+    expect((rsaPrivate.verifying.key as KeyObject).type).toBe('public');
     const rsaPkcs1 = importPem(pem(rsa.privateKey, 'pkcs1'), 'RS256');
     const rsaPublic = importPem(pem(rsa.publicKey, 'spki'), 'RS256');
     const rsaPublicPkcs1 = importPem(pem(rsa.publicKey, 'pkcs1'), 'RS256');

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, KeyImportError } from '../../src/errors.js';
 import { ALGORITHM_NAMES, ALGORITHMS } from '../../src/jws/algorithms.js';
@@ -154,23 +154,27 @@ describe('generateKey', () => {
     expect(key.kid).toBe(`gen-${alg}`);
     if (spec.family === 'hmac') {
       expect(key.type).toBe('secret');
-      expect(key.verifying.key.symmetricKeySize).toBe(spec.minSecretBytes);
+      expect((key.verifying.key as KeyObject).symmetricKeySize).toBe(spec.minSecretBytes);
     } else {
       expect(key.type).toBe('private');
-      expect(key.verifying.key.type).toBe('public');
+      expect((key.verifying.key as KeyObject).type).toBe('public');
     }
     if (spec.family === 'rsa' || spec.family === 'rsa-pss') {
-      expect(key.verifying.key.asymmetricKeyDetails?.modulusLength).toBe(2048);
+      expect((key.verifying.key as KeyObject).asymmetricKeyDetails?.modulusLength).toBe(2048);
     }
-    if (spec.family === 'ecdsa') expect(key.verifying.key.asymmetricKeyDetails?.namedCurve).toBe(spec.curve);
+    if (spec.family === 'ecdsa')
+      expect((key.verifying.key as KeyObject).asymmetricKeyDetails?.namedCurve).toBe(spec.curve);
     expect(verifiesWith(key, key)).toBe(true);
   });
 
   it('generates Ed448 on request, and larger RSA moduli', () => {
-    expect(generateKey('EdDSA', { curve: 'Ed448' }).verifying.key.asymmetricKeyType).toBe('ed448');
-    expect(generateKey('EdDSA').verifying.key.asymmetricKeyType).toBe('ed25519');
+    expect((generateKey('EdDSA', { curve: 'Ed448' }).verifying.key as KeyObject).asymmetricKeyType).toBe(
+      'ed448',
+    );
+    expect((generateKey('EdDSA').verifying.key as KeyObject).asymmetricKeyType).toBe('ed25519');
     expect(
-      generateKey('PS256', { modulusLength: 3072 }).verifying.key.asymmetricKeyDetails?.modulusLength,
+      (generateKey('PS256', { modulusLength: 3072 }).verifying.key as KeyObject).asymmetricKeyDetails
+        ?.modulusLength,
     ).toBe(3072);
   });
 

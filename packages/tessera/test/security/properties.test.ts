@@ -239,7 +239,7 @@ describe('decoding arbitrary input never throws anything but a TesseraError', ()
           const input = `${b64(fullHeader)}.${b64({ ...claimExtra, ...claims })}`;
           const signer = (rightKey ? key : other).signing;
           if (signer === undefined) throw new Error('fixture key cannot sign');
-          const token = `${input}.${signBytes(signer, Buffer.from(input)).toString('base64url')}`;
+          const token = `${input}.${Buffer.from(signBytes(signer, Buffer.from(input))).toString('base64url')}`;
           await onlyTesseraErrors(manager, token);
         },
       ),
