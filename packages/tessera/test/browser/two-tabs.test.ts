@@ -1,0 +1,249 @@
+/**
+ * Real clients: two Chromium pages of ONE browser context (one cookie jar)
+ * against an Express app in cookie mode with CSRF, rotation on and a store.
+ * Both pages refresh at the same moment, round after round, and both must stay
+ * signed in; a logout in one signs the other out. Run on the memory store,
+ * SQLite, Redis and PostgreSQL (the last two need their services: they fail
+ * under CI when absent, and are skipped with a printed reason elsewhere).
+ */
+import { createServer } from 'node:http';
+import express from 'express';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { MemoryStore, TokenManager, type TokenStore } from 'tessera-auth';
+import { createExpressAuth } from 'tessera-auth/express';
+import { RedisStore } from 'tessera-auth/stores/redis';
+import { SqlStore } from 'tessera-auth/stores/sql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listenNode, type Started } from '../adapters/scenarios.js';
+import { runId, serviceAvailable, services } from '../stores/services.js';
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
+const SECRET = 'two-tabs-browser-test-secret-0123456789abcdef';
+const ROUNDS = 5;
+
+/** The app: login, a protected route, the refresh handler and logout. */
+function buildApp(store: TokenStore) {
+  const manager = new TokenManager({
+    secret: SECRET,
+    store,
+    tokenLocation: ['cookies'],
+    // Plain http on loopback in this test; production cookies stay Secure.
+    cookies: { secure: false, sameSite: 'Strict' },
+    rotation: { enabled: true, graceSeconds: 10 },
+  });
+  const auth = createExpressAuth(manager);
+  const app = express();
+  app.get('/', (_req, res) => {
+    res.type('html').send('<!doctype html><title>tessera</title><p>two tabs</p>');
+  });
+  app.post('/auth/login', async (_req, res, next) => {
+    try {
+      const pair = await manager.createTokenPair({ identity: 'alice' });
+      auth.setAccessCookies(res, pair.accessToken);
+      auth.setRefreshCookies(res, pair.refreshToken);
+      res.json({ login: true });
+    } catch (error) {
+      next(error);
+    }
+  });
+  app.get('/api/me', auth.jwtRequired(), (req, res) => {
+    res.json({ who: auth.getJwtIdentity(req) });
+  });
+  app.post('/auth/refresh', auth.refresh());
+  app.post('/auth/logout', auth.jwtRequired(), async (req, res, next) => {
+    try {
+      await manager.logout(auth.getJwt(req)!.payload);
+      auth.unsetJwtCookies(res);
+      res.json({ logout: true });
+    } catch (error) {
+      next(error);
+    }
+  });
+  return app;
+}
+
+/** What a page's script does: the calls a single-page app makes with fetch. */
+interface PageAnswer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+function csrfCookie(page: Page, name: string): Promise<string> {
+  return page.evaluate((cookieName) => {
+    const match = document.cookie.split('; ').find((c) => c.startsWith(`${cookieName}=`));
+    return match === undefined ? '' : decodeURIComponent(match.slice(cookieName.length + 1));
+  }, name);
+}
+
+function pagePost(page: Page, path: string, csrfName: string): Promise<PageAnswer> {
+  return page.evaluate(
+    async ({ target, cookieName }) => {
+      const match = document.cookie.split('; ').find((c) => c.startsWith(`${cookieName}=`));
+      const csrf = match === undefined ? '' : decodeURIComponent(match.slice(cookieName.length + 1));
+      const response = await fetch(target, { method: 'POST', headers: { 'X-CSRF-TOKEN': csrf } });
+      return { status: response.status, body: await response.json() };
+    },
+    { target: path, cookieName: csrfName },
+  );
+}
+
+function pageGet(page: Page, path: string): Promise<PageAnswer> {
+  return page.evaluate(async (target) => {
+    const response = await fetch(target);
+    return { status: response.status, body: await response.json() };
+  }, path);
+}
+
+const refresh = (page: Page) => pagePost(page, '/auth/refresh', 'csrf_refresh_token');
+const me = (page: Page) => pageGet(page, '/api/me');
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}, 60_000);
+afterAll(() => browser?.close());
+
+/** The scenario, on one store. */
+function twoTabs(name: string, makeStore: () => Promise<{ store: TokenStore; done: () => Promise<void> }>) {
+  describe(`two tabs, one cookie jar: ${name}`, () => {
+    let server: Started;
+    let context: BrowserContext;
+    let done: () => Promise<void>;
+    let tabs: [Page, Page];
+
+    beforeAll(async () => {
+      const made = await makeStore();
+      done = made.done;
+      server = await listenNode(createServer(buildApp(made.store)));
+      context = await browser.newContext();
+      tabs = [await context.newPage(), await context.newPage()];
+      for (const tab of tabs) await tab.goto(server.url);
+    }, 60_000);
+    afterAll(async () => {
+      await context?.close();
+      await server?.close();
+      await done?.();
+    });
+
+    it('both tabs refresh at the same moment, round after round, and stay signed in; logout in one signs both out', async () => {
+      const [one, two] = tabs;
+      const login = await pagePost(one, '/auth/login', 'csrf_access_token');
+      expect(login.status).toBe(200);
+      expect(await me(two)).toEqual({ status: 200, body: { who: 'alice' } });
+
+      for (let round = 1; round <= ROUNDS; round++) {
+        const before = await csrfCookie(one, 'csrf_refresh_token');
+        const answers = await Promise.all([refresh(one), refresh(two)]);
+        for (const answer of answers) {
+          expect(answer, `round ${round}: ${JSON.stringify(answers)}`).toMatchObject({
+            status: 200,
+            body: { refreshed: true },
+          });
+        }
+        // The jar now holds a successor: the refresh token was rotated this round.
+        expect(await csrfCookie(one, 'csrf_refresh_token')).not.toBe(before);
+        const seen = await Promise.all([me(one), me(two)]);
+        expect(seen, `round ${round}`).toEqual([
+          { status: 200, body: { who: 'alice' } },
+          { status: 200, body: { who: 'alice' } },
+        ]);
+      }
+      // Each tab refreshes again on its own.
+      expect((await refresh(two)).status).toBe(200);
+      expect((await refresh(one)).status).toBe(200);
+
+      const out = await pagePost(two, '/auth/logout', 'csrf_access_token');
+      expect(out).toEqual({ status: 200, body: { logout: true } });
+      const after = await me(one);
+      expect(after.status).toBe(401);
+      expect(after.body).toMatchObject({ code: 'authorization_missing' });
+      // The jar lost its cookies, and the session's refresh token is revoked server-side too.
+      expect((await refresh(one)).status).toBe(401);
+    });
+  });
+}
+
+twoTabs('memory store', async () => {
+  const store = new MemoryStore();
+  return { store, done: () => store.close() };
+});
+
+twoTabs('SQLite', async () => {
+  const store = await SqlStore.sqlite(':memory:');
+  await store.migrate();
+  return { store, done: () => store.close() };
+});
+
+const redisUp = await serviceAvailable('Redis', async () => {
+  const probe = new Redis({
+    ...services.redis,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    await probe.ping();
+  } finally {
+    probe.disconnect();
+  }
+});
+if (redisUp) {
+  twoTabs('Redis', async () => {
+    const prefix = `tessera-test:tabs:${runId()}:`;
+    const store = new RedisStore({ redis: { ...services.redis }, prefix });
+    return {
+      store,
+      done: async () => {
+        await store.close();
+        const admin = new Redis({ ...services.redis });
+        try {
+          const keys = await admin.keys(`${prefix}*`);
+          if (keys.length > 0) await admin.del(...keys);
+        } finally {
+          admin.disconnect();
+        }
+      },
+    };
+  });
+}
+
+const pgUp = await serviceAvailable('PostgreSQL', async () => {
+  const client = new pg.Client({ ...services.postgres, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  await client.end();
+});
+if (pgUp) {
+  twoTabs('PostgreSQL', async () => {
+    const prefix = `tabs_${runId()}_`;
+    const store = await SqlStore.postgres({ ...services.postgres }, { tablePrefix: prefix });
+    await store.migrate();
+    return {
+      store,
+      done: async () => {
+        await store.close();
+        const client = new pg.Client(services.postgres);
+        await client.connect();
+        try {
+          const { rows } = await client.query<{ name: string }>(
+            'SELECT table_name AS name FROM information_schema.tables WHERE table_name LIKE $1',
+            [`${prefix}%`],
+          );
+          for (const { name } of rows) await client.query(`DROP TABLE IF EXISTS "${name}"`);
+        } finally {
+          await client.end();
+        }
+      },
+    };
+  });
+}
