@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import express from 'express';
-import { TokenManager } from 'tessera-auth';
+import { MemoryStore, TokenManager } from 'tessera-auth';
 import { createExpressAuth } from 'tessera-auth/express';
 import { checkPassword } from '../demo-user.js';
 
@@ -12,15 +12,15 @@ export function createApp(secret = process.env.JWT_SECRET ?? randomBytes(32).toS
     secret,
     tokenLocation: ['headers', 'cookies'],
     cookies: { secure: process.env.NODE_ENV === 'production' },
+    // A store turns on refresh rotation with reuse detection, sessions and logout.
+    store: new MemoryStore(),
   });
   const auth = createExpressAuth(jwt);
-  const login = async ({ username, password }: { username?: unknown; password?: unknown } = {}) =>
-    checkPassword(username, password)
-      ? {
-          access: await jwt.createAccessToken({ identity: username, fresh: true }),
-          refresh: await jwt.createRefreshToken({ identity: username }),
-        }
-      : undefined;
+  const login = async ({ username, password }: { username?: unknown; password?: unknown } = {}) => {
+    if (!checkPassword(username, password)) return undefined;
+    const pair = await jwt.createTokenPair({ identity: username });
+    return { access: pair.accessToken, refresh: pair.refreshToken };
+  };
 
   const app = express();
   app.use(express.json());
@@ -32,11 +32,8 @@ export function createApp(secret = process.env.JWT_SECRET ?? randomBytes(32).toS
   app.get('/protected', auth.jwtRequired(), (req, res) => {
     res.json({ logged_in_as: auth.getJwtIdentity(req) });
   });
-  app.post('/refresh', auth.jwtRequired({ refresh: true }), async (req, res) => {
-    const accessToken = await jwt.createAccessToken({ identity: auth.getJwtIdentity(req) });
-    if (auth.getJwt(req)?.location === 'cookies') auth.setAccessCookies(res, accessToken);
-    res.json({ access_token: accessToken });
-  });
+  // Rotates the refresh token (header, JSON body, or cookie + CSRF) and answers the new pair.
+  app.post('/auth/refresh', auth.refresh());
   app.post('/login/cookies', async (req, res) => {
     const tokens = await login(req.body);
     if (!tokens) return void res.status(401).json({ msg: 'Bad username or password' });
@@ -44,10 +41,14 @@ export function createApp(secret = process.env.JWT_SECRET ?? randomBytes(32).toS
     auth.setRefreshCookies(res, tokens.refresh);
     res.json({ login: true });
   });
-  app.post('/logout', (_req, res) => {
+  app.post('/logout', auth.jwtRequired({ optional: true }), async (req, res) => {
+    const token = auth.getJwt(req);
+    if (token !== null) await jwt.logout(token.payload); // revokes the whole session
     auth.unsetJwtCookies(res);
     res.json({ logout: true });
   });
+  // Last: answers what express.json() refused (bad JSON: 400, too large: 413) as JSON, not HTML.
+  app.use(auth.errorHandler());
   return app;
 }
 

@@ -1,7 +1,7 @@
 /** Tessera with Fastify: password login, bearer tokens, and cookies with CSRF. */
 import { randomBytes } from 'node:crypto';
 import Fastify from 'fastify';
-import { TokenManager } from 'tessera-auth';
+import { MemoryStore, TokenManager } from 'tessera-auth';
 import { createFastifyAuth } from 'tessera-auth/fastify';
 import { checkPassword } from '../demo-user.js';
 
@@ -13,18 +13,20 @@ export async function createApp(secret = process.env.JWT_SECRET ?? randomBytes(3
     secret,
     tokenLocation: ['headers', 'cookies'],
     cookies: { secure: process.env.NODE_ENV === 'production' },
+    // A store turns on refresh rotation with reuse detection, sessions and logout.
+    store: new MemoryStore(),
   });
   const auth = createFastifyAuth(jwt);
-  const login = async ({ username, password }: { username?: unknown; password?: unknown } = {}) =>
-    checkPassword(username, password)
-      ? {
-          access: await jwt.createAccessToken({ identity: username, fresh: true }),
-          refresh: await jwt.createRefreshToken({ identity: username }),
-        }
-      : undefined;
+  const login = async ({ username, password }: { username?: unknown; password?: unknown } = {}) => {
+    if (!checkPassword(username, password)) return undefined;
+    const pair = await jwt.createTokenPair({ identity: username });
+    return { access: pair.accessToken, refresh: pair.refreshToken };
+  };
 
   const app = Fastify();
   await app.register(auth.plugin);
+  // Fastify's own body errors (bad JSON, too large) get the same JSON answers as auth errors.
+  app.setErrorHandler(auth.errorHandler);
   app.post<Credentials>('/login', async (request, reply) => {
     const tokens = await login(request.body);
     if (!tokens) return reply.code(401).send({ msg: 'Bad username or password' });
@@ -33,11 +35,8 @@ export async function createApp(secret = process.env.JWT_SECRET ?? randomBytes(3
   app.get('/protected', { preHandler: auth.jwtRequired() }, async (request) => ({
     logged_in_as: auth.getJwtIdentity(request),
   }));
-  app.post('/refresh', { preHandler: auth.jwtRequired({ refresh: true }) }, async (request, reply) => {
-    const accessToken = await jwt.createAccessToken({ identity: auth.getJwtIdentity(request) });
-    if (auth.getJwt(request)?.location === 'cookies') auth.setAccessCookies(reply, accessToken);
-    return { access_token: accessToken };
-  });
+  // Rotates the refresh token (header, JSON body, or cookie + CSRF) and answers the new pair.
+  app.post('/auth/refresh', auth.refresh());
   app.post<Credentials>('/login/cookies', async (request, reply) => {
     const tokens = await login(request.body);
     if (!tokens) return reply.code(401).send({ msg: 'Bad username or password' });
@@ -45,7 +44,9 @@ export async function createApp(secret = process.env.JWT_SECRET ?? randomBytes(3
     auth.setRefreshCookies(reply, tokens.refresh);
     return { login: true };
   });
-  app.post('/logout', async (_request, reply) => {
+  app.post('/logout', { preHandler: auth.jwtRequired({ optional: true }) }, async (request, reply) => {
+    const token = auth.getJwt(request);
+    if (token !== null) await jwt.logout(token.payload); // revokes the whole session
     auth.unsetJwtCookies(reply);
     return { logout: true };
   });

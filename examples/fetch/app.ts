@@ -1,6 +1,6 @@
 /** Tessera with a fetch-style handler (Request → Response): Next.js, Bun, Deno, Workers, or Node. */
 import { randomBytes } from 'node:crypto';
-import { TokenManager } from 'tessera-auth';
+import { MemoryStore, TokenManager } from 'tessera-auth';
 import { createFetchAuth, serveFetch } from 'tessera-auth/fetch';
 import { checkPassword } from '../demo-user.js';
 
@@ -10,15 +10,15 @@ export function createApp(secret = process.env.JWT_SECRET ?? randomBytes(32).toS
     secret,
     tokenLocation: ['headers', 'cookies'],
     cookies: { secure: process.env.NODE_ENV === 'production' },
+    // A store turns on refresh rotation with reuse detection, sessions and logout.
+    store: new MemoryStore(),
   });
   const auth = createFetchAuth(jwt);
   const login = async (request: Request) => {
     const { username, password } = (await request.json().catch(() => ({}))) as Record<string, unknown>;
     if (!checkPassword(username, password)) return undefined;
-    return {
-      access: await jwt.createAccessToken({ identity: username, fresh: true }),
-      refresh: await jwt.createRefreshToken({ identity: username }),
-    };
+    const pair = await jwt.createTokenPair({ identity: username });
+    return { access: pair.accessToken, refresh: pair.refreshToken };
   };
   const refused = () => Response.json({ msg: 'Bad username or password' }, { status: 401 });
 
@@ -32,12 +32,8 @@ export function createApp(secret = process.env.JWT_SECRET ?? randomBytes(32).toS
     'GET /protected': auth.jwtRequired(undefined, (_request, token) =>
       Response.json({ logged_in_as: token?.identity }),
     ),
-    'POST /refresh': auth.jwtRequired({ refresh: true }, async (_request, token) => {
-      const accessToken = await jwt.createAccessToken({ identity: token?.identity });
-      const headers = new Headers();
-      if (token?.location === 'cookies') auth.setAccessCookies(headers, accessToken);
-      return Response.json({ access_token: accessToken }, { headers });
-    }),
+    // Rotates the refresh token (header, JSON body, or cookie + CSRF) and answers the new pair.
+    'POST /auth/refresh': auth.refresh(),
     'POST /login/cookies': async (request) => {
       const tokens = await login(request);
       if (!tokens) return refused();
@@ -46,11 +42,12 @@ export function createApp(secret = process.env.JWT_SECRET ?? randomBytes(32).toS
       auth.setRefreshCookies(headers, tokens.refresh);
       return Response.json({ login: true }, { headers });
     },
-    'POST /logout': () => {
+    'POST /logout': auth.jwtRequired({ optional: true }, async (_request, token) => {
+      if (token) await jwt.logout(token.payload); // revokes the whole session
       const headers = new Headers();
       auth.unsetJwtCookies(headers);
       return Response.json({ logout: true }, { headers });
-    },
+    }),
   };
   return async (request: Request): Promise<Response> => {
     const route = routes[`${request.method} ${new URL(request.url).pathname}`];

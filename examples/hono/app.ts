@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { TokenManager } from 'tessera-auth';
+import { MemoryStore, TokenManager } from 'tessera-auth';
 import { createHonoAuth } from 'tessera-auth/hono';
 import { checkPassword } from '../demo-user.js';
 
@@ -13,15 +13,15 @@ export function createApp(secret = process.env.JWT_SECRET ?? randomBytes(32).toS
     secret,
     tokenLocation: ['headers', 'cookies'],
     cookies: { secure: process.env.NODE_ENV === 'production' },
+    // A store turns on refresh rotation with reuse detection, sessions and logout.
+    store: new MemoryStore(),
   });
   const auth = createHonoAuth(jwt);
   const login = async (body: Promise<{ username?: unknown; password?: unknown }>) => {
     const { username, password } = await body.catch(() => ({}) as { username?: unknown; password?: unknown });
     if (!checkPassword(username, password)) return undefined;
-    return {
-      access: await jwt.createAccessToken({ identity: username, fresh: true }),
-      refresh: await jwt.createRefreshToken({ identity: username }),
-    };
+    const pair = await jwt.createTokenPair({ identity: username });
+    return { access: pair.accessToken, refresh: pair.refreshToken };
   };
 
   const app = new Hono();
@@ -31,11 +31,8 @@ export function createApp(secret = process.env.JWT_SECRET ?? randomBytes(32).toS
     return c.json({ access_token: tokens.access, refresh_token: tokens.refresh });
   });
   app.get('/protected', auth.jwtRequired(), (c) => c.json({ logged_in_as: c.var.jwt?.identity }));
-  app.post('/refresh', auth.jwtRequired({ refresh: true }), async (c) => {
-    const accessToken = await jwt.createAccessToken({ identity: c.var.jwt?.identity });
-    if (c.var.jwt?.location === 'cookies') auth.setAccessCookies(c, accessToken);
-    return c.json({ access_token: accessToken });
-  });
+  // Rotates the refresh token (header, JSON body, or cookie + CSRF) and answers the new pair.
+  app.post('/auth/refresh', auth.refresh());
   app.post('/login/cookies', async (c) => {
     const tokens = await login(c.req.json());
     if (!tokens) return c.json({ msg: 'Bad username or password' }, 401);
@@ -43,10 +40,12 @@ export function createApp(secret = process.env.JWT_SECRET ?? randomBytes(32).toS
     auth.setRefreshCookies(c, tokens.refresh);
     return c.json({ login: true });
   });
-  app.post('/logout', (c) => {
+  app.post('/logout', auth.jwtRequired({ optional: true }), async (c) => {
+    if (c.var.jwt) await jwt.logout(c.var.jwt.payload); // revokes the whole session
     auth.unsetJwtCookies(c);
     return c.json({ logout: true });
   });
+  app.onError(auth.errorHandler);
   return app;
 }
 

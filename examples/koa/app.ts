@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import Koa from 'koa';
-import { TokenManager } from 'tessera-auth';
+import { MemoryStore, TokenManager } from 'tessera-auth';
 import { createKoaAuth, type JwtState } from 'tessera-auth/koa';
 import { checkPassword } from '../demo-user.js';
 
@@ -23,18 +23,20 @@ export function createApp(secret = process.env.JWT_SECRET ?? randomBytes(32).toS
     secret,
     tokenLocation: ['headers', 'cookies'],
     cookies: { secure: process.env.NODE_ENV === 'production' },
+    // A store turns on refresh rotation with reuse detection, sessions and logout.
+    store: new MemoryStore(),
   });
   const auth = createKoaAuth(jwt);
   const login = async (req: IncomingMessage) => {
     const { username, password } = await readCredentials(req);
     if (!checkPassword(username, password)) return undefined;
-    return {
-      access: await jwt.createAccessToken({ identity: username, fresh: true }),
-      refresh: await jwt.createRefreshToken({ identity: username }),
-    };
+    const pair = await jwt.createTokenPair({ identity: username });
+    return { access: pair.accessToken, refresh: pair.refreshToken };
   };
   const protect = auth.jwtRequired();
-  const refreshOnly = auth.jwtRequired({ refresh: true });
+  const maybeToken = auth.jwtRequired({ optional: true });
+  // Rotates the refresh token (header, JSON body, or cookie + CSRF) and answers the new pair.
+  const refresh = auth.refresh();
 
   const app = new Koa<JwtState>();
   app.use(async (ctx, next) => {
@@ -56,16 +58,14 @@ export function createApp(secret = process.env.JWT_SECRET ?? randomBytes(32).toS
         return protect(ctx, async () => {
           ctx.body = { logged_in_as: ctx.state.jwt?.identity };
         });
-      case 'POST /refresh':
-        return refreshOnly(ctx, async () => {
-          const accessToken = await jwt.createAccessToken({ identity: ctx.state.jwt?.identity });
-          if (ctx.state.jwt?.location === 'cookies') auth.setAccessCookies(ctx, accessToken);
-          ctx.body = { access_token: accessToken };
-        });
+      case 'POST /auth/refresh':
+        return refresh(ctx, next);
       case 'POST /logout':
-        auth.unsetJwtCookies(ctx);
-        ctx.body = { logout: true };
-        return;
+        return maybeToken(ctx, async () => {
+          if (ctx.state.jwt) await jwt.logout(ctx.state.jwt.payload); // revokes the whole session
+          auth.unsetJwtCookies(ctx);
+          ctx.body = { logout: true };
+        });
       default:
         return next();
     }
