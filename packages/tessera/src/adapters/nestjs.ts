@@ -11,10 +11,11 @@
  * needs it (and `emitDecoratorMetadata`), as every NestJS app does.
  *
  * @example
- * ```ts no-check
+ * ```ts
  * import { Controller, Get, Module } from '@nestjs/common';
  * import { TokenManager } from 'tessera-auth';
- * import { CurrentJwt, JwtRequired, TesseraModule, type JwtContext } from 'tessera-auth/nestjs';
+ * import { CurrentJwt, JwtRequired, TesseraModule } from 'tessera-auth/nestjs';
+ * import type { JwtContext } from 'tessera-auth/nestjs';
  *
  * @Controller()
  * class MeController {
@@ -114,7 +115,11 @@ void everyRouteOptionListed;
  * cookie helpers for Express responses, and the request accessors.
  *
  * @example
- * ```ts no-check
+ * ```ts
+ * import { Controller, Post, Res } from '@nestjs/common';
+ * import type { Response } from 'express';
+ * import { TesseraAuth } from 'tessera-auth/nestjs';
+ *
  * @Controller()
  * class LoginController {
  *   constructor(private readonly auth: TesseraAuth) {}
@@ -246,7 +251,13 @@ Inject(TesseraAuth)(JwtGuard, undefined, 0);
 export class TesseraModule {
   /**
    * @example
-   * ```ts no-check
+   * ```ts
+   * import { Module } from '@nestjs/common';
+   * import { TokenManager } from 'tessera-auth';
+   * import { TesseraModule } from 'tessera-auth/nestjs';
+   *
+   * const manager = new TokenManager({ secret: process.env.JWT_SECRET });
+   *
    * @Module({ imports: [TesseraModule.forRoot({ manager })] })
    * export class AppModule {}
    * ```
