@@ -88,6 +88,15 @@ export class Accounts {
     return user;
   }
 
+  /**
+   * Count a costly anonymous attempt (a registration hashes a password) against
+   * the client address's sign-in budget; throws a 429 HttpError once it is spent.
+   */
+  async gate(address: string): Promise<void> {
+    const verdict = await this.#throttle.check([`ip:${address}`]);
+    if (!verdict.allowed) throw throttled(verdict.retryAfterSeconds);
+  }
+
   /** A token pair for a signed-in user, the device and address as session labels (roles come from the manager's claims callback). */
   async issue(manager: TokenManager, user: User, origin: Origin): Promise<TokenPair> {
     return manager.createTokenPair({

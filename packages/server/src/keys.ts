@@ -83,6 +83,7 @@ export class ServiceKeys implements KeySource {
   readonly #log: (message: string, error?: unknown) => void;
   #ring = new Keyring([]);
   #rows: SigningKeyRow[] = [];
+  #imported = new Map<string, TesseraKey>();
   #jwks: JwkSet = { keys: [] };
   #jwksText = '{"keys":[]}';
   #lastUnknownReload = 0;
@@ -171,7 +172,12 @@ export class ServiceKeys implements KeySource {
       this.#rows = [];
       return;
     }
-    const keys = rows.map((row) => this.#importRow(row));
+    // Unchanged rows keep their key objects, so the verified-token cache stays warm across polls.
+    const keys = rows.map((row) => {
+      const known = this.#imported.get(row.kid);
+      return known !== undefined && known.alg === row.alg ? known : this.#importRow(row);
+    });
+    this.#imported = new Map(keys.map((key, i) => [rows[i]!.kid, key]));
     // The newest key not rotated out signs, on every instance alike.
     const ring = new Keyring(keys);
     ring.use((rows.find((row) => row.expires_at === null) ?? rows[0]!).kid);

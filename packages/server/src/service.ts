@@ -30,6 +30,8 @@ export interface RunningService {
   readonly context: ServiceContext;
   /** The first admin made on this start, with its generated password (shown once), if one was made. */
   readonly createdAdmin: { username: string; password: string | undefined } | undefined;
+  /** Requests being handled now. */
+  requestsInFlight(): number;
   /** Stop: refuse new connections, finish requests in flight (bounded), then close the stores. */
   close(): Promise<void>;
 }
@@ -184,14 +186,23 @@ export async function startService(
       server,
       context,
       createdAdmin,
+      requestsInFlight: () => inFlight.count,
       close() {
         closing ??= (async () => {
           draining = true;
+          // close() stops accepting and ends idle keep-alive connections; a connection with a
+          // request in flight ends once its response is written. Past the timeout, cut the rest.
           const closed = new Promise<void>((done) => server.close(() => done()));
           server.closeIdleConnections();
-          const deadline = Date.now() + config.shutdownTimeout * 1000;
-          while (inFlight.count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-          server.closeAllConnections();
+          let timer: NodeJS.Timeout | undefined;
+          const timedOut = new Promise<boolean>((done) => {
+            timer = setTimeout(() => done(true), config.shutdownTimeout * 1000);
+          });
+          if (await Promise.race([closed.then(() => false), timedOut])) {
+            log.warn({ inFlight: inFlight.count }, 'shutdown timeout: closing the remaining connections');
+            server.closeAllConnections();
+          }
+          clearTimeout(timer);
           await closed;
           for (const step of cleanup) await step();
           log.info('stopped');

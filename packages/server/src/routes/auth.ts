@@ -85,6 +85,7 @@ export function authRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
     if (config.registration === 'closed') {
       throw new HttpError(403, 'registration_closed', 'Registration is closed');
     }
+    await accounts.gate(from.address);
     if (config.registration === 'invite') {
       const granted = body.invite === undefined ? undefined : await ctx.invites.redeem(body.invite);
       if (granted === undefined) throw new HttpError(403, 'invite_invalid', 'A valid invite is required');
