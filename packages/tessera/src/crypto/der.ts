@@ -7,6 +7,7 @@
  * @module
  */
 import { bytesToBase64Url, concatBytes } from '../bytes.js';
+import { ed25519PublicKey } from './ed25519.js';
 
 /** JWK members as base64url strings, plus `kty` and `crv`. */
 export type JwkMembers = Record<string, string>;
@@ -308,16 +309,24 @@ export function parsePkcs8(der: Uint8Array): ParsedKey {
       const size = oid === OIDS.ed25519 ? 32 : 57;
       const seed = bytesOf(inner, whole(inner, OCTET_STRING));
       if (seed.length !== size) throw new DerError('OKP private key');
-      // OneAsymmetricKey v2 may carry the public key as [1] IMPLICIT BIT STRING.
+      // OneAsymmetricKey v2 may carry the public key as [1] IMPLICIT BIT STRING;
+      // OpenSSL writes v1 without it, and for Ed25519 it is derived here.
       const publicField = rest.find((field) => field.tag === 0x81);
-      if (publicField === undefined) throw new MissingPublicKeyError();
-      const bits = bytesOf(der, publicField);
-      if (bits[0] !== 0 || bits.length !== size + 1) throw new DerError('OKP public key');
+      let x: Uint8Array;
+      if (publicField !== undefined) {
+        const bits = bytesOf(der, publicField);
+        if (bits[0] !== 0 || bits.length !== size + 1) throw new DerError('OKP public key');
+        x = bits.subarray(1);
+      } else if (oid === OIDS.ed25519) {
+        x = ed25519PublicKey(seed);
+      } else {
+        throw new MissingPublicKeyError();
+      }
       return {
         jwk: {
           kty: 'OKP',
           crv: oid === OIDS.ed25519 ? 'Ed25519' : 'Ed448',
-          x: bytesToBase64Url(bits.subarray(1)),
+          x: bytesToBase64Url(x),
           d: bytesToBase64Url(seed),
         },
         isPrivate: true,
@@ -407,12 +416,6 @@ export function writePkcs8(kty: string, crv: string | undefined, get: Members): 
     );
     return seq(version, seq(oidOf(OIDS.ecPublicKey), oidOf(curve.oid)), octets(ec));
   }
-  // OneAsymmetricKey v2 (RFC 5958) with the public key: a reader without
-  // node:crypto cannot derive it from the private key synchronously.
-  return seq(
-    tlv(INTEGER, Uint8Array.of(1)),
-    seq(oidOf(crv === 'Ed448' ? OIDS.ed448 : OIDS.ed25519)),
-    octets(octets(get('d'))),
-    tlv(0x81, concatBytes(Uint8Array.of(0), get('x'))),
-  );
+  // Version 1, as OpenSSL writes and reads it (it refuses the v2 public key field).
+  return seq(version, seq(oidOf(crv === 'Ed448' ? OIDS.ed448 : OIDS.ed25519)), octets(octets(get('d'))));
 }

@@ -1,0 +1,171 @@
+/**
+ * Key import on the Web Crypto backend, where Tessera reads DER and JWK itself:
+ * the same refusals as node:crypto, at import, synchronously; and the portable
+ * byte helpers (src/bytes.ts) against Node's Buffer.
+ */
+import { createHash, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
+import fc from 'fast-check';
+import {
+  exportJwk,
+  exportPem,
+  importJwk,
+  importPem,
+  importSecret,
+  type Jwk,
+  KeyImportError,
+  setCryptoBackend,
+} from 'tessera-auth';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  base64ToBytes,
+  base64UrlToBytes,
+  bytesToBase64,
+  bytesToBase64Url,
+  isUtf8,
+  timingSafeEqualStrings,
+  utf8ByteLength,
+} from '../../src/bytes.js';
+import { ed25519PublicKey, sha512 } from '../../src/crypto/ed25519.js';
+
+beforeAll(() => setCryptoBackend('webcrypto'));
+afterAll(() => setCryptoBackend('auto'));
+
+const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const ed = generateKeyPairSync('ed25519');
+const jwkOf = (key: { export(o: { format: 'jwk' }): JsonWebKey }) =>
+  key.export({ format: 'jwk' }) as Record<string, string>;
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
+
+describe('Web Crypto backend: key import refusals', () => {
+  it('refuses an RSA private JWK whose numbers do not belong together', () => {
+    const good = jwkOf(rsa.privateKey);
+    expect(importJwk({ ...good, alg: 'RS256' } as Jwk).type).toBe('private');
+    const other = jwkOf(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
+    expect(() => importJwk({ ...good, d: other.d, alg: 'RS256' } as Jwk)).toThrow(KeyImportError);
+    expect(() => importJwk({ ...good, qi: other.qi, alg: 'RS256' } as Jwk)).toThrow(KeyImportError);
+  });
+
+  it('refuses an EC point that is not on the curve, or coordinates of the wrong length', () => {
+    const pub = jwkOf(ec.publicKey);
+    const x = Buffer.from(pub.x as string, 'base64url');
+    x[31] = (x[31] as number) ^ 1;
+    expect(() => importJwk({ ...pub, x: b64(x), alg: 'ES256' } as Jwk)).toThrow(KeyImportError);
+    expect(() => importJwk({ ...pub, x: b64(x.subarray(1)), alg: 'ES256' } as Jwk)).toThrow(KeyImportError);
+    expect(importJwk({ ...pub, alg: 'ES256' } as Jwk).type).toBe('public');
+  });
+
+  it('reads every PEM structure node:crypto writes, deriving an Ed25519 public key PKCS#8 omits', () => {
+    const pem = (key: { export(o: object): string | Buffer }, type: string) =>
+      key.export({ format: 'pem', type }).toString();
+    expect(importPem(pem(rsa.publicKey, 'spki'), 'RS256').type).toBe('public');
+    expect(importPem(pem(rsa.publicKey, 'pkcs1'), 'PS256').type).toBe('public');
+    expect(importPem(pem(rsa.privateKey, 'pkcs8'), 'RS256').type).toBe('private');
+    expect(importPem(pem(rsa.privateKey, 'pkcs1'), 'RS512').type).toBe('private');
+    expect(importPem(pem(ec.privateKey, 'sec1'), 'ES256').type).toBe('private');
+    expect(importPem(pem(ec.privateKey, 'pkcs8'), 'ES256').type).toBe('private');
+    expect(importPem(pem(ed.publicKey, 'spki'), 'EdDSA').type).toBe('public');
+    // OpenSSL writes PKCS#8 v1 for Ed25519, without the public key: it is derived (RFC 8032 5.1.5).
+    const fromPem = importPem(pem(ed.privateKey, 'pkcs8'), 'EdDSA');
+    expect(exportJwk(fromPem)).toEqual({ ...jwkOf(ed.publicKey), alg: 'EdDSA', use: 'sig' });
+    const key = importJwk({ ...jwkOf(ed.privateKey), alg: 'EdDSA' } as Jwk);
+    expect(importPem(exportPem(key, { private: true }), 'EdDSA').type).toBe('private');
+    // Ed448 has no such derivation here: refused with a clear message.
+    expect(() => importPem(pem(generateKeyPairSync('ed448').privateKey, 'pkcs8'), 'EdDSA')).toThrow(
+      /does not carry its public key/,
+    );
+    // And node:crypto reads what the Web Crypto backend writes.
+    setCryptoBackend('node');
+    try {
+      expect(importPem(exportPem(key, { private: true }), 'EdDSA').type).toBe('private');
+      expect(
+        importPem(exportPem(importJwk({ ...jwkOf(rsa.privateKey), alg: 'RS256' } as Jwk)), 'RS256').type,
+      ).toBe('public');
+    } finally {
+      setCryptoBackend('webcrypto');
+    }
+  });
+
+  it('never throws anything but KeyImportError for arbitrary DER in a PEM block', () => {
+    const der = rsa.publicKey.export({ format: 'der', type: 'spki' });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: der.length - 1 }),
+        fc.integer({ min: 0, max: 255 }),
+        (at, byte) => {
+          const mutated = Buffer.from(der);
+          mutated[at] = byte;
+          const pem = `-----BEGIN PUBLIC KEY-----\n${mutated.toString('base64')}\n-----END PUBLIC KEY-----`;
+          try {
+            importPem(pem, 'RS256');
+          } catch (error) {
+            expect(error).toBeInstanceOf(KeyImportError);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses key material as an HMAC secret, recognised without node:crypto', () => {
+    const der = ec.publicKey.export({ format: 'der', type: 'spki' });
+    expect(() => importSecret(der, 'HS256')).toThrow(/SPKI public key/);
+    expect(() => importSecret(der.toString('base64'), 'HS256')).toThrow(/base64-encoded/);
+    expect(() => importSecret(der.toString('hex'), 'HS256')).toThrow(/hex-encoded/);
+  });
+});
+
+describe('Ed25519 public key derivation (RFC 8032 5.1.5) and SHA-512', () => {
+  it('matches node:crypto for random keys and inputs', () => {
+    for (let i = 0; i < 20; i++) {
+      const pair = generateKeyPairSync('ed25519');
+      const { d, x } = jwkOf(pair.privateKey);
+      expect(b64(ed25519PublicKey(Buffer.from(d as string, 'base64url')))).toBe(x);
+    }
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        expect(Buffer.from(sha512(bytes)).toString('hex')).toBe(
+          createHash('sha512').update(bytes).digest('hex'),
+        );
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
+
+describe('src/bytes.ts', () => {
+  it('encodes and decodes base64url and base64 as Buffer does', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        const url = Buffer.from(bytes).toString('base64url');
+        expect(bytesToBase64Url(bytes)).toBe(url);
+        expect(Array.from(base64UrlToBytes(url) ?? [])).toEqual(Array.from(bytes));
+        const std = Buffer.from(bytes).toString('base64');
+        expect(bytesToBase64(bytes)).toBe(std);
+        expect(Array.from(base64ToBytes(std) ?? [])).toEqual(Array.from(bytes));
+      }),
+    );
+    expect(base64UrlToBytes('a')).toBeUndefined();
+    expect(base64UrlToBytes('ab=c')).toBeUndefined();
+  });
+
+  it('counts UTF-8 bytes as Buffer.byteLength does, lone surrogates included', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        expect(utf8ByteLength(text)).toBe(Buffer.byteLength(text, 'utf8'));
+      }),
+    );
+    for (const text of ['\ud800', 'a\udc00b', '\ud83d\ude00', '\ud83d']) {
+      expect(utf8ByteLength(text)).toBe(Buffer.byteLength(text, 'utf8'));
+    }
+  });
+
+  it('validates UTF-8 and compares strings', () => {
+    expect(isUtf8(new Uint8Array([0xc3, 0xa9]))).toBe(true);
+    expect(isUtf8(new Uint8Array([0xc3]))).toBe(false);
+    expect(isUtf8(new Uint8Array([0xed, 0xa0, 0x80]))).toBe(false);
+    expect(timingSafeEqualStrings('csrf-token', 'csrf-token')).toBe(true);
+    expect(timingSafeEqualStrings('csrf-token', 'csrf-tokem')).toBe(false);
+    expect(timingSafeEqualStrings('csrf', 'csrf-token')).toBe(false);
+  });
+});
