@@ -54,9 +54,7 @@ export function adminRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
     return user;
   };
 
-  app.use('/admin/*', requireAdmin);
-
-  app.get('/admin/users', async (c) => {
+  app.get('/admin/users', requireAdmin, async (c) => {
     const query = z
       .object({
         limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -68,7 +66,7 @@ export function adminRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
     return tokenJson(c, { users: list.map(publicUser), total: await ctx.users.count() });
   });
 
-  app.post('/admin/users', async (c) => {
+  app.post('/admin/users', requireAdmin, async (c) => {
     const body = await readBody(
       c,
       z.object({
@@ -93,9 +91,9 @@ export function adminRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
     }
   });
 
-  app.get('/admin/users/:username', async (c) => tokenJson(c, publicUser(await target(c))));
+  app.get('/admin/users/:username', requireAdmin, async (c) => tokenJson(c, publicUser(await target(c))));
 
-  app.patch('/admin/users/:username', async (c) => {
+  app.patch('/admin/users/:username', requireAdmin, async (c) => {
     const body = await readBody(
       c,
       z
@@ -128,22 +126,22 @@ export function adminRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
     return tokenJson(c, publicUser(updated ?? user));
   });
 
-  app.post('/admin/users/:username/revoke', async (c) => {
+  app.post('/admin/users/:username/revoke', requireAdmin, async (c) => {
     const user = await target(c);
     await ctx.accounts.revokeEverything(user, { apiKeys: true });
     await ctx.audit.record({ type: 'user.revoked', actor: actor(c), subject: user.username });
     return tokenJson(c, { msg: 'Every token, session and API key of the user was revoked' });
   });
 
-  app.get('/admin/keys', (c) => tokenJson(c, { keys: ctx.keys.list() }));
+  app.get('/admin/keys', requireAdmin, (c) => tokenJson(c, { keys: ctx.keys.list() }));
 
-  app.post('/admin/keys/rotate', async (c) => {
+  app.post('/admin/keys/rotate', requireAdmin, async (c) => {
     const kid = await ctx.keys.rotate();
     await ctx.audit.record({ type: 'keys.rotated', actor: actor(c), subject: kid ?? null });
     return tokenJson(c, { kid, keys: ctx.keys.list() });
   });
 
-  app.post('/admin/invites', async (c) => {
+  app.post('/admin/invites', requireAdmin, async (c) => {
     const body = await readBody(
       c,
       z.object({
@@ -167,7 +165,7 @@ export function adminRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
   });
 
   // CSV in the body (text/csv): username, password_hash, email, is_active, roles (see ../import/csv.ts).
-  app.post('/admin/import', async (c) => {
+  app.post('/admin/import', requireAdmin, async (c) => {
     const type = c.req.header('content-type') ?? '';
     if (!/^text\/csv\b/i.test(type)) {
       throw new HttpError(415, 'unsupported_media_type', 'Send the users as text/csv');
@@ -188,7 +186,7 @@ export function adminRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
     return tokenJson(c, result);
   });
 
-  app.get('/admin/audit', async (c) => {
+  app.get('/admin/audit', requireAdmin, async (c) => {
     const limit = z.coerce.number().int().min(1).max(1000).default(100).safeParse(c.req.query('limit'));
     if (!limit.success) throw new HttpError(400, 'invalid_request', 'limit is 1..1000');
     return tokenJson(c, { events: await ctx.audit.list(limit.data) });
