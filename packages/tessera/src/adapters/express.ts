@@ -31,6 +31,7 @@ import {
   AUTH_ERROR_OPTION_KEYS,
   type AuthErrorOptions,
   appendSetCookie,
+  bodyParserError,
   type CookieBindings,
   contextStore,
   cookieBindings,
@@ -230,16 +231,6 @@ function refuse<TRequest extends ExpressRequest>(
   const answer = refusal.answer(error, req, response);
   if (answer instanceof Promise) answer.then(send, next);
   else send(answer);
-}
-
-// body-parser (express.json(), express.urlencoded()) marks its errors with `type`.
-function bodyParserError(error: unknown): { parseFailed: boolean; tooLarge: number | undefined } {
-  if (typeof error !== 'object' || error === null) return { parseFailed: false, tooLarge: undefined };
-  const { type, limit } = error as { type?: unknown; limit?: unknown };
-  return {
-    parseFailed: type === 'entity.parse.failed',
-    tooLarge: type === 'entity.too.large' ? (typeof limit === 'number' ? limit : 0) : undefined,
-  };
 }
 
 function expressRequestLike(req: ExpressRequest, bodyLimit: number): RequestLike {

@@ -27,6 +27,7 @@ import { DEFAULT_BODY_LIMIT, readNodeBody } from './body.js';
 import {
   AUTH_ERROR_OPTION_KEYS,
   type AuthErrorOptions,
+  bodyParserError,
   type CookieBindings,
   contextStore,
   cookieBindings,
@@ -90,8 +91,9 @@ export interface KoaAuth<TUser> extends CookieBindings<KoaContext>, JwtAccessors
   refresh(options?: RefreshHandlerOptions): Koa.Middleware;
   /**
    * Error middleware, `app.use`d first: answers auth refusals thrown by the
-   * routes after it (`errors: 'throw'`) and Tessera errors with the profile's
-   * answer, and rethrows every other error. Without it, Koa's default handler
+   * routes after it (`errors: 'throw'`), Tessera errors, and bodies a co-body
+   * parser (koa-bodyparser) refused, with the profile's answer, and rethrows
+   * every other error. Without it, Koa's default handler
    * answers a refusal's status and headers with its message as text.
    *
    * @example
@@ -158,7 +160,7 @@ export function createKoaAuth<TUser>(
         try {
           await next();
         } catch (error) {
-          const tessera = tesseraErrorOf(config, error, { parseFailed: false, tooLarge: undefined });
+          const tessera = tesseraErrorOf(config, error, bodyParserError(error));
           if (tessera === undefined) throw error;
           // A thrown refusal already carries its answer, the app's hook included.
           respond(

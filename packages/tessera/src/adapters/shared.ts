@@ -263,6 +263,19 @@ export function tesseraErrorOf(
   return undefined;
 }
 
+/**
+ * How body-parser (express.json(), express.urlencoded()) and co-body
+ * (koa-bodyparser, @koa/bodyparser) mark the errors of a body they refused.
+ */
+export function bodyParserError(error: unknown): { parseFailed: boolean; tooLarge: number | undefined } {
+  if (typeof error !== 'object' || error === null) return { parseFailed: false, tooLarge: undefined };
+  const { type, limit } = error as { type?: unknown; limit?: unknown };
+  return {
+    parseFailed: type === 'entity.parse.failed',
+    tooLarge: type === 'entity.too.large' ? (typeof limit === 'number' ? limit : 0) : undefined,
+  };
+}
+
 /** The profile's answer for an error an adapter's error handler caught. */
 export function caughtResponse(
   config: ResolvedConfig<unknown>,

@@ -3,6 +3,7 @@
  * HttpOnly token cookies plus script-readable CSRF cookies (double submit).
  * Attribute order follows Werkzeug's, so the flask profile's headers match.
  */
+import { ConfigError } from '../errors.js';
 import { decodeJws, decodeJwsPayload } from '../jws/compact.js';
 import type { ResolvedConfig } from '../manager/config.js';
 
@@ -79,7 +80,7 @@ function tokenCookies(
   const { cookies, csrf } = config.transport;
   const access = kind === 'access';
   const maxAge = options.maxAge ?? persistentMaxAge(config, token);
-  const domain = cookies.hostPrefix ? undefined : (options.domain ?? cookies.domain);
+  const domain = cookieDomain(config, options.domain);
   const out = [
     serialize(config, access ? cookies.accessName : cookies.refreshName, token, {
       maxAge,
@@ -108,7 +109,7 @@ function clearCookies(
 ): string[] {
   const { cookies, csrf } = config.transport;
   const access = kind === 'access';
-  const domain = cookies.hostPrefix ? undefined : (domainOverride ?? cookies.domain);
+  const domain = cookieDomain(config, domainOverride);
   const out = [
     serialize(config, access ? cookies.accessName : cookies.refreshName, '', {
       expires: EPOCH,
@@ -128,6 +129,16 @@ function clearCookies(
     );
   }
   return out;
+}
+
+// A __Host- cookie with a Domain attribute is rejected by browsers: refuse it here
+// rather than drop the domain the caller asked for without a word.
+function cookieDomain(config: ResolvedConfig<unknown>, override: string | undefined): string | undefined {
+  const { cookies } = config.transport;
+  if (!cookies.hostPrefix) return override ?? cookies.domain;
+  if (override !== undefined)
+    throw new ConfigError('cookies.hostPrefix (__Host-) cookies cannot have a domain');
+  return undefined;
 }
 
 function persistentMaxAge(config: ResolvedConfig<unknown>, token: string): number | undefined {

@@ -4,7 +4,7 @@
  * (The same behaviours over real HTTP on every adapter: test/conformance.)
  */
 import { describe, expect, it } from 'vitest';
-import { setAccessCookies, unsetJwtCookies } from '../../src/http/cookies.js';
+import { setAccessCookies, setRefreshCookies, unsetJwtCookies } from '../../src/http/cookies.js';
 import { createGuard, type GuardResult } from '../../src/http/guard.js';
 import type { RequestLike } from '../../src/http/request.js';
 import type { ErrorHandler, ErrorHandlers, TokenManagerOptions } from '../../src/manager/options.js';
@@ -193,6 +193,30 @@ describe('cookies', () => {
     const token = cookies[0]!.split(';')[0]!;
     const result = await createGuard(jwt)(request({ cookie: token }));
     expect(result.ok).toBe(true);
+  });
+
+  it('__Host- prefix: the refresh cookie keeps Path=/, and a per-call domain is refused, not dropped', async () => {
+    const jwt = manager({ tokenLocation: ['cookies'], cookies: { hostPrefix: true } });
+    const refresh = setRefreshCookies(jwt.config, await jwt.createRefreshToken({ identity: 'a' }));
+    expect(refresh[0]).toMatch(/^__Host-refresh_token_cookie=.*; Secure; HttpOnly; Path=\/; SameSite=Lax$/);
+    const token = await jwt.createAccessToken({ identity: 'a' });
+    expect(() => setAccessCookies(jwt.config, token, { domain: 'example.com' })).toThrow(
+      /__Host-\) cookies cannot have a domain/,
+    );
+    expect(() => unsetJwtCookies(jwt.config, { domain: 'example.com' })).toThrow(/cannot have a domain/);
+  });
+
+  it('the refresh cookie is sent to the refresh route only in the standard profile, everywhere in flask', async () => {
+    const standard = manager({ tokenLocation: ['cookies'] });
+    const line = setRefreshCookies(standard.config, await standard.createRefreshToken({ identity: 'a' }))[0]!;
+    expect(line).toContain('; Path=/auth/refresh;');
+    // The CSRF cookie stays readable by the page's script everywhere.
+    expect(
+      setRefreshCookies(standard.config, await standard.createRefreshToken({ identity: 'a' }))[1],
+    ).toContain('; Path=/;');
+    const flask = manager({ profile: 'flask-jwt-extended', tokenLocation: ['cookies'] });
+    const flaskLine = setRefreshCookies(flask.config, await flask.createRefreshToken({ identity: 'a' }))[0]!;
+    expect(flaskLine).toMatch(/; Path=\/$/);
   });
 
   it('persistent cookies last as long as the token; unsetting expires them all', async () => {
