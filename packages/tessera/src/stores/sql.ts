@@ -262,9 +262,10 @@ interface FamilyRow {
  * whether it won. The row lock every engine takes for an UPDATE (PostgreSQL
  * re-evaluates the WHERE on the committed row, InnoDB reads the latest version,
  * SQLite has one writer) makes two concurrent redeems of one jti unable to both
- * match. The grace branch is a short transaction that writes first (an UPDATE
- * of `last_used_at` that locks the row) and then reads the current jti it
- * answers with; the reuse branch is a further conditional UPDATE. A jti that
+ * match. The grace branch touches `last_used_at` and reads the current jti it
+ * answers with, as of that write (`UPDATE ... RETURNING` on SQLite and
+ * PostgreSQL; on MySQL a short transaction whose UPDATE locks the row before
+ * the read); the reuse branch is a further conditional UPDATE. A jti that
  * stopped being current never becomes current or previous again (next jtis are
  * fresh), so each branch's condition stays true once observed, and no engine
  * needs a lock upgrade (which SQLite answers with SQLITE_BUSY under concurrency).
@@ -509,28 +510,7 @@ export class SqlStore implements TokenStore {
       // 2. A retry of the previous jti inside the grace window (never when graceSeconds is 0):
       // nothing changes but last_used_at, and the answer is the successor already minted.
       if (r.graceSeconds > 0) {
-        const grace = await this.#db.transaction().execute(async (trx) => {
-          // The UPDATE locks the row (PostgreSQL, InnoDB) or takes the write lock (SQLite) until
-          // commit, so the SELECT reads the state the UPDATE matched: no rotation can slip in.
-          await sql`UPDATE ${fam} SET last_used_at = ${r.now}
-              WHERE family_id = ${r.familyId} AND previous_jti = ${r.presentedJti}
-                AND rotated_at >= ${r.now - r.graceSeconds} AND ${live}`.execute(trx);
-          // Decided from the row, not from the affected count (MySQL counts changed rows only
-          // when a client drops FOUND_ROWS, and last_used_at may already be now). A row that
-          // matches now matched for the UPDATE too: a jti never becomes previous again.
-          const row = await sql<{ current_jti: unknown; expires_at: unknown; grace: unknown }>`SELECT
-              current_jti, expires_at,
-              CASE WHEN previous_jti = ${r.presentedJti} AND rotated_at >= ${r.now - r.graceSeconds}
-                AND ${live} THEN 1 ELSE 0 END AS grace
-            FROM ${fam} WHERE family_id = ${r.familyId}`.execute(trx);
-          const found = row.rows[0];
-          if (found === undefined || num(found.grace) !== 1) return undefined;
-          return {
-            status: 'grace',
-            currentJti: text(found.current_jti),
-            expiresAt: num(found.expires_at),
-          } as const;
-        });
+        const grace = await this.#graceRetry(r, live);
         if (grace !== undefined) return grace;
       }
 
@@ -548,6 +528,41 @@ export class SqlStore implements TokenStore {
       );
       return affected(revoked) === 1 ? { status: 'reused' } : { status: 'revoked' };
     });
+  }
+
+  /**
+   * The grace branch of {@link rotateFamily}: touches `last_used_at` and reads the
+   * current jti and expiry as of that write. SQLite and PostgreSQL do both in one
+   * statement (`UPDATE ... RETURNING`). MySQL/MariaDB have no RETURNING on UPDATE:
+   * there a short transaction writes first (the UPDATE locks the row until commit)
+   * and then reads. SQLite must not hold a transaction across an await: better-sqlite3
+   * waits for a lock synchronously, so a second connection in the same process would
+   * block the event loop the first one needs to commit.
+   */
+  async #graceRetry(r: RotateRequest, live: RawBuilder<unknown>): Promise<RotateOutcome | undefined> {
+    const fam = sql.table(this.tables.families);
+    const touch = sql`UPDATE ${fam} SET last_used_at = ${r.now}
+        WHERE family_id = ${r.familyId} AND previous_jti = ${r.presentedJti}
+          AND rotated_at >= ${r.now - r.graceSeconds} AND ${live}`;
+    type Row = { current_jti: unknown; expires_at: unknown };
+    let row: Row | undefined;
+    if (this.dialect !== 'mysql') {
+      row = (await sql<Row>`${touch} RETURNING current_jti, expires_at`.execute(this.#db)).rows[0];
+    } else {
+      row = await this.#db.transaction().execute(async (trx) => {
+        const touched = await touch.execute(trx);
+        // The affected count is trusted only with FOUND_ROWS (mysql2's default): otherwise a
+        // row whose last_used_at already equals now counts as unchanged, so look at the row.
+        const state = await sql<Row & { grace: unknown }>`SELECT current_jti, expires_at,
+            CASE WHEN previous_jti = ${r.presentedJti} AND rotated_at >= ${r.now - r.graceSeconds}
+              AND ${live} THEN 1 ELSE 0 END AS grace
+          FROM ${fam} WHERE family_id = ${r.familyId}`.execute(trx);
+        const found = state.rows[0];
+        return found !== undefined && (affected(touched) === 1 || num(found.grace) === 1) ? found : undefined;
+      });
+    }
+    if (row === undefined) return undefined;
+    return { status: 'grace', currentJti: text(row.current_jti), expiresAt: num(row.expires_at) };
   }
 
   async revokeFamily(familyId: string): Promise<boolean> {

@@ -119,6 +119,37 @@ describe('SqlStore sqlite: schema and restart', () => {
     await b.close();
   });
 
+  it('two connections to one file: concurrent redeems inside the grace window converge on one successor', async () => {
+    const file = join(dir, 'two-connections-grace.db');
+    const clock = new TestClock();
+    const t = clock.t;
+    const a = await SqlStore.sqlite(file, { now: clock.now });
+    const b = await SqlStore.sqlite(file, { now: clock.now });
+    try {
+      await a.migrate();
+      await a.createFamily({ familyId: 'fam', userKey: 'u', jti: 'r0', now: t, expiresAt: t + 600 });
+      const outcomes = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          (i % 2 ? a : b).rotateFamily({
+            familyId: 'fam',
+            presentedJti: 'r0',
+            nextJti: `r1-${i}`,
+            now: t,
+            graceSeconds: 10,
+            expiresAt: t + 600,
+          }),
+        ),
+      );
+      expect(outcomes.filter((o) => o.status === 'rotated')).toHaveLength(1);
+      expect(outcomes.filter((o) => o.status === 'grace')).toHaveLength(99);
+      expect(new Set(outcomes.map((o) => ('currentJti' in o ? o.currentJti : o.status))).size).toBe(1);
+      expect(await b.isRevoked({ familyId: 'fam' })).toBe(false);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('an unmigrated database or a closed store is StoreUnavailableError, not a driver error', async () => {
     const store = await SqlStore.sqlite(':memory:');
     const error = await store.isRevoked({ jti: 'x' }).catch((e: unknown) => e);
