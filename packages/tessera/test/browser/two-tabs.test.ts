@@ -149,6 +149,11 @@ function twoTabs(name: string, makeStore: () => Promise<{ store: TokenStore; don
             body: { refreshed: true },
           });
         }
+        // Converged: both tabs were given the same successor (its CSRF value is in each body),
+        // so whichever answer the jar kept last, it holds the family's current refresh token.
+        const [first, second] = answers.map((a) => (a.body as { refresh_csrf?: string }).refresh_csrf);
+        expect(first, `round ${round}`).toBeTruthy();
+        expect(second, `round ${round}: the two tabs got different successors`).toBe(first);
         // The jar now holds a successor: the refresh token was rotated this round.
         expect(await csrfCookie(one, 'csrf_refresh_token')).not.toBe(before);
         const seen = await Promise.all([me(one), me(two)]);
