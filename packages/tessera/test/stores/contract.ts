@@ -6,8 +6,9 @@
  * Each test gets a fresh, isolated store (its own tables or key prefix) and a
  * clock it can move, so expiry is tested without sleeping.
  */
+
+import { FamilyExistsError, type RotateOutcome, type TokenStore } from 'tessera-auth';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FamilyExistsError, type RotateOutcome, type TokenStore } from '../../src/stores/types.js';
 
 /** A clock the test moves by hand; starts at the real current second. */
 export class TestClock {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { ConfigError } from 'tessera-auth';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors.js';
 import { loadPeer } from '../../src/stores/peer.js';
 
 // The drivers are optional peer dependencies: a store module may name them in

@@ -1,6 +1,5 @@
+import { MemoryStore, StoreUnavailableError } from 'tessera-auth';
 import { describe, expect, it } from 'vitest';
-import { StoreUnavailableError } from '../../src/errors.js';
-import { MemoryStore } from '../../src/stores/index.js';
 import { describeStoreContract, TestClock } from './contract.js';
 
 describeStoreContract('MemoryStore', async (clock) => ({ store: new MemoryStore({ now: clock.now }) }));

@@ -1,8 +1,8 @@
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
+import { StoreUnavailableError } from 'tessera-auth';
+import { RedisStore, subscriberName } from 'tessera-auth/stores/redis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StoreUnavailableError } from '../../src/errors.js';
-import { RedisStore, subscriberName } from '../../src/stores/redis.js';
 import { formatRevocationMessage, parseRevocationMessage } from '../../src/stores/redis-cache.js';
 import { describeStoreContract } from './contract.js';
 import { runId, serviceAvailable, services } from './services.js';

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { StoreUnavailableError } from 'tessera-auth';
+import { SqlStore, tableNames } from 'tessera-auth/stores/sql';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StoreUnavailableError } from '../../src/errors.js';
-import { SqlStore, tableNames } from '../../src/stores/sql.js';
 import { describeStoreContract, TestClock } from './contract.js';
 import { runId, serviceAvailable, services } from './services.js';
 
