@@ -9,7 +9,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { TokenManager, type TokenManagerOptions } from 'tessera-auth';
+import { refuseUnknownOptions, TokenManager, type TokenManagerOptions } from 'tessera-auth';
 import { Accounts, type ThrottleLike } from './accounts.js';
 import { ApiKeys, Invites } from './api-keys.js';
 import { createApp, type InFlight } from './app.js';
@@ -88,6 +88,7 @@ export async function startService(
   config: ServiceConfig,
   options: StartOptions = {},
 ): Promise<RunningService> {
+  refuseUnknownOptions(options, ['logDestination'], 'startService options');
   const log = createLogger(config, options.logDestination);
   const warn = (message: string) => (error: unknown) =>
     log.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, message);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig, ServiceConfigError } from '../src/config.js';
 import { decodeKek, openPrivateKey, sealPrivateKey } from '../src/keys.js';
+import { startService } from '../src/service.js';
 import { ADMIN, call, login, removeDir, startTestService, tempDir } from './support.js';
 
 describe('configuration', () => {
@@ -87,6 +88,20 @@ describe('configuration', () => {
     expect(() => parseConfig({ adminUsername: 'a', adminPassword: 'short' })).toThrow(
       /minimum password length/,
     );
+  });
+});
+
+describe('startService options', () => {
+  it('refuses an unknown option before opening anything', async () => {
+    const dataDir = tempDir();
+    try {
+      const start = startService(parseConfig({ dataDir, port: 0 }), { logDestinaton: undefined } as never);
+      await expect(start).rejects.toThrow(
+        /Unknown option 'logDestinaton' in startService options; did you mean 'logDestination'/,
+      );
+    } finally {
+      removeDir(dataDir);
+    }
   });
 });
 
