@@ -1,9 +1,12 @@
 /**
  * Which backend imports new keys, chosen once, at first use: node:crypto when
- * `process.getBuiltinModule('node:crypto')` gives a working module and the
- * runtime is not Cloudflare's workerd (whose `nodejs_compat` node:crypto lacks
- * parts Tessera needs), Web Crypto otherwise. Keys remember the backend that
- * made them, so keys of both kinds can live side by side.
+ * `process.getBuiltinModule('node:crypto')` gives a working module (Node, Bun),
+ * Web Crypto otherwise, and also on Cloudflare's workerd (whose `nodejs_compat`
+ * node:crypto lacks parts Tessera needs) and on Deno (whose node:crypto is a
+ * compatibility layer, slower than its Web Crypto for ECDSA, RSA-PSS and EdDSA
+ * as measured by bench/runtimes.ts). Either can be chosen with
+ * {@link setCryptoBackend}. Keys remember the backend that made them, so keys of
+ * both kinds can live side by side.
  *
  * @module
  */
@@ -26,6 +29,10 @@ function isWorkerd(): boolean {
   return nav?.userAgent === 'Cloudflare-Workers';
 }
 
+function isDeno(): boolean {
+  return (globalThis as { Deno?: unknown }).Deno !== undefined;
+}
+
 function node(): CryptoBackend | undefined {
   if (nodeBackend === undefined) {
     const m = isWorkerd() ? undefined : nodeModules();
@@ -46,7 +53,7 @@ function web(): CryptoBackend {
 
 /** The backend that imports and generates keys from now on. */
 export function currentBackend(): CryptoBackend {
-  if (chosen === undefined) chosen = node() ?? web();
+  if (chosen === undefined) chosen = (isDeno() ? undefined : node()) ?? web();
   return chosen;
 }
 
@@ -62,8 +69,8 @@ export function backendOf(key: KeyHandle): CryptoBackend {
 }
 
 /**
- * The name of the backend new keys use: `node` where node:crypto is available
- * (Node, Bun, Deno), `webcrypto` elsewhere (Cloudflare Workers, browsers).
+ * The name of the backend new keys use: `node` on Node and Bun, `webcrypto`
+ * elsewhere (Deno, Cloudflare Workers, browsers).
  */
 export function cryptoBackend(): CryptoBackendName {
   return currentBackend().name;
@@ -101,8 +108,12 @@ const portableCodec: Codec = {
   isUtf8,
 };
 
-/** Base64url and UTF-8 for token segments: Node's Buffer where present (faster), portable code elsewhere. */
+/**
+ * Base64url and UTF-8 for token segments: Node's Buffer on Node and Bun
+ * (fastest there), portable code elsewhere (the Buffer of workerd's
+ * nodejs_compat and of Deno is slower than the portable decoder).
+ */
 export const codec: Codec = (() => {
-  const m = nodeModules();
+  const m = isWorkerd() || isDeno() ? undefined : nodeModules();
   return m === undefined ? portableCodec : nodeCodec(m);
 })();

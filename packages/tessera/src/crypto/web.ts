@@ -35,6 +35,10 @@ const HASH: Readonly<Record<string, string>> = { sha256: 'SHA-256', sha384: 'SHA
 /** A key held for Web Crypto: its checked JWK members, and the CryptoKeys made from them, per algorithm. */
 class WebKey {
   readonly #crypto = new Map<JwsAlgorithm, Promise<CryptoKey>>();
+  /** The imported keys once ready: the hot path then skips a promise per call. */
+  readonly #ready = new Map<JwsAlgorithm, CryptoKey>();
+  /** Operation parameters per algorithm, built once. */
+  readonly #params = new Map<JwsAlgorithm, AlgorithmIdentifier | RsaPssParams | EcdsaParams>();
   #public: WebKey | undefined;
 
   constructor(
@@ -55,13 +59,27 @@ class WebKey {
     return this.#public;
   }
 
-  cryptoKey(alg: JwsAlgorithm): Promise<CryptoKey> {
+  cryptoKey(alg: JwsAlgorithm): CryptoKey | Promise<CryptoKey> {
+    const ready = this.#ready.get(alg);
+    if (ready !== undefined) return ready;
     let key = this.#crypto.get(alg);
     if (key === undefined) {
-      key = importForAlgorithm(this, alg);
+      key = importForAlgorithm(this, alg).then((imported) => {
+        this.#ready.set(alg, imported);
+        return imported;
+      });
       this.#crypto.set(alg, key);
     }
     return key;
+  }
+
+  params(alg: JwsAlgorithm): AlgorithmIdentifier | RsaPssParams | EcdsaParams {
+    let params = this.#params.get(alg);
+    if (params === undefined) {
+      params = operationParameters(alg, this);
+      this.#params.set(alg, params);
+    }
+    return params;
   }
 }
 
@@ -255,6 +273,8 @@ function pem(label: string, der: Uint8Array): string {
   return `-----BEGIN ${label}-----\n${body}-----END ${label}-----\n`;
 }
 
+const encoder = new TextEncoder();
+
 /** The Web Crypto backend. */
 export function createWebBackend(): CryptoBackend {
   const subtle = globalThis.crypto.subtle;
@@ -319,19 +339,17 @@ export function createWebBackend(): CryptoBackend {
         ),
       );
     },
-    async verify(alg, key, data, signature) {
-      const cryptoKey = await (key as WebKey).cryptoKey(alg);
-      try {
-        return await subtle.verify(
-          operationParameters(alg, key as WebKey),
-          cryptoKey,
-          signature as Uint8Array<ArrayBuffer>,
-          (typeof data === 'string' ? latin1Encode(data) : data) as Uint8Array<ArrayBuffer>,
-        );
-      } catch {
-        // Some engines throw for a signature of the wrong length: it simply does not verify.
-        return false;
-      }
+    verify(alg, key, data, signature) {
+      const webKey = key as WebKey;
+      // The signing input is base64url and dots: its UTF-8 bytes are its latin1 bytes.
+      const bytes = (typeof data === 'string' ? encoder.encode(data) : data) as Uint8Array<ArrayBuffer>;
+      const cryptoKey = webKey.cryptoKey(alg);
+      const check = (ready: CryptoKey): Promise<boolean> =>
+        subtle
+          .verify(webKey.params(alg), ready, signature as Uint8Array<ArrayBuffer>, bytes)
+          // Some engines throw for a signature of the wrong length: it simply does not verify.
+          .catch(() => false);
+      return cryptoKey instanceof Promise ? cryptoKey.then(check) : check(cryptoKey);
     },
     sha256,
     async checkPair(alg, privateKey, publicKey) {

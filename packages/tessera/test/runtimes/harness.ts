@@ -155,7 +155,11 @@ export function writeJson(value: unknown): string {
  * A module that runs the bundled suite with `input` inlined and prints one
  * `RESULT {json}` line: the same file runs under Bun and Deno.
  */
-export function writeRunner(bundlePath: string, input: unknown, backend: 'auto' | 'webcrypto'): string {
+export function writeRunner(
+  bundlePath: string,
+  input: unknown,
+  backend: 'auto' | 'webcrypto' | 'node',
+): string {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-runner-'));
   const file = join(dir, 'run.mjs');
   writeFileSync(
