@@ -47,14 +47,17 @@ import {
   Module,
   UseGuards,
 } from '@nestjs/common';
-import { ConfigError } from '../errors.js';
+import { ConfigError, type TesseraError } from '../errors.js';
 import { createGuard, type Guard, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
+import { createRefreshHandler, type RefreshHandlerOptions } from '../http/refresh.js';
 import type { RequestLike } from '../http/request.js';
 import { refuseUnknownOptions } from '../known-options.js';
 import { type ResponseData, TOKEN_LOCATIONS } from '../manager/options.js';
 import type { TokenManager } from '../manager/token-manager.js';
 import { DEFAULT_BODY_LIMIT, readNodeBody } from './body.js';
 import {
+  AUTH_ERROR_OPTION_KEYS,
+  type AuthErrorOptions,
   appendSetCookie,
   type CookieBindings,
   contextStore,
@@ -62,6 +65,8 @@ import {
   type JwtAccessors,
   jwtAccessors,
   nodeHeader,
+  type Refusals,
+  refusals,
   requestHeader,
 } from './shared.js';
 
@@ -78,12 +83,16 @@ export type NestRequest = IncomingMessage & {
 /** A request after the guard ran: `jwt` holds the same value as `@CurrentJwt()`. */
 export type NestJwtRequest<TUser = unknown> = NestRequest & { jwt?: JwtContext<TUser> | null };
 
-/** Options of {@link TesseraModule.forRoot}. */
-export interface TesseraModuleOptions<TUser = unknown> {
-  /** The manager every {@link JwtGuard} of the app verifies with. */
-  manager: TokenManager<TUser>;
-  /** Register the module globally, so every module's controllers can use the guard. Default true. */
-  global?: boolean;
+/**
+ * How refusals are answered (as every adapter takes them): `errors: 'respond'`
+ * (default) writes the profile's answer, after the `onError` hook; `'throw'`
+ * leaves the answer to the app's exception filter, throwing a
+ * {@link JwtRefusedException} that carries it.
+ */
+export type NestAuthErrorOptions = AuthErrorOptions<NestRequest>;
+
+/** Options of {@link TesseraAuth}. */
+export interface TesseraAuthOptions extends NestAuthErrorOptions {
   /**
    * The most bytes the guard reads from a request body when no body parser ran
    * and the route looks for the token in the JSON body. Default 1 MiB.
@@ -91,7 +100,16 @@ export interface TesseraModuleOptions<TUser = unknown> {
   bodyLimit?: number;
 }
 
-const MODULE_OPTIONS: readonly (keyof TesseraModuleOptions)[] = ['manager', 'global', 'bodyLimit'];
+/** Options of {@link TesseraModule.forRoot}. */
+export interface TesseraModuleOptions<TUser = unknown> extends TesseraAuthOptions {
+  /** The manager every {@link JwtGuard} of the app verifies with. */
+  manager: TokenManager<TUser>;
+  /** Register the module globally, so every module's controllers can use the guard. Default true. */
+  global?: boolean;
+}
+
+const AUTH_OPTIONS: readonly string[] = ['bodyLimit', ...AUTH_ERROR_OPTION_KEYS];
+const MODULE_OPTIONS: readonly string[] = ['manager', 'global', ...AUTH_OPTIONS];
 
 // Every key of JwtRequiredOptions, checked against the type so a new option is not missed.
 const ROUTE_OPTIONS = [
@@ -147,9 +165,11 @@ export class TesseraAuth<TUser = unknown>
   readonly getJwtIdentity: JwtAccessors<object, TUser>['getJwtIdentity'];
   readonly getCurrentUser: JwtAccessors<object, TUser>['getCurrentUser'];
 
-  constructor(manager: TokenManager<TUser>, options: { bodyLimit?: number } = {}) {
+  constructor(manager: TokenManager<TUser>, options: TesseraAuthOptions = {}) {
+    refuseUnknownOptions(options, AUTH_OPTIONS, 'TesseraAuth options');
     this.manager = manager;
     this.bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+    refusalsOf.set(this, refusals(options, 'TesseraModule'));
     const cookies = cookieBindings(manager.config, appendSetCookie);
     this.setAccessCookies = cookies.setAccessCookies;
     this.setRefreshCookies = cookies.setRefreshCookies;
@@ -161,6 +181,67 @@ export class TesseraAuth<TUser = unknown>
     this.getJwtIdentity = accessors.getJwtIdentity;
     this.getCurrentUser = accessors.getCurrentUser;
   }
+
+  /**
+   * The refresh endpoint (as every adapter's `refresh()`): finds the refresh token
+   * where the configuration says, rotates it through the manager, and writes 200
+   * with the new tokens (JSON, plus Set-Cookie in cookie mode) or the profile's
+   * refusal. Call it from a route that takes the response with `@Res()`.
+   *
+   * @example
+   * ```ts
+   * import { Controller, Post, Req, Res } from '@nestjs/common';
+   * import type { Request, Response } from 'express';
+   * import { TesseraAuth } from 'tessera-auth/nestjs';
+   *
+   * @Controller('auth')
+   * class RefreshController {
+   *   readonly #refresh;
+   *   constructor(auth: TesseraAuth) {
+   *     this.#refresh = auth.refresh();
+   *   }
+   *
+   *   @Post('refresh')
+   *   refresh(@Req() req: Request, @Res() res: Response): Promise<void> {
+   *     return this.#refresh(req, res);
+   *   }
+   * }
+   * ```
+   */
+  refresh(options?: RefreshHandlerOptions): (req: NestRequest, res: object) => Promise<void> {
+    const handler = createRefreshHandler(this.manager, options);
+    return async (req, response) => {
+      const res = nodeResponse(response);
+      const outcome = await handler(nestRequestLike(req, this.bodyLimit));
+      if (!outcome.ok) return refuse(this, req, res, outcome.error, outcome.response);
+      appendSetCookie(res, outcome.setCookies);
+      writeResponse(res, outcome.response);
+    };
+  }
+}
+
+// The validated error options of each TesseraAuth, out of its public surface.
+const refusalsOf = new WeakMap<object, Refusals<NestRequest>>();
+
+/**
+ * Answer a refusal: the app's hook first, then written (and thrown as already
+ * answered) or, with `errors: 'throw'`, thrown for the app's exception filter.
+ * Always ends in a thrown {@link JwtRefusedException}: Nest stops the request there.
+ */
+function refuse(
+  auth: object,
+  req: NestRequest,
+  res: ServerResponse,
+  error: TesseraError,
+  response: ResponseData,
+): never | Promise<never> {
+  const refusal = refusalsOf.get(auth) as Refusals<NestRequest>;
+  const send = (answer: ResponseData): never => {
+    if (!refusal.throws) writeResponse(res, answer);
+    throw new JwtRefusedException(error, answer);
+  };
+  const answer = refusal.answer(error, req, response);
+  return answer instanceof Promise ? answer.then(send) : send(answer);
 }
 
 // One slot for the whole app: the param decorators cannot reach a guard instance.
@@ -171,17 +252,25 @@ const contexts = contextStore<unknown>();
 const routeOptions = new Map<object, JwtRequiredOptions>();
 
 /**
- * Thrown by {@link JwtGuard} after it has written the refusal (status, headers,
- * body) to the response. Nest's exception filter sees the response already sent
- * and leaves it; an app's own filter can read the Tessera error code from it.
+ * Thrown by {@link JwtGuard} and the refresh handler on a refusal. With
+ * `errors: 'respond'` (default) the answer is already written and Nest's exception
+ * filter, seeing the response sent, leaves it; with `errors: 'throw'` an
+ * exception filter of the app writes {@link JwtRefusedException.answer} (or its
+ * own). Nest's default filter answers `{ statusCode, code }` with the status.
  */
 export class JwtRefusedException extends HttpException {
   /** The Tessera error code (`authorization_missing`, `token_expired`, ...). */
   readonly code: string;
+  /** The refusal. */
+  readonly error: TesseraError;
+  /** The profile's answer (after the `onError` hook): status, headers, serialized body. */
+  readonly answer: ResponseData;
 
-  constructor(code: string, response: ResponseData) {
-    super({ statusCode: response.status, code }, response.status);
-    this.code = code;
+  constructor(error: TesseraError, answer: ResponseData) {
+    super({ statusCode: answer.status, code: error.code }, answer.status, { cause: error });
+    this.code = error.code;
+    this.error = error;
+    this.answer = answer;
   }
 }
 
@@ -211,9 +300,10 @@ export class JwtGuard implements CanActivate {
       this.#guardFor(context.getHandler()) ?? this.#guardFor(context.getClass()) ?? this.#defaultGuard;
     const outcome = guard(nestRequestLike(req, this.#auth.bodyLimit));
     // Synchronous verdicts stay synchronous: Nest awaits only what is a promise.
+    const auth = this.#auth;
     return outcome instanceof Promise
-      ? outcome.then((result) => settle(req, res, result))
-      : settle(req, res, outcome);
+      ? outcome.then((result) => settle(auth, req, res, result))
+      : settle(auth, req, res, outcome);
   }
 
   // A controller decorated after this guard was built (a lazily loaded module) gets its guard now.
@@ -229,11 +319,13 @@ export class JwtGuard implements CanActivate {
   }
 }
 
-function settle(req: NestRequest, res: ServerResponse, result: Awaited<ReturnType<Guard<unknown>>>): boolean {
-  if (!result.ok) {
-    writeResponse(res, result.response);
-    throw new JwtRefusedException(result.error.code, result.response);
-  }
+function settle(
+  auth: object,
+  req: NestRequest,
+  res: ServerResponse,
+  result: Awaited<ReturnType<Guard<unknown>>>,
+): boolean | Promise<boolean> {
+  if (!result.ok) return refuse(auth, req, res, result.error, result.response);
   contexts.set(req, result.jwt);
   (req as NestJwtRequest).jwt = result.jwt;
   appendSetCookie(res, result.setCookies);
@@ -264,10 +356,11 @@ export class TesseraModule {
    */
   static forRoot<TUser>(options: TesseraModuleOptions<TUser>): DynamicModule {
     refuseUnknownOptions(options, MODULE_OPTIONS, 'TesseraModule.forRoot options');
-    const auth = new TesseraAuth(options.manager, { bodyLimit: options.bodyLimit });
+    const { manager, global, ...authOptions } = options;
+    const auth = new TesseraAuth(manager, authOptions);
     return {
       module: TesseraModule,
-      global: options.global ?? true,
+      global: global ?? true,
       providers: [{ provide: TesseraAuth, useValue: auth }, JwtGuard],
       exports: [TesseraAuth, JwtGuard],
     };

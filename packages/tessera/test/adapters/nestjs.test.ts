@@ -286,3 +286,117 @@ describe('nestjs adapter specifics', () => {
     );
   });
 });
+
+describe('nestjs refresh endpoint and refusal options', () => {
+  const manager = new TokenManager<User>({ secret: SECRET });
+  const servers: Started[] = [];
+  afterAll(async () => {
+    for (const server of servers) await server.close();
+  });
+
+  /** A small app: GET /protected and POST /auth/refresh, with these module options. */
+  async function start(
+    options: Omit<Parameters<typeof TesseraModule.forRoot>[0], 'manager'>,
+    filter?: ExceptionFilter,
+  ): Promise<string> {
+    class SessionController {
+      readonly refreshHandler: (req: never, res: object) => Promise<void>;
+      constructor(auth: TesseraAuth) {
+        this.refreshHandler = auth.refresh();
+      }
+      whoami(identity: unknown) {
+        return { logged_in_as: identity };
+      }
+      refresh(req: never, res: Response) {
+        return this.refreshHandler(req, res);
+      }
+    }
+    Controller()(SessionController);
+    Inject(TesseraAuth)(SessionController, undefined, 0);
+    route(SessionController, 'whoami', [Get('protected'), JwtRequired()], [CurrentIdentity()]);
+    const { Req } = await import('@nestjs/common');
+    route(SessionController, 'refresh', [Post('auth/refresh')], [Req(), Res()]);
+    class SessionModule {}
+    Module({ imports: [TesseraModule.forRoot({ manager, ...options })], controllers: [SessionController] })(
+      SessionModule,
+    );
+    const app = await NestFactory.create(SessionModule, { logger: false });
+    if (filter !== undefined) app.useGlobalFilters(filter);
+    const server = await listenNest(app);
+    servers.push(server);
+    return server.url;
+  }
+
+  it('refresh() answers new tokens for a refresh token and the profile refusal for an access token', async () => {
+    const url = await start({});
+    const refreshToken = await manager.createRefreshToken({ identity: 'mia' });
+    const ok = await fetch(`${url}/auth/refresh`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${refreshToken}` },
+    });
+    expect(ok.status).toBe(200);
+    const { access_token } = (await ok.json()) as { access_token: string };
+    const me = await fetch(`${url}/protected`, { headers: { authorization: `Bearer ${access_token}` } });
+    expect(await me.json()).toEqual({ logged_in_as: 'mia' });
+
+    const access = await manager.createAccessToken({ identity: 'mia' });
+    const refused = await fetch(`${url}/auth/refresh`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${access}` },
+    });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
+    expect((await refused.json()).code).toBe('wrong_token_type');
+  });
+
+  it('onError replaces the answer of guarded routes and of the refresh endpoint', async () => {
+    const url = await start({
+      onError: (error, req, response) => ({
+        status: response.status,
+        headers: { ...response.headers, 'x-hooked': error.code },
+        body: JSON.stringify({ hooked: error.code, path: req.originalUrl ?? null }),
+      }),
+    });
+    const guarded = await fetch(`${url}/protected`);
+    expect(guarded.status).toBe(401);
+    expect(guarded.headers.get('x-hooked')).toBe('authorization_missing');
+    expect(await guarded.json()).toEqual({ hooked: 'authorization_missing', path: '/protected' });
+    const refresh = await fetch(`${url}/auth/refresh`, { method: 'POST' });
+    expect(refresh.status).toBe(401);
+    expect(await refresh.json()).toEqual({ hooked: 'authorization_missing', path: '/auth/refresh' });
+  });
+
+  it("errors: 'throw' leaves the answer to the app's exception filter", async () => {
+    class AnswerFilter implements ExceptionFilter {
+      catch(exception: unknown, host: ArgumentsHost) {
+        const res = host.switchToHttp().getResponse<Response>();
+        if (!(exception instanceof JwtRefusedException)) {
+          res.status(500).json({ unexpected: true });
+          return;
+        }
+        res.status(exception.answer.status).set({ ...exception.answer.headers, 'x-filter': '1' });
+        res.send(exception.answer.body);
+      }
+    }
+    Catch()(AnswerFilter);
+    const filtered = await start({ errors: 'throw' }, new AnswerFilter());
+    const viaFilter = await fetch(`${filtered}/protected`);
+    expect(viaFilter.status).toBe(401);
+    expect(viaFilter.headers.get('x-filter')).toBe('1');
+    expect(viaFilter.headers.get('www-authenticate')).toBe('Bearer');
+    expect((await viaFilter.json()).code).toBe('authorization_missing');
+
+    // Without a filter of its own, Nest's default filter answers the status and the code.
+    const plain = await start({ errors: 'throw' });
+    const viaNest = await fetch(`${plain}/protected`);
+    expect(viaNest.status).toBe(401);
+    expect(viaNest.headers.get('www-authenticate')).toBeNull();
+    expect(await viaNest.json()).toEqual({ statusCode: 401, code: 'authorization_missing' });
+  });
+
+  it('refuses a bad errors option when the module is configured', () => {
+    expect(() => TesseraModule.forRoot({ manager, errors: 'raise' as never })).toThrow(
+      /errors must be 'respond' or 'throw'/,
+    );
+  });
+});
