@@ -103,8 +103,9 @@ export interface RedisStoreOptions {
    */
   localCache?: boolean | { maxEntries?: number };
   /**
-   * When revocation state cannot be read (Redis down, or the cache not in sync),
-   * answer "not revoked" instead of throwing. Off by default: fail closed. When
+   * When revocation state cannot be read (Redis down, the cache not in sync, or
+   * Redis's data not yet checked after a reconnect), answer "not revoked" from
+   * what is known instead of throwing. Off by default: fail closed. When
    * on, each outage is reported once through `onError`.
    */
   failOpen?: boolean;
@@ -149,10 +150,13 @@ function isClient(value: Redis | RedisOptions): value is Redis {
 
 /**
  * A {@link TokenStore} on Redis. See the module comment for the key layout,
- * the local cache and its propagation delay.
+ * the local cache and its propagation delay, and what happens when Redis loses
+ * its data (every token issued before the loss is refused; nothing revoked is
+ * accepted again).
  *
- * Call {@link RedisStore.ready} before serving traffic: with the local cache on
- * it waits for the first full sync (until then `isRevoked` fails closed).
+ * Call {@link RedisStore.ready} before serving traffic: it waits for the check
+ * of Redis's generation marker and, with the local cache on, for the first full
+ * sync (until then `isRevoked` fails closed).
  */
 export class RedisStore implements TokenStore {
   /** The key prefix. */
@@ -246,14 +250,25 @@ export class RedisStore implements TokenStore {
    * Rejects with `StoreUnavailableError` after `timeoutMs`.
    */
   async ready(timeoutMs = 5000): Promise<void> {
-    await this.#guard(
-      'ready',
-      async (client) => {
-        await client.ping();
-        await this.#mirror?.whenSynced();
-      },
-      timeoutMs,
-    );
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.#guard(
+          'ready',
+          async (client) => {
+            await client.ping();
+            await this.#mirror?.whenSynced();
+          },
+          Math.max(1, deadline - performance.now()),
+        );
+        return;
+      } catch (error) {
+        // Not yet (the connection is down, or came back while we asked): ask again until the deadline.
+        if (!(error instanceof StoreUnavailableError) || this.#closed || performance.now() + 50 >= deadline)
+          throw error;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
   }
 
   async revokeToken(jti: string, expiresAt: number): Promise<void> {

@@ -272,6 +272,128 @@ describe.skipIf(!redisUp)('RedisStore', () => {
       }
     });
   });
+
+  describe('data lost while the store was connected (keys flushed, then a reconnect)', () => {
+    for (const localCache of [false, true]) {
+      it(`localCache ${localCache}: the loss is detected, earlier tokens and sessions refused, later ones pass`, async () => {
+        const prefix = `${base}lost${localCache ? 'c' : 'p'}:`;
+        const client = new Redis(services.redis);
+        const errors: unknown[] = [];
+        const store = new RedisStore({ redis: client, prefix, localCache, onError: (e) => errors.push(e) });
+        try {
+          await store.ready();
+          const now = Math.floor(Date.now() / 1000);
+          await store.revokeToken('revoked-before', now + 600);
+          await store.createFamily({ familyId: 'old', userKey: 'ann', jti: 'o1', now, expiresAt: now + 600 });
+          expect(await store.isRevoked({ jti: 'revoked-before', iat: now })).toBe(true);
+          expect(store.dataLossesDetected).toBe(0);
+
+          // What a Redis restarted without persistence looks like to this store: its keys
+          // (marker included) are gone, and its connection comes back.
+          await dropPrefix(prefix);
+          client.disconnect(true);
+          await store.ready(5000);
+
+          expect(store.dataLossesDetected).toBe(1);
+          expect(errors.some((e) => e instanceof Error && e.message.startsWith('Redis lost its data'))).toBe(
+            true,
+          );
+          const cutoff = Number(String(await client.get(`${prefix}g`)).split('|')[0]);
+          expect(cutoff).toBeGreaterThan(now);
+          // The revocation is gone from Redis, and still refused; so is any token from before.
+          expect(await client.get(`${prefix}j:revoked-before`)).toBeNull();
+          expect(await store.isRevoked({ jti: 'revoked-before', iat: now })).toBe(true);
+          expect(await store.isRevoked({ jti: 'never-revoked', iat: cutoff - 1 })).toBe(true);
+          expect(await store.isRevoked({ userKey: 'ann' })).toBe(true);
+          // Tokens from the cut-off's second on pass; a check naming nothing is not revoked.
+          expect(await store.isRevoked({ jti: 'new', userKey: 'ann', iat: cutoff })).toBe(false);
+          expect(await store.isRevoked({})).toBe(false);
+          if (localCache) expect(store.isRevokedNow({ jti: 'x', iat: cutoff - 1 })).toBe(true);
+
+          // A family created before the cut-off (here one recreated with an old creation time,
+          // as another instance might have during the loss) is refused; a new one rotates.
+          await store.createFamily({
+            familyId: 'during',
+            userKey: 'ann',
+            jti: 'd1',
+            now: cutoff - 1,
+            expiresAt: cutoff + 600,
+          });
+          await store.createFamily({
+            familyId: 'after',
+            userKey: 'ann',
+            jti: 'a1',
+            now: cutoff,
+            expiresAt: cutoff + 600,
+          });
+          const r = { nextJti: 'n', now: cutoff, graceSeconds: 0, expiresAt: cutoff + 600 };
+          expect(await store.rotateFamily({ ...r, familyId: 'during', presentedJti: 'd1' })).toEqual({
+            status: 'revoked',
+          });
+          expect(await store.rotateFamily({ ...r, familyId: 'after', presentedJti: 'a1' })).toEqual({
+            status: 'rotated',
+            currentJti: 'n',
+            expiresAt: cutoff + 600,
+          });
+          expect((await store.listSessions('ann', cutoff)).map((x) => x.familyId)).toEqual(['after']);
+
+          // Another reconnect with nothing lost: no second cut-off.
+          client.disconnect(true);
+          await store.ready(5000);
+          expect(store.dataLossesDetected).toBe(1);
+          expect(Number(String(await client.get(`${prefix}g`)).split('|')[0])).toBe(cutoff);
+        } finally {
+          await store.close();
+          client.disconnect();
+          await dropPrefix(prefix);
+        }
+      });
+    }
+
+    it('two instances: exactly one writes the cut-off, the other adopts it', async () => {
+      const prefix = `${base}lost2:`;
+      const clients = [new Redis(services.redis), new Redis(services.redis)];
+      const stores = clients.map(
+        (redis) => new RedisStore({ redis, prefix, localCache: true, onError: () => undefined }),
+      );
+      try {
+        await Promise.all(stores.map((s) => s.ready()));
+        await dropPrefix(prefix);
+        for (const c of clients) c.disconnect(true);
+        await Promise.all(stores.map((s) => s.ready(5000)));
+        expect(stores.map((s) => s.dataLossesDetected).sort()).toEqual([0, 1]);
+        const cutoff = Number(String(await clients[0]!.get(`${prefix}g`)).split('|')[0]);
+        for (const s of stores) {
+          expect(await s.isRevoked({ jti: 'x', iat: cutoff - 1 })).toBe(true);
+          expect(await s.isRevoked({ jti: 'x', iat: cutoff })).toBe(false);
+        }
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+        for (const c of clients) c.disconnect();
+        await dropPrefix(prefix);
+      }
+    });
+
+    it('a store that starts against an empty Redis writes a marker and no cut-off (the documented limit)', async () => {
+      const prefix = `${base}first:`;
+      const store = new RedisStore({ redis: { ...services.redis }, prefix });
+      try {
+        await store.ready();
+        expect(store.dataLossesDetected).toBe(0);
+        const admin = new Redis(services.redis);
+        try {
+          expect(await admin.get(`${prefix}gen`)).toMatch(/^[\w-]{16,}$/);
+          expect(await admin.get(`${prefix}g`)).toBeNull();
+        } finally {
+          admin.disconnect();
+        }
+        expect(await store.isRevoked({ jti: 'x', iat: 1 })).toBe(false);
+      } finally {
+        await store.close();
+        await dropPrefix(prefix);
+      }
+    });
+  });
 });
 
 describe('RedisStore with Redis down', () => {
