@@ -30,8 +30,47 @@ const CHROMIUM_ARGS = [
 const SECRET = 'two-tabs-browser-test-secret-0123456789abcdef';
 const ROUNDS = 5;
 
+/**
+ * Holds refresh requests marked `x-together: 2` until both have arrived, so both
+ * tabs' requests are on the wire (their cookies attached) before either answer
+ * changes the jar: the two refreshes meet in the store at the same moment.
+ */
+function together(): express.RequestHandler {
+  let waiting: Array<() => void> = [];
+  return (req, _res, next) => {
+    if (req.get('x-together') !== '2') return next();
+    waiting.push(() => next());
+    if (waiting.length < 2) return;
+    const all = waiting;
+    waiting = [];
+    for (const go of all) go();
+  };
+}
+
+/** The refresh jti of each answer's refresh cookie, in the order they were sent. */
+function recordIssued(issued: string[]): express.RequestHandler {
+  return (_req, res, next) => {
+    res.on('finish', () => {
+      const cookies = res.getHeader('set-cookie');
+      const line = (Array.isArray(cookies) ? cookies : []).find((c) => c.startsWith('refresh_token_cookie='));
+      if (line === undefined) return;
+      const token = line.split(';', 1)[0]!.slice('refresh_token_cookie='.length);
+      if (token !== '') issued.push(String(decodeJwt(token).jti));
+    });
+    next();
+  };
+}
+
+function decodeJwt(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<
+    string,
+    unknown
+  >;
+}
+
 /** The app: login, a protected route, the refresh handler and logout. */
 function buildApp(store: TokenStore) {
+  const issued: string[] = [];
   const manager = new TokenManager({
     secret: SECRET,
     store,
@@ -58,7 +97,7 @@ function buildApp(store: TokenStore) {
   app.get('/api/me', auth.jwtRequired(), (req, res) => {
     res.json({ who: auth.getJwtIdentity(req) });
   });
-  app.post('/auth/refresh', auth.refresh());
+  app.post('/auth/refresh', together(), recordIssued(issued), auth.refresh());
   app.post('/auth/logout', auth.jwtRequired(), async (req, res, next) => {
     try {
       await manager.logout(auth.getJwt(req)!.payload);
@@ -68,7 +107,7 @@ function buildApp(store: TokenStore) {
       next(error);
     }
   });
-  return app;
+  return { app, issued };
 }
 
 /** What a page's script does: the calls a single-page app makes with fetch. */
@@ -84,15 +123,20 @@ function csrfCookie(page: Page, name: string): Promise<string> {
   }, name);
 }
 
-function pagePost(page: Page, path: string, csrfName: string): Promise<PageAnswer> {
+function pagePost(
+  page: Page,
+  path: string,
+  csrfName: string,
+  extra: Record<string, string> = {},
+): Promise<PageAnswer> {
   return page.evaluate(
-    async ({ target, cookieName }) => {
+    async ({ target, cookieName, headers }) => {
       const match = document.cookie.split('; ').find((c) => c.startsWith(`${cookieName}=`));
       const csrf = match === undefined ? '' : decodeURIComponent(match.slice(cookieName.length + 1));
-      const response = await fetch(target, { method: 'POST', headers: { 'X-CSRF-TOKEN': csrf } });
+      const response = await fetch(target, { method: 'POST', headers: { ...headers, 'X-CSRF-TOKEN': csrf } });
       return { status: response.status, body: await response.json() };
     },
-    { target: path, cookieName: csrfName },
+    { target: path, cookieName: csrfName, headers: extra },
   );
 }
 
@@ -104,6 +148,8 @@ function pageGet(page: Page, path: string): Promise<PageAnswer> {
 }
 
 const refresh = (page: Page) => pagePost(page, '/auth/refresh', 'csrf_refresh_token');
+const refreshTogether = (page: Page) =>
+  pagePost(page, '/auth/refresh', 'csrf_refresh_token', { 'x-together': '2' });
 const me = (page: Page) => pageGet(page, '/api/me');
 
 let browser: Browser;
@@ -116,6 +162,7 @@ afterAll(() => browser?.close());
 function twoTabs(name: string, makeStore: () => Promise<{ store: TokenStore; done: () => Promise<void> }>) {
   describe(`two tabs, one cookie jar: ${name}`, () => {
     let server: Started;
+    let app: ReturnType<typeof buildApp>;
     let context: BrowserContext;
     let done: () => Promise<void>;
     let tabs: [Page, Page];
@@ -123,7 +170,8 @@ function twoTabs(name: string, makeStore: () => Promise<{ store: TokenStore; don
     beforeAll(async () => {
       const made = await makeStore();
       done = made.done;
-      server = await listenNode(createServer(buildApp(made.store)));
+      app = buildApp(made.store);
+      server = await listenNode(createServer(app.app));
       context = await browser.newContext();
       tabs = [await context.newPage(), await context.newPage()];
       for (const tab of tabs) await tab.goto(server.url);
@@ -142,16 +190,16 @@ function twoTabs(name: string, makeStore: () => Promise<{ store: TokenStore; don
 
       for (let round = 1; round <= ROUNDS; round++) {
         const before = await csrfCookie(one, 'csrf_refresh_token');
-        const answers = await Promise.all([refresh(one), refresh(two)]);
+        const answers = await Promise.all([refreshTogether(one), refreshTogether(two)]);
         for (const answer of answers) {
           expect(answer, `round ${round}: ${JSON.stringify(answers)}`).toMatchObject({
             status: 200,
             body: { refreshed: true },
           });
         }
-        // Converged: both tabs were given the same successor (its CSRF value is in each body),
-        // so whichever answer the jar kept last, it holds the family's current refresh token.
-        const [first, second] = answers.map((a) => (a.body as { refresh_csrf?: string }).refresh_csrf);
+        // Converged: both answers carry the same successor (the same refresh jti), so whichever
+        // the jar kept last, it is the family's current refresh token.
+        const [first, second] = app.issued.splice(0);
         expect(first, `round ${round}`).toBeTruthy();
         expect(second, `round ${round}: the two tabs got different successors`).toBe(first);
         // The jar now holds a successor: the refresh token was rotated this round.
@@ -162,6 +210,7 @@ function twoTabs(name: string, makeStore: () => Promise<{ store: TokenStore; don
           { status: 200, body: { who: 'alice' } },
         ]);
       }
+      app.issued.splice(0);
       // Each tab refreshes again on its own.
       expect((await refresh(two)).status).toBe(200);
       expect((await refresh(one)).status).toBe(200);
