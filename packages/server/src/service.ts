@@ -9,7 +9,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { refuseUnknownOptions, TokenManager, type TokenManagerOptions } from 'tessera-auth';
+import { refuseUnknownOptions, TokenManager, type TokenManagerOptions, type TokenStore } from 'tessera-auth';
 import { Accounts, type ThrottleLike } from './accounts.js';
 import { ApiKeys, Invites } from './api-keys.js';
 import { createApp, type InFlight } from './app.js';
@@ -106,29 +106,8 @@ export async function startService(
     const users = new Users(database);
     const audit = new Audit(database, (message, error) => warn(message)(error));
     const apiKeys = new ApiKeys(database);
-    const https = config.publicUrl?.startsWith('https:') ?? false;
-    const common = (profile: ServiceConfig['profile']): TokenManagerOptions => ({
-      profile,
-      keys,
-      store: stores.tokenStore,
-      accessTokenExpires: config.accessTokenExpires,
-      refreshTokenExpires: config.refreshTokenExpires,
-      ...(config.issuer === undefined ? {} : { issuer: config.issuer }),
-      ...(config.audience === undefined ? {} : { audience: config.audience }),
-      tokenLocation: ['headers', 'cookies'],
-      // `__Host-` names and Secure under https; plain names on a local http address.
-      cookies: { secure: https, hostPrefix: https, sameSite: 'Lax' },
-      csrf: { protect: true },
-      rotation: { enabled: true, graceSeconds: 5, blacklistAfterRotation: profile === 'simplejwt' },
-      verifiedTokenCache: 10_000,
-      callbacks: {
-        // Roles ride in every token, read when it is minted (a refresh picks up a role change).
-        additionalClaims: async (identity: unknown) => {
-          const user = await users.byIdentity(identity);
-          return { roles: user?.roles ?? [] };
-        },
-      },
-    });
+    const common = (profile: ServiceConfig['profile']) =>
+      tokenManagerOptions(config, profile, { keys, store: stores.tokenStore, users });
     const manager = new TokenManager(common(config.profile));
     const simpleJwt = config.profile === 'simplejwt' ? manager : new TokenManager(common('simplejwt'));
 
@@ -216,6 +195,41 @@ export async function startService(
     for (const step of cleanup) await Promise.resolve(step()).catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * The options of the service's token managers, one per profile: shared with the
+ * CLI (packages/server/src/cli), which revokes and verifies exactly as the service does.
+ */
+export function tokenManagerOptions(
+  config: ServiceConfig,
+  profile: ServiceConfig['profile'],
+  deps: { keys: ServiceKeys; store: TokenStore; users: Users },
+): TokenManagerOptions {
+  const { keys, store, users } = deps;
+  const https = config.publicUrl?.startsWith('https:') ?? false;
+  return {
+    profile,
+    keys,
+    store,
+    accessTokenExpires: config.accessTokenExpires,
+    refreshTokenExpires: config.refreshTokenExpires,
+    ...(config.issuer === undefined ? {} : { issuer: config.issuer }),
+    ...(config.audience === undefined ? {} : { audience: config.audience }),
+    tokenLocation: ['headers', 'cookies'],
+    // `__Host-` names and Secure under https; plain names on a local http address.
+    cookies: { secure: https, hostPrefix: https, sameSite: 'Lax' },
+    csrf: { protect: true },
+    rotation: { enabled: true, graceSeconds: 5, blacklistAfterRotation: profile === 'simplejwt' },
+    verifiedTokenCache: 10_000,
+    callbacks: {
+      // Roles ride in every token, read when it is minted (a refresh picks up a role change).
+      additionalClaims: async (identity: unknown) => {
+        const user = await users.byIdentity(identity);
+        return { roles: user?.roles ?? [] };
+      },
+    },
+  };
 }
 
 function listen(
