@@ -5,6 +5,7 @@
  * about the key itself. Messages and statuses follow DRF 3.14 (python-peers.md 5).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { refuseUnknownOptions } from '../known-options.js';
 import type { ResponseData } from '../manager/options.js';
 import type { RequestLike } from './request.js';
 import { jsonResponse } from './responses.js';
@@ -43,6 +44,8 @@ export type OpaqueTokenResult<TUser> =
   | { readonly ok: true; readonly user: TUser; readonly hash: string }
   | { readonly ok: false; readonly response: ResponseData };
 
+const OPAQUE_OPTIONS = ['lookup', 'isActive', 'keyword', 'headerName'];
+
 /** Longest key accepted; DRF keys are 40 characters. */
 const MAX_KEY_LENGTH = 256;
 
@@ -53,6 +56,7 @@ const MAX_KEY_LENGTH = 256;
 export function createOpaqueTokenGuard<TUser>(
   options: OpaqueTokenGuardOptions<TUser>,
 ): (req: RequestLike) => Promise<OpaqueTokenResult<TUser>> {
+  refuseUnknownOptions(options, OPAQUE_OPTIONS, 'createOpaqueTokenGuard options');
   const keyword = (options.keyword ?? 'Token').toLowerCase();
   const headerName = options.headerName ?? 'Authorization';
   const challenge = { 'www-authenticate': options.keyword ?? 'Token' };

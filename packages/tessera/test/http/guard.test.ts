@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { setAccessCookies, setRefreshCookies, unsetJwtCookies } from '../../src/http/cookies.js';
 import { createGuard, type GuardResult } from '../../src/http/guard.js';
+import { createOpaqueTokenGuard } from '../../src/http/opaque-token.js';
+import { createRefreshHandler } from '../../src/http/refresh.js';
 import type { RequestLike } from '../../src/http/request.js';
 import type { ErrorHandler, ErrorHandlers, TokenManagerOptions } from '../../src/manager/options.js';
 import { TokenManager } from '../../src/manager/token-manager.js';
@@ -255,5 +257,18 @@ describe('simplejwt profile header rules', () => {
     expect(result.response.status).toBe(401);
     const exempt = await createGuard(manager())(request({}, 'OPTIONS'));
     expect(exempt).toMatchObject({ ok: true, jwt: null });
+  });
+});
+
+describe('options objects of the http layer refuse unknown keys at configuration time', () => {
+  it('createGuard, createRefreshHandler and createOpaqueTokenGuard name the key and the closest one', () => {
+    const jwt = manager();
+    expect(() => createGuard(jwt, { optionl: true } as never)).toThrow(/'optionl'.*did you mean 'optional'/);
+    expect(() => createRefreshHandler(jwt, { location: ['headers'] } as never)).toThrow(
+      /'location'.*did you mean 'locations'/,
+    );
+    expect(() => createOpaqueTokenGuard({ lookup: () => null, keywrd: 'Key' } as never)).toThrow(
+      /'keywrd'.*did you mean 'keyword'/,
+    );
   });
 });
