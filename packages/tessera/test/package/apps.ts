@@ -202,6 +202,7 @@ void main();
 /** Every entry point of the package, for the declarations check. */
 export const ENTRY_POINTS = [
   'tessera-auth',
+  'tessera-auth/core',
   'tessera-auth/express',
   'tessera-auth/fastify',
   'tessera-auth/hono',
