@@ -88,7 +88,11 @@ export interface RotateRequest {
   familyId: string;
   /** The `jti` of the presented refresh token. */
   presentedJti: string;
-  /** The `jti` of the refresh token about to be issued. Must be fresh (never used before). */
+  /**
+   * The `jti` of the refresh token to issue if this call rotates. Must be fresh
+   * (never used before). Unused on `grace`: the caller then issues the token
+   * whose jti the outcome names.
+   */
   nextJti: string;
   /** The current time, unix seconds. */
   now: number;
@@ -99,7 +103,7 @@ export interface RotateRequest {
    * grace window entirely, even within the same second.
    */
   graceSeconds: number;
-  /** The new expiry of the family (the next refresh token's `exp`). */
+  /** The new expiry of the family (the next refresh token's `exp`) if this call rotates. */
   expiresAt: number;
 }
 
