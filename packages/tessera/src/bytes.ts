@@ -170,6 +170,13 @@ export function hexToBytes(text: string): Uint8Array | undefined {
   return out;
 }
 
+/** Encode bytes as lowercase hex. */
+export function bytesToHex(bytes: Uint8Array): string {
+  let out = '';
+  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
+  return out;
+}
+
 /** One array holding every part in order. */
 export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;

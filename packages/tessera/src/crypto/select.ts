@@ -15,6 +15,7 @@ import { base64UrlToBytes, bytesToBase64Url, isUtf8, utf8Decode, utf8Encode } fr
 import { ConfigError } from '../errors.js';
 import type { Codec, CryptoBackend, KeyHandle } from './backend.js';
 import { createNodeBackend, nodeCodec, nodeModules } from './node.js';
+import { sha256 as portableSha256 } from './sha256.js';
 import { createWebBackend } from './web.js';
 
 /** The name of a crypto backend: `node` (node:crypto) or `webcrypto` (`crypto.subtle`). */
@@ -117,3 +118,14 @@ export const codec: Codec = (() => {
   const m = isWorkerd() || isDeno() ? undefined : nodeModules();
   return m === undefined ? portableCodec : nodeCodec(m);
 })();
+
+/**
+ * SHA-256 of bytes or of a string's UTF-8, synchronously: node:crypto's where
+ * present, the portable implementation elsewhere. For hashing identifiers and
+ * API keys (not on the signature path).
+ */
+export function sha256(data: Uint8Array | string): Uint8Array {
+  const bytes = typeof data === 'string' ? utf8Encode(data) : data;
+  const m = nodeModules();
+  return m === undefined ? portableSha256(bytes) : m.crypto.createHash('sha256').update(bytes).digest();
+}

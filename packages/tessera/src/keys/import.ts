@@ -98,7 +98,10 @@ const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
  * Import a PEM key for an asymmetric algorithm: SPKI or PKCS#1 public keys,
  * PKCS#8, PKCS#1 or SEC1 private keys, or an X.509 certificate (its public key;
  * the certificate itself is not validated). Indentation, CRLF and escaped `\n`
- * (PEM pasted into an environment variable) are tolerated.
+ * (PEM pasted into an environment variable) are tolerated. RSA keys need a
+ * modulus of at least 2048 bits and an odd public exponent of at least 65537
+ * (the FIPS 186-5 floor; e = 1 would let anyone forge signatures), on every
+ * import path.
  */
 export function importPem(pem: string, alg: JwsAlgorithm, options: KeyImportOptions = {}): TesseraKey {
   checkAlgorithm(alg);
@@ -153,7 +156,8 @@ export function importPem(pem: string, alg: JwsAlgorithm, options: KeyImportOpti
  * (they must agree); without either it is implied by an EC or OKP curve, and
  * refused for RSA and oct, where guessing would be choosing for the attacker.
  * `use` must be `sig` when present; `key_ops` must allow `verify` (or `sign`),
- * and a private key whose `key_ops` lacks `sign` is imported verify-only.
+ * and a private key whose `key_ops` lacks `sign` is imported verify-only. Key
+ * members must be canonical base64url (no padding, zero trailing bits).
  */
 export function importJwk(jwk: Jwk, options: JwkImportOptions = {}): TesseraKey {
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) {

@@ -21,11 +21,14 @@ import {
   base64UrlToBytes,
   bytesToBase64,
   bytesToBase64Url,
+  bytesToHex,
   isUtf8,
   timingSafeEqualStrings,
   utf8ByteLength,
 } from '../../src/bytes.js';
 import { ed25519PublicKey, sha512 } from '../../src/crypto/ed25519.js';
+import { sha256 } from '../../src/crypto/select.js';
+import { sha256 as portableSha256 } from '../../src/crypto/sha256.js';
 
 beforeAll(() => setCryptoBackend('webcrypto'));
 afterAll(() => setCryptoBackend('auto'));
@@ -158,6 +161,18 @@ describe('src/bytes.ts', () => {
     for (const text of ['\ud800', 'a\udc00b', '\ud83d\ude00', '\ud83d']) {
       expect(utf8ByteLength(text)).toBe(Buffer.byteLength(text, 'utf8'));
     }
+  });
+
+  it('hashes with SHA-256 (node:crypto or portable) and writes hex as Node does', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.string(), (bytes, text) => {
+        const expected = createHash('sha256').update(bytes).digest('hex');
+        expect(bytesToHex(sha256(bytes))).toBe(expected);
+        expect(bytesToHex(portableSha256(bytes))).toBe(expected);
+        expect(bytesToHex(sha256(text))).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it('validates UTF-8 and compares strings', () => {
