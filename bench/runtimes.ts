@@ -114,7 +114,8 @@ async function inProcessRuntime(
   sliceMs: number,
 ): Promise<Row[]> {
   const rows: Row[] = [];
-  for (const backend of ['auto', 'webcrypto']) {
+  // Both backends explicitly: the automatic choice differs by runtime (docs/runtimes.md).
+  for (const backend of ['node', 'webcrypto']) {
     const [bin, args] = command(runner(bundlePath, backend, algs, rounds, sliceMs));
     const stdout = await exec(bin, args);
     const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));

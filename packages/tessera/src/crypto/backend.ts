@@ -66,6 +66,14 @@ export interface CryptoBackend {
     data: string | Uint8Array,
     signature: Uint8Array,
   ): boolean | Promise<boolean>;
+  /**
+   * A verify function specialised for one key and algorithm, made once when the
+   * key is bound: the hot path then calls it without looking anything up.
+   */
+  verifier(
+    alg: JwsAlgorithm,
+    key: KeyHandle,
+  ): (data: string | Uint8Array, signature: Uint8Array) => boolean | Promise<boolean>;
   /** SHA-256, synchronously (thumbprints). */
   sha256(bytes: Uint8Array): Uint8Array;
   /**

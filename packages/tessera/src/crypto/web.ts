@@ -351,6 +351,7 @@ export function createWebBackend(): CryptoBackend {
           .catch(() => false);
       return cryptoKey instanceof Promise ? cryptoKey.then(check) : check(cryptoKey);
     },
+    verifier: (alg, key) => (data, signature) => backend.verify(alg, key, data, signature),
     sha256,
     async checkPair(alg, privateKey, publicKey) {
       const probe = latin1Encode('tessera pairwise consistency check');

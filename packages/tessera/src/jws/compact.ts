@@ -13,7 +13,7 @@ import { decodeBase64Url, encodeBase64Url, hasCanonicalTail, isBase64Url } from 
 import { assertHeaderRules, type JwsHeader } from './header.js';
 import { parseJsonObject } from './json.js';
 import { DEFAULT_JWS_LIMITS, type JwsLimits } from './limits.js';
-import { type BoundKey, signBytesMaybe, verifySignature } from './signature.js';
+import { type BoundKey, signBytesMaybe } from './signature.js';
 
 /** A compact JWS whose structure and header passed every key-independent rule. */
 export interface DecodedJws {
@@ -75,7 +75,7 @@ export function decodeJws(token: unknown, limits: JwsLimits = DEFAULT_JWS_LIMITS
 export function verifyJwsMaybe(decoded: DecodedJws, key: BoundKey): boolean | Promise<boolean> {
   // decodeJws checked the alphabet and the trailing bits of the signature segment.
   const signature = codec.base64UrlToBytes(decoded.signatureSegment);
-  return verifySignature(key, decoded.signingInput, signature);
+  return key.verify(decoded.signingInput, signature);
 }
 
 /**

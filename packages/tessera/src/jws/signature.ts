@@ -15,6 +15,20 @@ export interface BoundKey {
   readonly key: KeyHandle;
   /** The backend that made `key`, and signs and verifies with it. */
   readonly backend: CryptoBackend;
+  /**
+   * Verify a signature over the signing input with this key: made once by
+   * {@link makeVerifier} when the key is bound, with every rule of
+   * {@link verifySignature} in it.
+   */
+  readonly verify: (data: string | Uint8Array, signature: Uint8Array) => boolean | Promise<boolean>;
+}
+
+/** The specialised verify function of a bound key: the backend's, behind the ECDSA shape check. */
+export function makeVerifier(alg: JwsAlgorithm, backend: CryptoBackend, key: KeyHandle): BoundKey['verify'] {
+  const spec = ALGORITHMS[alg];
+  const verify = backend.verifier(alg, key);
+  if (spec.family !== 'ecdsa') return verify;
+  return (data, signature) => validEcdsaShape(spec, signature) && verify(data, signature);
 }
 
 /** Sign `data` (the ASCII signing input): bytes on node:crypto, a promise of bytes on Web Crypto. */
@@ -45,9 +59,7 @@ export function verifySignature(
   data: string | Uint8Array,
   signature: Uint8Array,
 ): boolean | Promise<boolean> {
-  const spec = ALGORITHMS[bound.alg];
-  if (spec.family === 'ecdsa' && !validEcdsaShape(spec, signature)) return false;
-  return bound.backend.verify(bound.alg, bound.key, data, signature);
+  return bound.verify(data, signature);
 }
 
 /** Verify synchronously (node:crypto keys); a Web Crypto key throws a TypeError pointing to {@link verifySignature}. */

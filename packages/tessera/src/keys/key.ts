@@ -5,7 +5,7 @@
 import type { KeyHandle } from '../crypto/backend.js';
 import { backendOf } from '../crypto/select.js';
 import type { JwsAlgorithm } from '../jws/algorithms.js';
-import type { BoundKey } from '../jws/signature.js';
+import { type BoundKey, makeVerifier } from '../jws/signature.js';
 
 /** A key bound to one algorithm, with an optional key id. */
 export interface TesseraKey {
@@ -34,15 +34,26 @@ export function bindKey(
 ): TesseraKey {
   const backend = backendOf(material);
   const type = backend.info(material).type;
+  const verifyingKey = type === 'private' ? (publicKey ?? backend.publicOf(material)) : material;
   return Object.freeze({
     kid,
     alg,
     type,
-    signing: type === 'public' ? undefined : Object.freeze({ alg, key: material, backend }),
+    signing:
+      type === 'public'
+        ? undefined
+        : Object.freeze({
+            alg,
+            key: material,
+            backend,
+            // A private key verifies with its public half; a secret with itself.
+            verify: makeVerifier(alg, backend, verifyingKey),
+          }),
     verifying: Object.freeze({
       alg,
-      key: type === 'private' ? (publicKey ?? backend.publicOf(material)) : material,
+      key: verifyingKey,
       backend,
+      verify: makeVerifier(alg, backend, verifyingKey),
     }),
   });
 }
