@@ -91,7 +91,8 @@ export function createRefreshHandler<TUser>(
     try {
       // The guard lets OPTIONS through without a token; there is nothing to refresh.
       if (jwt === null) throw new NoAuthorizationError('Missing refresh token');
-      result = await manager.refreshTokens(jwt.token);
+      // The token the guard verified: one refresh costs one signature check.
+      result = await manager.refreshTokens(jwt);
     } catch (error) {
       return refused(error);
     }
