@@ -8,6 +8,7 @@
  */
 import { ConfigError } from '../errors.js';
 import type { JwsHeader } from '../jws/header.js';
+import { refuseUnknownOptions } from '../known-options.js';
 import type { TesseraKey } from './key.js';
 import { KeyIndex } from './selection.js';
 import type { KeySource } from './source.js';
@@ -43,6 +44,7 @@ export class Keyring implements KeySource {
 
   /** A ring holding `keys`; the first one that can sign signs until {@link use} picks another. */
   constructor(keys: Iterable<TesseraKey> = [], options: KeyringOptions = {}) {
+    refuseUnknownOptions(options, ['now'], 'Keyring options');
     this.#now = options.now ?? Date.now;
     for (const key of keys) this.#insert(key);
     this.#rebuild();
@@ -76,6 +78,7 @@ export class Keyring implements KeySource {
   retire(kid: string, options: RetireOptions): this {
     const key = this.#byKid.get(kid);
     if (key === undefined) throw new ConfigError(`Cannot retire kid ${JSON.stringify(kid)}: no such key`);
+    refuseUnknownOptions(options, ['graceSeconds', 'now'], 'Keyring.retire options');
     const { graceSeconds } = options;
     if (typeof graceSeconds !== 'number' || !Number.isFinite(graceSeconds) || graceSeconds < 0) {
       throw new ConfigError('graceSeconds must be a finite number >= 0');

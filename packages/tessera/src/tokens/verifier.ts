@@ -98,12 +98,14 @@ export class TokenVerifier {
     return this.#finish(token, decoded, keys, options, now);
   }
 
-  /** Verify with a synchronous key source; throws if the source is asynchronous. */
+  /** Verify synchronously; throws a TypeError when the key source or the signature check is asynchronous. */
   verifySync(token: string, options?: VerifyCallOptions): VerifiedJwt {
     const result = this.verify(token, options);
     if (isPromise(result)) {
       result.catch(() => undefined);
-      throw new TypeError('verifySync needs a synchronous key source (a Keyring), not a remote JWKS');
+      throw new TypeError(
+        'verifySync needs a synchronous key source (a Keyring, not a remote JWKS) and node:crypto keys (Web Crypto verifies asynchronously)',
+      );
     }
     return result;
   }

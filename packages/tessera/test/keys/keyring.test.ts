@@ -198,3 +198,12 @@ describe('Keyring rotation with grace', () => {
     expect(reads).toBe(0);
   });
 });
+
+describe('Keyring options', () => {
+  it('refuses unknown option keys, naming the closest known one', () => {
+    expect(() => new Keyring([], { nwo: Date.now } as never)).toThrow(/Unknown option 'nwo'.*'now'/);
+    const ring = new Keyring([generateKey('HS256', { kid: 'a' })]);
+    expect(() => ring.retire('a', { grace: 5 } as never)).toThrow(/Unknown option 'grace'/);
+    expect(() => generateKey('HS256', { kd: 'x' } as never)).toThrow(/Unknown option 'kd'.*'kid'/);
+  });
+});
