@@ -19,6 +19,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -109,9 +110,10 @@ beforeAll(async () => {
   packedFiles = packed.files.map((file) => file.path);
 }, 240_000);
 
-afterAll(() => {
-  if (work !== undefined && !keep) rmSync(work, { recursive: true, force: true });
-});
+afterAll(async () => {
+  // Thousands of files (a copy of the package per app): slow on a busy disk.
+  if (work !== undefined && !keep) await rm(work, { recursive: true, force: true });
+}, 300_000);
 
 describe('the packed tarball', () => {
   it('ships both builds, the types, README, LICENSE and CHANGELOG, and no tests', () => {
