@@ -14,7 +14,8 @@ export function span(seconds: number): string {
   // Below two of a unit, the next smaller one reads better (90 minutes, not 1 hour).
   for (const [size, name] of UNITS) {
     if (s >= size * 2 || size === 1) {
-      const n = Math.floor(s / size);
+      // Rounded, not floored: a token made with --expires 15m "expires in 15 minutes".
+      const n = Math.round(s / size);
       return `${n} ${name}${n === 1 ? '' : 's'}`;
     }
   }
