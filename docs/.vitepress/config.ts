@@ -61,6 +61,7 @@ const reference: DefaultTheme.SidebarItem[] = [
       { text: 'Errors', link: '/errors' },
       ...ifPage({ text: 'Runtimes', link: '/runtimes' }),
       ...ifPage({ text: 'The auth service', link: '/service' }),
+      ...ifPage({ text: 'The tessera CLI', link: '/cli' }),
       { text: 'Verification policy', link: '/security' },
       { text: 'Performance', link: '/performance' },
       { text: 'Architecture', link: '/architecture' },
