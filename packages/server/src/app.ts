@@ -15,6 +15,8 @@ import { errorBody, HttpError } from './http.js';
 import { adminRoutes } from './routes/admin.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { authRoutes } from './routes/auth.js';
+import { consoleRoutes } from './routes/console.js';
+import { consoleApiRoutes, reuseAuditMiddleware } from './routes/console-api.js';
 import { metaRoutes } from './routes/meta.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { simpleJwtRoutes } from './routes/simplejwt.js';
@@ -97,12 +99,15 @@ export function createApp(ctx: ServiceContext, inFlight: InFlight): Hono<AppEnv>
     }),
   );
 
+  reuseAuditMiddleware(app, ctx);
   metaRoutes(app, ctx);
   authRoutes(app, ctx);
   apiKeyRoutes(app, ctx);
   simpleJwtRoutes(app, ctx);
   oauthRoutes(app, ctx);
   adminRoutes(app, ctx);
+  consoleApiRoutes(app, ctx);
+  consoleRoutes(app, ctx);
 
   app.notFound((c) => c.json(errorBody('not_found', 'Not found'), 404));
 
