@@ -1,6 +1,10 @@
 /**
- * `npm run bench [-- --only tokens|http|stores|service] [--rounds N] [--slice MS] [--http-rounds N] [--duration S]
- *   [--frameworks fastify,express,hono,koa,node:http] [--no-write] [--databases sqlite,postgres] [--soak [--soak-minutes N]]`
+ * `npm run bench [-- --only tokens|http|stores|service] [--quick] [--rounds N] [--slice MS] [--http-rounds N]
+ *   [--duration S] [--frameworks fastify,express,hono,koa,node:http] [--stores memory,sqlite,postgres,redis,redis-cache]
+ *   [--refresh-rounds N] [--refresh-slice MS] [--no-write] [--databases sqlite,postgres] [--soak [--soak-minutes N]]`
+ *
+ * `--quick`: few rounds and short runs (every code path, figures not worth
+ * recording); explicit options still win. Results are not written with --quick.
  *
  * Runs the token micro-benchmarks and the HTTP benchmarks, prints markdown
  * tables, and writes the results as JSON under bench/results/.
@@ -16,6 +20,7 @@ import { FRAMEWORKS, renderHttp, runHttp } from './http.js';
 import type { Framework } from './http-server.js';
 import { runServiceBench } from './service-run.js';
 import { renderStores, runStores } from './stores.js';
+import { STORE_NAMES, type StoreName } from './stores-spec.js';
 import { renderTokens, runTokens } from './tokens.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -75,6 +80,16 @@ function positive(value: string | undefined, name: string, fallback: number): nu
   return n;
 }
 
+function storeList(value: string): StoreName[] {
+  const names = value.split(',').map((name) => {
+    const found = STORE_NAMES.find((s) => s === name.trim());
+    if (found === undefined) throw new Error(`--stores: unknown ${name}; use ${STORE_NAMES.join(',')}`);
+    return found;
+  });
+  // The route without a store is what every other is compared with.
+  return names.includes('none') ? names : ['none', ...names];
+}
+
 function frameworkList(value: string): Framework[] {
   return value.split(',').map((name) => {
     const found = FRAMEWORKS.find((f) => f === name.trim());
@@ -96,8 +111,15 @@ async function main(): Promise<void> {
       soak: { type: 'boolean' },
       'soak-minutes': { type: 'string' },
       databases: { type: 'string' },
+      quick: { type: 'boolean' },
+      stores: { type: 'string' },
+      'refresh-rounds': { type: 'string' },
+      'refresh-slice': { type: 'string' },
     },
   });
+  const quick = values.quick === true;
+  // --quick never overwrites the recorded results.
+  const write = !values['no-write'] && !quick;
   const only = values.only;
   if (only !== undefined && only !== 'tokens' && only !== 'http' && only !== 'stores' && only !== 'service') {
     throw new Error('--only must be tokens, http, stores or service');
@@ -114,14 +136,14 @@ async function main(): Promise<void> {
   if (only === undefined || only === 'tokens') {
     const report = await runTokens(
       {
-        rounds: positive(values.rounds, 'rounds', 15),
-        sliceMs: positive(values.slice, 'slice', 100),
+        rounds: positive(values.rounds, 'rounds', quick ? 2 : 15),
+        sliceMs: positive(values.slice, 'slice', quick ? 20 : 100),
         warmupRounds: 1,
       },
       log,
     );
     out.push(`## Tokens (${report.seconds.toFixed(0)} s)\n\n${renderTokens(report)}`);
-    if (!values['no-write']) {
+    if (write) {
       mkdirSync(resultsDir, { recursive: true });
       const file = join(resultsDir, `tokens-${stamp}.json`);
       writeFileSync(file, `${JSON.stringify({ machine: info, ...report }, null, 2)}\n`);
@@ -132,14 +154,14 @@ async function main(): Promise<void> {
   if (only === undefined || only === 'http') {
     const report = await runHttp(
       {
-        rounds: positive(values['http-rounds'], 'http-rounds', 3),
-        durationSeconds: positive(values.duration, 'duration', 2),
+        rounds: positive(values['http-rounds'], 'http-rounds', quick ? 1 : 3),
+        durationSeconds: positive(values.duration, 'duration', quick ? 1 : 2),
         ...(values.frameworks === undefined ? {} : { frameworks: frameworkList(values.frameworks) }),
       },
       log,
     );
     out.push(`## HTTP (${report.seconds.toFixed(0)} s)\n\n${renderHttp(report)}`);
-    if (!values['no-write']) {
+    if (write) {
       mkdirSync(resultsDir, { recursive: true });
       const file = join(resultsDir, `http-${stamp}.json`);
       writeFileSync(file, `${JSON.stringify({ machine: info, ...report }, null, 2)}\n`);
@@ -149,14 +171,18 @@ async function main(): Promise<void> {
   if (only === undefined || only === 'stores') {
     const report = await runStores(
       {
-        // Four routes of near-equal cost: more rounds than the HTTP part to see a 5% difference.
-        rounds: positive(values['http-rounds'], 'http-rounds', 9),
-        durationSeconds: positive(values.duration, 'duration', 2),
+        // Routes of near-equal cost: more rounds than the HTTP part to see a 5% difference.
+        rounds: positive(values['http-rounds'], 'http-rounds', quick ? 1 : 7),
+        durationSeconds: positive(values.duration, 'duration', quick ? 1 : 2),
+        refreshRounds: positive(values['refresh-rounds'], 'refresh-rounds', quick ? 1 : 5),
+        refreshSliceMs: positive(values['refresh-slice'], 'refresh-slice', quick ? 200 : 1000),
+        ...(values.stores === undefined ? {} : { stores: storeList(values.stores) }),
+        ...(quick ? { tokens: 20, seed: 50 } : {}),
       },
       log,
     );
     out.push(renderStores(report));
-    if (!values['no-write']) {
+    if (write) {
       mkdirSync(resultsDir, { recursive: true });
       const file = join(resultsDir, `stores-${stamp}.json`);
       writeFileSync(file, `${JSON.stringify({ machine: info, ...report }, null, 2)}\n`);

@@ -1,166 +1,493 @@
 /**
- * What revocation costs a protected route: requests per second with no store,
- * the memory store, Redis asked on every request, and Redis with the local
- * cache, over real HTTP with wrk (server pinned to CPU 1, wrk to CPU 0 when
- * taskset exists). Routes alternate within each round; medians and ratios to
- * the no-store route are reported. Target: the local cache costs under 5%.
+ * What a store costs, on each store (memory, SQLite, PostgreSQL, Redis with
+ * and without its local cache), in one server process pinned to CPU 1
+ * (bench/stores-server.ts):
+ *
+ * - per verified request: wrk (pinned to CPU 0) loads one `createGuard` route
+ *   per store, HS256, rotating through the access tokens of `tokens` users with
+ *   live sessions; routes alternate within each round; req/s, the per-round
+ *   ratio to the route without a store, and server CPU per request;
+ * - refresh throughput: `refreshTokens` in the server process, one session
+ *   refreshing its own token (no contention) and 64 users refreshing at once
+ *   (the store serves them concurrently); slices alternate store by store,
+ *   round after round.
+ *
+ * The databases run on the same two cores and their CPU time is not counted in
+ * the server's: read the store figures as this machine's, not the store's alone.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { median } from './harness.js';
-import { plainScript } from './plain-js.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { formatOps, formatRatio, markdownTable, median } from './harness.js';
+import {
+  hasTaskset,
+  pinned,
+  processCpuSeconds,
+  type ServerMode,
+  startBenchServer,
+  stopBenchServer,
+} from './proc.js';
+import {
+  MANY_SESSIONS,
+  type RefreshMode,
+  type RefreshSlice,
+  STORE_NAMES,
+  type StoreName,
+  type StoresServerSpec,
+} from './stores-spec.js';
+
+const run = promisify(execFile);
 
 /** Options of {@link runStores}. */
 export interface StoresOptions {
+  /** Measured rounds of the per-request part. */
   readonly rounds: number;
+  /** Seconds of one wrk run. */
   readonly durationSeconds: number;
+  /** Measured rounds of the refresh part. */
+  readonly refreshRounds: number;
+  /** Milliseconds of one refresh slice. */
+  readonly refreshSliceMs: number;
+  /** Stores to measure (default: all). */
+  readonly stores?: readonly StoreName[];
+  /** Users whose tokens the load rotates through (default 100). */
+  readonly tokens?: number;
+  /** Revoked jtis written to each store first (default 1,000; a tenth as many user cut-offs). */
+  readonly seed?: number;
+  /** How the server runs (default `dist`: what the figures are taken on). */
+  readonly mode?: ServerMode;
+  /** Skip the wrk part (the refresh part still runs). */
+  readonly skipRequests?: boolean;
 }
 
-const ROUTES = ['/none', '/memory', '/redis', '/redis-cache'] as const;
-type Route = (typeof ROUTES)[number];
-
-const LABELS: Readonly<Record<Route, string>> = {
-  '/none': 'no store (no revocation check)',
-  '/memory': 'MemoryStore',
-  '/redis': 'Redis, asked on every request',
-  '/redis-cache': 'Redis with the local cache',
+export const STORE_LABELS: Readonly<Record<StoreName, string>> = {
+  none: 'no store (no revocation check)',
+  memory: 'MemoryStore',
+  sqlite: 'SQLite (file, WAL)',
+  postgres: 'PostgreSQL',
+  redis: 'Redis, asked on every request',
+  'redis-cache': 'Redis with the local cache',
 };
 
-/** One route's figures. */
-export interface StoreRow {
-  readonly route: Route;
+/** One store's per-request figures. */
+export interface StoreRequestRow {
+  readonly store: StoreName;
   readonly label: string;
+  /** 'ok', or why it was not measured. */
+  readonly state: string;
+  readonly samples: readonly number[];
   readonly medianRps: number;
+  /** Per-round ratio to the no-store route: median, min, max. */
   readonly ratioToNone: number;
   readonly ratioMin: number;
   readonly ratioMax: number;
+  /** Server CPU µs per request (median of rounds). */
+  readonly cpuMicros: number;
+  /** Wall µs per request added to the no-store route (median of per-round differences). */
+  readonly addedMicros: number;
+  /** Server CPU µs per request added to the no-store route (median of per-round differences). */
+  readonly addedCpuMicros: number;
+  readonly non2xx: number;
+}
+
+/** One store's refresh figures under one load. */
+export interface RefreshRow {
+  readonly store: StoreName;
+  readonly label: string;
+  readonly mode: RefreshMode;
+  readonly state: string;
+  /** Refreshes per wall second, per slice. */
+  readonly samples: readonly number[];
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  /** Server CPU µs per refresh (median of slices). */
+  readonly cpuMicros: number;
+  readonly errors: number;
+  readonly firstError?: string;
 }
 
 /** The report of {@link runStores}. */
 export interface StoresReport {
-  readonly rows: readonly StoreRow[];
-  readonly rounds: number;
-  readonly durationSeconds: number;
+  readonly options: StoresOptions;
+  readonly pinned: boolean;
+  readonly requests: readonly StoreRequestRow[];
+  readonly refresh: readonly RefreshRow[];
+  readonly notes: readonly string[];
+  readonly seconds: number;
 }
 
-function hasTaskset(): boolean {
-  try {
-    execFileSync('taskset', ['-c', '0', 'true']);
-    return true;
-  } catch {
-    return false;
-  }
+const LUA = `-- Rotates the Authorization header through the tokens of a file (one per line).
+local tokens = {}
+local i = 0
+function init(args)
+  for line in io.lines(args[1]) do
+    if #line > 0 then tokens[#tokens + 1] = "Bearer " .. line end
+  end
+end
+function request()
+  i = i % #tokens + 1
+  return wrk.format(nil, nil, { ["Authorization"] = tokens[i] })
+end
+`;
+
+interface Ready {
+  readonly port: number;
+  readonly stores: Readonly<Record<string, string>>;
+  readonly revoked: Readonly<Record<string, string>>;
 }
 
-function command(cpu: number, program: string, args: readonly string[], pin: boolean): [string, string[]] {
-  return pin ? ['taskset', ['-c', String(cpu), program, ...args]] : [program, [...args]];
+/** A running store bench server. */
+export interface StoresServer {
+  readonly port: number;
+  readonly pid: number;
+  /** Per store: 'ok' or why it is not served. */
+  readonly states: Readonly<Record<StoreName, string>>;
+  /** Per store with a store: an access token of the load's kind that was revoked. */
+  readonly revoked: Readonly<Partial<Record<StoreName, string>>>;
+  /** The token file of a store's route (one access token per line). */
+  tokensFile(store: StoreName): string;
+  /** Where the wrk script is. */
+  readonly lua: string;
+  /** One refresh slice in the server. */
+  refresh(store: StoreName, mode: RefreshMode, ms: number): Promise<RefreshSlice>;
+  stop(): Promise<void>;
 }
 
-function startServer(pin: boolean): Promise<{ child: ChildProcess; port: number; token: string }> {
-  const script = plainScript('stores-server');
-  const spec = JSON.stringify({
+/** The loopback services, overridable like the store tests' (TESSERA_TEST_PG_*, TESSERA_TEST_REDIS_*). */
+function services(): Pick<StoresServerSpec, 'postgres' | 'redis'> {
+  const env = process.env;
+  return {
+    postgres: {
+      host: env.TESSERA_TEST_PG_HOST ?? '127.0.0.1',
+      port: Number(env.TESSERA_TEST_PG_PORT ?? 5432),
+      user: env.TESSERA_TEST_PG_USER ?? 'postgres',
+      database: env.TESSERA_TEST_PG_DATABASE ?? 'test',
+    },
+    redis: {
+      host: env.TESSERA_TEST_REDIS_HOST ?? '127.0.0.1',
+      port: Number(env.TESSERA_TEST_REDIS_PORT ?? 6379),
+      db: Number(env.TESSERA_TEST_REDIS_DB ?? 0),
+    },
+  };
+}
+
+/** Start the store bench server against `stores` (every store's route answers or says why not). */
+export async function startStoresServer(options: {
+  readonly stores?: readonly StoreName[];
+  readonly tokens?: number;
+  readonly seed?: number;
+  readonly mode?: ServerMode;
+  readonly pin?: boolean;
+}): Promise<StoresServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-stores-'));
+  const lua = join(dir, 'rotate.lua');
+  writeFileSync(lua, LUA);
+  const spec: StoresServerSpec = {
     secret: randomBytes(32).toString('base64url'),
-    prefix: `tessera-bench:${Date.now().toString(36)}:`,
-  });
-  const [program, args] = command(1, process.execPath, [script, spec], pin);
-  const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`store bench server did not start: ${err}`)), 30_000);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
+    dir,
+    stores: options.stores ?? STORE_NAMES,
+    tokens: options.tokens ?? 100,
+    seed: options.seed ?? 1000,
+    ...services(),
+  };
+  let started: Awaited<ReturnType<typeof startBenchServer<Ready>>>;
+  try {
+    started = await startBenchServer<Ready>('stores-server', spec, {
+      pin: options.pin ?? false,
+      mode: options.mode ?? 'dist',
+      timeoutMs: 120_000,
     });
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const line = out.split('\n').find((l) => l.startsWith('READY '));
-      if (line === undefined) return;
-      clearTimeout(timer);
-      const ready = JSON.parse(line.slice(6)) as { port: number; token: string };
-      resolve({ child, port: ready.port, token: ready.token });
-    });
-    child.on('exit', (code) => reject(new Error(`store bench server exited (${code}): ${err}`)));
-  });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const { child, ready } = started;
+  const states = Object.fromEntries(
+    STORE_NAMES.map((name) => [name, ready.stores[name] ?? 'not asked for']),
+  ) as Record<StoreName, string>;
+  return {
+    port: ready.port,
+    pid: child.pid!,
+    states,
+    revoked: ready.revoked,
+    lua,
+    tokensFile: (store) => join(dir, `${store}.txt`),
+    async refresh(store, mode, ms) {
+      const response = await fetch(
+        `http://127.0.0.1:${ready.port}/refresh?store=${store}&mode=${mode}&ms=${ms}`,
+      );
+      const text = await response.text();
+      if (response.status !== 200) throw new Error(`refresh ${store} ${mode}: ${response.status} ${text}`);
+      return JSON.parse(text) as RefreshSlice;
+    },
+    async stop() {
+      await stopBenchServer(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
-function wrk(port: number, route: Route, token: string, seconds: number, pin: boolean): number {
-  const [program, args] = command(
+interface WrkRun {
+  readonly rps: number;
+  readonly requests: number;
+  readonly non2xx: number;
+  /** Server CPU seconds over the run. */
+  readonly cpu: number;
+}
+
+async function wrk(server: StoresServer, store: StoreName, seconds: number, pin: boolean): Promise<WrkRun> {
+  const [program, args] = pinned(
     0,
     'wrk',
     [
       '-t1',
       '-c50',
       `-d${seconds}s`,
-      '-H',
-      `Authorization: Bearer ${token}`,
-      `http://127.0.0.1:${port}${route}`,
+      '-s',
+      server.lua,
+      `http://127.0.0.1:${server.port}/${store}`,
+      '--',
+      server.tokensFile(store),
     ],
     pin,
   );
-  const output = execFileSync(program, args, { encoding: 'utf8' });
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(output);
-  if (non2xx !== null)
-    throw new Error(`${route}: ${non2xx[1]} non-2xx answers; the route is not serving the token`);
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(output);
-  if (rps === null) throw new Error(`wrk printed no Requests/sec for ${route}`);
-  return Number(rps[1]);
+  const cpu0 = processCpuSeconds(server.pid);
+  const { stdout } = await run(program, args, { timeout: (seconds + 30) * 1000 });
+  const cpu = processCpuSeconds(server.pid) - cpu0;
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
+  const requests = /(\d+) requests in/.exec(stdout);
+  if (rps === null || requests === null)
+    throw new Error(`wrk output not understood: ${stdout.slice(0, 200)}`);
+  const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout);
+  return {
+    rps: Number(rps[1]),
+    requests: Number(requests[1]),
+    non2xx: non2xx === null ? 0 : Number(non2xx[1]),
+    cpu,
+  };
+}
+
+/** Whether wrk is installed. */
+export async function hasWrk(): Promise<boolean> {
+  try {
+    const { stdout, stderr } = await run('wrk', ['--version']).catch(
+      (e: { stdout?: string; stderr?: string }) => ({
+        stdout: e.stdout ?? '',
+        stderr: e.stderr ?? '',
+      }),
+    );
+    return `${stdout}${stderr}`.includes('wrk');
+  } catch {
+    return false;
+  }
+}
+
+function spread(values: readonly number[]): { median: number; min: number; max: number } {
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
+}
+
+async function measureRequests(
+  server: StoresServer,
+  stores: readonly StoreName[],
+  options: StoresOptions,
+  pin: boolean,
+  log: (line: string) => void,
+): Promise<StoreRequestRow[]> {
+  const active = stores.filter((s) => server.states[s] === 'ok');
+  // Warm-up (JIT, connection pools, the local cache's first fill), one second each.
+  for (const store of active) await wrk(server, store, 1, pin);
+  const runs = new Map<StoreName, WrkRun[]>(active.map((s) => [s, []]));
+  for (let round = 0; round < options.rounds; round++) {
+    for (const store of active) runs.get(store)!.push(await wrk(server, store, options.durationSeconds, pin));
+    log(`stores: requests, round ${round + 1}/${options.rounds}`);
+  }
+  const none = runs.get('none') ?? [];
+  return stores.map((store): StoreRequestRow => {
+    const r = runs.get(store) ?? [];
+    if (r.length === 0 || none.length === 0) {
+      return {
+        store,
+        label: STORE_LABELS[store],
+        state: server.states[store] === 'ok' ? 'not measured' : server.states[store],
+        samples: [],
+        medianRps: Number.NaN,
+        ratioToNone: Number.NaN,
+        ratioMin: Number.NaN,
+        ratioMax: Number.NaN,
+        cpuMicros: Number.NaN,
+        addedMicros: Number.NaN,
+        addedCpuMicros: Number.NaN,
+        non2xx: 0,
+      };
+    }
+    const ratios = spread(r.map((x, i) => x.rps / none[i]!.rps));
+    const cpuPer = (x: WrkRun) => (x.cpu / x.requests) * 1e6;
+    return {
+      store,
+      label: STORE_LABELS[store],
+      state: 'ok',
+      samples: r.map((x) => x.rps),
+      medianRps: median(r.map((x) => x.rps)),
+      ratioToNone: ratios.median,
+      ratioMin: ratios.min,
+      ratioMax: ratios.max,
+      cpuMicros: median(r.map(cpuPer)),
+      addedMicros: median(r.map((x, i) => 1e6 / x.rps - 1e6 / none[i]!.rps)),
+      addedCpuMicros: median(r.map((x, i) => cpuPer(x) - cpuPer(none[i]!))),
+      non2xx: r.reduce((sum, x) => sum + x.non2xx, 0),
+    };
+  });
+}
+
+async function measureRefresh(
+  server: StoresServer,
+  stores: readonly StoreName[],
+  options: StoresOptions,
+  log: (line: string) => void,
+): Promise<RefreshRow[]> {
+  // Refresh needs a store: rotation is what is measured.
+  const active = stores.filter((s) => s !== 'none' && server.states[s] === 'ok');
+  const modes: readonly RefreshMode[] = ['one', 'many'];
+  const slices = new Map<string, RefreshSlice[]>();
+  const key = (store: StoreName, mode: RefreshMode) => `${store} ${mode}`;
+  // One unmeasured round first: sessions are opened, pools and JIT warmed.
+  for (let round = -1; round < options.refreshRounds; round++) {
+    for (const store of active) {
+      for (const mode of modes) {
+        const slice = await server.refresh(store, mode, options.refreshSliceMs);
+        if (round >= 0) {
+          const list = slices.get(key(store, mode)) ?? [];
+          list.push(slice);
+          slices.set(key(store, mode), list);
+        }
+      }
+    }
+    if (round >= 0) log(`stores: refresh, round ${round + 1}/${options.refreshRounds}`);
+  }
+  return stores
+    .filter((s) => s !== 'none')
+    .flatMap((store) =>
+      modes.map((mode): RefreshRow => {
+        const list = slices.get(key(store, mode)) ?? [];
+        const perSecond = list.map((s) => (s.refreshes / s.wallMs) * 1000);
+        const s =
+          list.length === 0 ? { median: Number.NaN, min: Number.NaN, max: Number.NaN } : spread(perSecond);
+        const firstError = list.find((x) => x.firstError !== undefined)?.firstError;
+        return {
+          store,
+          label: STORE_LABELS[store],
+          mode,
+          state:
+            list.length > 0 ? 'ok' : server.states[store] === 'ok' ? 'not measured' : server.states[store],
+          samples: perSecond,
+          ...s,
+          cpuMicros:
+            list.length === 0
+              ? Number.NaN
+              : median(list.map((x) => (x.cpuMs * 1000) / Math.max(1, x.refreshes))),
+          errors: list.reduce((sum, x) => sum + x.errors, 0),
+          ...(firstError === undefined ? {} : { firstError }),
+        };
+      }),
+    );
 }
 
 /** Run the store benchmark. */
 export async function runStores(options: StoresOptions, log: (line: string) => void): Promise<StoresReport> {
+  const started = performance.now();
+  const stores = options.stores ?? STORE_NAMES;
   const pin = hasTaskset();
-  const { child, port, token } = await startServer(pin);
+  const notes: string[] = [];
+  if (!pin) notes.push('taskset not available: server and wrk were not pinned to separate CPUs');
+  const skipRequests = options.skipRequests === true || !(await hasWrk());
+  if (skipRequests && options.skipRequests !== true)
+    notes.push('wrk is not installed: the per-request part was skipped');
+  const server = await startStoresServer({
+    stores,
+    ...(options.tokens === undefined ? {} : { tokens: options.tokens }),
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.mode === undefined ? {} : { mode: options.mode }),
+    pin,
+  });
   try {
-    for (const route of ROUTES) wrk(port, route, token, 1, pin); // warm-up, and a check that each route answers 200
-    const samples = new Map<Route, number[]>(ROUTES.map((r) => [r, []]));
-    const ratios = new Map<Route, number[]>(ROUTES.map((r) => [r, []]));
-    for (let round = 0; round < options.rounds; round++) {
-      const rps = new Map<Route, number>();
-      for (const route of ROUTES) {
-        const value = wrk(port, route, token, options.durationSeconds, pin);
-        rps.set(route, value);
-        samples.get(route)!.push(value);
-      }
-      for (const route of ROUTES) ratios.get(route)!.push(rps.get(route)! / rps.get('/none')!);
-      log(`stores: round ${round + 1}/${options.rounds} done`);
+    for (const store of stores) {
+      if (server.states[store] !== 'ok') notes.push(`${STORE_LABELS[store]}: ${server.states[store]}`);
     }
-    const rows = ROUTES.map((route) => {
-      const r = ratios.get(route)!;
-      return {
-        route,
-        label: LABELS[route],
-        medianRps: median(samples.get(route)!),
-        ratioToNone: median(r),
-        ratioMin: Math.min(...r),
-        ratioMax: Math.max(...r),
-      };
-    });
-    return { rows, rounds: options.rounds, durationSeconds: options.durationSeconds };
+    log(`stores: serving ${stores.filter((s) => server.states[s] === 'ok').join(', ')}`);
+    const requests = skipRequests ? [] : await measureRequests(server, stores, options, pin, log);
+    const refresh = await measureRefresh(server, stores, options, log);
+    return {
+      options,
+      pinned: pin,
+      requests,
+      refresh,
+      notes,
+      seconds: (performance.now() - started) / 1000,
+    };
   } finally {
-    child.kill('SIGTERM');
+    await server.stop();
   }
+}
+
+function micros(value: number): string {
+  return Number.isFinite(value) ? value.toFixed(1) : '–';
 }
 
 /** The report as markdown. */
 export function renderStores(report: StoresReport): string {
-  const lines = [
-    `## Revocation stores (node:http, HS256, wrk -t1 -c50, ${report.rounds} rounds × ${report.durationSeconds} s, routes alternated)`,
-    '',
-    '| set-up | median req/s | ÷ no store (median of rounds) | min–max |',
-    '| --- | ---: | ---: | ---: |',
-    ...report.rows.map(
-      (r) =>
-        `| ${r.label} | ${Math.round(r.medianRps).toLocaleString('en-US')} | ${r.ratioToNone.toFixed(2)} | ${r.ratioMin.toFixed(2)}–${r.ratioMax.toFixed(2)} |`,
-    ),
-    '',
-  ];
-  const cache = report.rows.find((r) => r.route === '/redis-cache');
-  if (cache !== undefined) {
-    const cost = 1 - cache.ratioToNone;
-    lines.push(
-      `Target: the local cache costs under 5% of throughput. Measured: ${(cost * 100).toFixed(1)}% → ${cost < 0.05 ? 'met' : '**missed**'}.`,
-      '',
+  const o = report.options;
+  const parts: string[] = [];
+  if (report.requests.length > 0) {
+    parts.push(
+      `### Per request: the revocation check through the guard (node:http, HS256, wrk -t1 -c50, ${o.rounds} rounds × ${o.durationSeconds} s, routes alternated)\n\n${markdownTable(
+        [
+          'store',
+          'median req/s',
+          '÷ no store (median of rounds, min–max)',
+          'µs added per request (wall)',
+          'server CPU µs per request',
+          'CPU µs added',
+        ],
+        report.requests.map((r) =>
+          r.state !== 'ok'
+            ? [r.label, r.state, '', '', '', '']
+            : [
+                r.label,
+                `${formatOps(r.medianRps)}${r.non2xx > 0 ? ` (${r.non2xx} non-2xx!)` : ''}`,
+                `${formatRatio(r.ratioToNone)} (${formatRatio(r.ratioMin)}–${formatRatio(r.ratioMax)})`,
+                r.store === 'none' ? '–' : micros(r.addedMicros),
+                micros(r.cpuMicros),
+                r.store === 'none' ? '–' : micros(r.addedCpuMicros),
+              ],
+        ),
+      )}`,
     );
   }
-  return lines.join('\n');
+  const modeLabel = (mode: RefreshMode) =>
+    mode === 'one'
+      ? 'one session, refreshes in turn'
+      : `${MANY_SESSIONS} users, ${MANY_SESSIONS} sessions at once`;
+  parts.push(
+    `### Refresh throughput (refreshTokens with rotation, in the server process, ${o.refreshRounds} rounds × ${o.refreshSliceMs} ms per store and load, alternated)\n\n${markdownTable(
+      ['store', 'load', 'median refreshes/s', 'min–max', 'server CPU µs per refresh', 'errors'],
+      report.refresh.map((r) =>
+        r.state !== 'ok'
+          ? [r.label, modeLabel(r.mode), r.state, '', '', '']
+          : [
+              r.label,
+              modeLabel(r.mode),
+              formatOps(r.median),
+              `${formatOps(r.min)}–${formatOps(r.max)}`,
+              micros(r.cpuMicros),
+              r.errors === 0 ? '0' : `${r.errors} (${r.firstError ?? ''})`,
+            ],
+      ),
+    )}`,
+  );
+  if (report.notes.length > 0) parts.push(`Notes:\n\n${report.notes.map((n) => `- ${n}`).join('\n')}`);
+  return `## Stores (${report.seconds.toFixed(0)} s)\n\n${parts.join('\n\n')}\n`;
 }
