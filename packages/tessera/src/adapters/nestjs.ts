@@ -277,14 +277,16 @@ export class JwtRefusedException extends HttpException {
 /**
  * A guard with Flask-JWT-Extended's `jwt_required` semantics. Usually applied
  * through {@link JwtRequired}, which also records the route's options; on a route
- * without them it requires a valid access token.
+ * without them it requires a valid access token. Nest builds it with the module's
+ * {@link TesseraAuth}; `UseGuards(new JwtGuard(otherAuth))` guards a route with
+ * another one (a second manager, another `onError`).
  */
-export class JwtGuard implements CanActivate {
-  readonly #auth: TesseraAuth;
+export class JwtGuard<TUser = unknown> implements CanActivate {
+  readonly #auth: TesseraAuth<TUser>;
   readonly #guards = new Map<object, Guard<unknown>>();
   readonly #defaultGuard: Guard<unknown>;
 
-  constructor(auth: TesseraAuth) {
+  constructor(auth: TesseraAuth<TUser>) {
     this.#auth = auth;
     this.#defaultGuard = createGuard(auth.manager);
     // Build every decorated route's guard now: a bad option fails at startup.
