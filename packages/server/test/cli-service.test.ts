@@ -4,8 +4,10 @@
  * child process on the same TESSERA_DATA_DIR (and on PostgreSQL + Redis), so
  * what the CLI changes is what the running service honours.
  */
+import { pbkdf2Sync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -256,6 +258,34 @@ describe('on SQLite in TESSERA_DATA_DIR', () => {
     expect(bad.stderr).not.toMatch(STACK_LINE);
   }, 120_000);
 
+  it('users import --django reads a Django auth_user table; an imported Django hash signs in at the service', async () => {
+    const file = join(dir, 'django.sqlite3');
+    const db = new BetterSqlite3(file);
+    db.exec(
+      'create table auth_user (id integer primary key, username text, password text, email text, is_active integer, is_staff integer, is_superuser integer)',
+    );
+    const django = (password: string, salt: string, iterations = 1000) =>
+      `pbkdf2_sha256$${iterations}$${salt}$${pbkdf2Sync(password, salt, iterations, 32, 'sha256').toString('base64')}`;
+    const insert = db.prepare(
+      'insert into auth_user (username, password, email, is_active, is_staff, is_superuser) values (?, ?, ?, ?, ?, ?)',
+    );
+    insert.run('dj_alice', django('django-password-1', 'saltA'), 'dj@example.com', 1, 1, 0);
+    insert.run('dj_gone', django('django-password-2', 'saltB'), '', 0, 0, 0);
+    db.close();
+    const r = await run(['users', 'import', '--django', file, '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('import: 2 of 2 users (100%)');
+    expect(r.json()).toMatchObject({ created: 2, skipped: [] });
+    const signedIn = await login(served!.base, 'dj_alice', 'django-password-1');
+    expect(signedIn.status).toBe(200);
+    const verified = await run(['token', 'verify', signedIn.body.access_token!, '--json']);
+    expect(verified.json()).toMatchObject({ valid: true, payload: { sub: 'dj_alice', roles: ['staff'] } });
+    expect((await login(served!.base, 'dj_gone', 'django-password-2')).status).toBe(401);
+    const missing = await run(['users', 'import', '--django', join(dir, 'absent.sqlite3')]);
+    expect([2, 4]).toContain(missing.code);
+    expect(missing.stderr).not.toMatch(STACK_LINE);
+  }, 60_000);
+
   it('purge-expired reports progress on stderr and what it removed', async () => {
     const r = await run(['purge-expired', '--json']);
     expect(r.code).toBe(0);
@@ -273,6 +303,15 @@ describe('on SQLite in TESSERA_DATA_DIR', () => {
 });
 
 describe('store unavailable', () => {
+  it('tessera serve with an unreachable database exits 3 with one line', async () => {
+    const r = await runCli(['serve', '--port', '0'], {
+      env: { DATABASE_URL: 'postgres://tessera:s3cret-pw@127.0.0.1:1/tessera' },
+    });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^tessera: error: the store is unavailable: .+\n$/);
+    expect(r.stderr).not.toContain('s3cret-pw');
+  });
+
   it('an unreachable database is exit 3, one line, the password in DATABASE_URL never shown', async () => {
     const dir = tempDir();
     try {
