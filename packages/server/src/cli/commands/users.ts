@@ -202,16 +202,16 @@ Examples:
 async function* counted(
   source: Iterable<ImportedUser> | AsyncIterable<ImportedUser>,
   every: number,
-  total: () => number | undefined,
+  total: number | undefined,
   report: (stored: number, total: number | undefined) => void,
 ): AsyncGenerator<ImportedUser> {
   let n = 0;
   for await (const user of source) {
     yield user;
     n++;
-    if (n % every === 0) report(n, total());
+    if (n % every === 0) report(n, total);
   }
-  if (n % every !== 0 || n === 0) report(n, total());
+  if (n % every !== 0 || n === 0) report(n, total);
 }
 
 function progressLine(out: Output, stored: number, total: number | undefined): void {
@@ -271,11 +271,11 @@ Examples:
         known = users.length;
         source = users;
       } else {
+        // The reader reports after each batch, once its users are stored (the store loop pulls it).
         source = readDjangoAuthUsers(django!, {
           ...(table === undefined ? {} : { table }),
-          onProgress: (p) => {
-            if (p.total !== undefined) known = p.total;
-          },
+          batchSize: Math.min(every, 100_000),
+          onProgress: (p) => progressLine(out, p.read, p.total),
         });
       }
     } catch (error) {
@@ -290,12 +290,9 @@ Examples:
       try {
         result = await storeImportedUsers(
           handle.users,
-          counted(
-            source,
-            every,
-            () => known,
-            (stored, total) => progressLine(out, stored, total),
-          ),
+          csv === undefined
+            ? source
+            : counted(source, every, known, (stored, total) => progressLine(out, stored, total)),
         );
       } catch (error) {
         if (error instanceof UserImportError)
