@@ -7,6 +7,7 @@
  * @module
  */
 import { bytesToBase64Url, concatBytes } from '../bytes.js';
+import { ecPublicPoint } from './ec.js';
 import { ed25519PublicKey } from './ed25519.js';
 
 /** JWK members as base64url strings, plus `kty` and `crv`. */
@@ -266,12 +267,29 @@ function ecPrivate(der: Uint8Array, node: Node, curveOid?: string): ParsedKey {
   }
   if (oid === undefined) throw new DerError('no curve');
   const curve = curveByOid(oid);
-  if (point === undefined) throw new MissingPublicKeyError();
   const d = fixed(bytesOf(der, expect(secret, OCTET_STRING)), curve.size);
+  // The public point is optional in SEC1: compute it when the key leaves it out.
+  const publicMembers = point === undefined ? derivedPoint(curve, d) : ecPoint(point, curve.size);
   return {
-    jwk: { kty: 'EC', crv: curve.crv, ...ecPoint(point, curve.size), d: bytesToBase64Url(d) },
+    jwk: { kty: 'EC', crv: curve.crv, ...publicMembers, d: bytesToBase64Url(d) },
     isPrivate: true,
   };
+}
+
+function derivedPoint(curve: { crv: string; size: number }, d: Uint8Array): { x: string; y: string } {
+  let scalar = 0n;
+  for (const byte of d) scalar = (scalar << 8n) | BigInt(byte);
+  const { x, y } = ecPublicPoint(curve.crv, scalar);
+  const toBytes = (value: bigint): Uint8Array => {
+    const out = new Uint8Array(curve.size);
+    let rest = value;
+    for (let i = curve.size - 1; i >= 0; i--) {
+      out[i] = Number(rest & 0xffn);
+      rest >>= 8n;
+    }
+    return out;
+  };
+  return { x: bytesToBase64Url(toBytes(x)), y: bytesToBase64Url(toBytes(y)) };
 }
 
 /** A private key whose encoding does not carry its public half (derivable only by node:crypto). */

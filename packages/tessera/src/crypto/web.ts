@@ -22,6 +22,8 @@ import {
   writePkcs8,
   writeSpki,
 } from './der.js';
+import { ecPublicPoint, onCurve, validScalar } from './ec.js';
+import { ed25519PublicKey } from './ed25519.js';
 import { sha256 } from './sha256.js';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi'];
@@ -151,22 +153,6 @@ function bitLength(value: bigint): number {
   return value === 0n ? 0 : value.toString(2).length;
 }
 
-/** Curve parameters for the on-curve check (y^2 = x^3 - 3x + b over GF(p)). */
-const CURVE_EQUATION: Readonly<Record<string, { p: bigint; b: bigint }>> = {
-  'P-256': {
-    p: 2n ** 256n - 2n ** 224n + 2n ** 192n + 2n ** 96n - 1n,
-    b: 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn,
-  },
-  'P-384': {
-    p: 2n ** 384n - 2n ** 128n - 2n ** 96n + 2n ** 32n - 1n,
-    b: 0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aefn,
-  },
-  'P-521': {
-    p: 2n ** 521n - 1n,
-    b: 0x0051953eb9618e1c9a1f929a21a0b68540eea2da725b99b315f3b8b489918ef109e156193951ec7e937b1652c0bd3bb1bf073573df883d2c34f1ef451fd46b503f00n,
-  },
-};
-
 /** Check the members and describe the key, as node:crypto would on import. */
 function describe(
   jwk: Readonly<Record<string, string>>,
@@ -215,21 +201,23 @@ function describe(
     case 'EC': {
       const crv = jwk.crv ?? '';
       const curve = CURVES[crv];
-      const equation = CURVE_EQUATION[crv];
-      if (curve === undefined || equation === undefined) throw new Error('unsupported curve');
+      if (curve === undefined) throw new Error('unsupported curve');
       const xb = bytes(jwk.x ?? '');
       const yb = bytes(jwk.y ?? '');
       if (xb.length !== curve.size || yb.length !== curve.size)
         throw new Error('EC coordinates of the wrong length');
-      const { p, b } = equation;
       const x = toBigInt(xb);
       const y = toBigInt(yb);
-      if (x >= p || y >= p || (y * y - (x * x * x - 3n * x + b)) % p !== 0n) {
-        throw new Error('EC point is not on the curve');
-      }
+      if (!onCurve(crv, x, y)) throw new Error('EC point is not on the curve');
       if (isPrivate) {
-        const d = toBigInt(bytes(jwk.d ?? ''));
-        if (d === 0n || bytes(jwk.d ?? '').length !== curve.size) throw new Error('EC private scalar');
+        const db = bytes(jwk.d ?? '');
+        const d = toBigInt(db);
+        if (db.length !== curve.size || !validScalar(crv, d))
+          throw new Error('EC private scalar out of range');
+        // The public point must be the private scalar's, as node:crypto's probe would find.
+        const derived = ecPublicPoint(crv, d);
+        if (derived.x !== x || derived.y !== y)
+          throw new Error('EC public point does not match the private key');
       }
       return { type, asymmetricKeyType: 'ec', namedCurve: NODE_CURVE[crv] };
     }
@@ -237,8 +225,13 @@ function describe(
       const size = jwk.crv === 'Ed25519' ? 32 : jwk.crv === 'Ed448' ? 57 : 0;
       if (size === 0) throw new Error('unsupported curve');
       if (bytes(jwk.x ?? '').length !== size) throw new Error('OKP key of the wrong length');
-      if (isPrivate && bytes(jwk.d ?? '').length !== size)
-        throw new Error('OKP private key of the wrong length');
+      if (isPrivate) {
+        const d = bytes(jwk.d ?? '');
+        if (d.length !== size) throw new Error('OKP private key of the wrong length');
+        if (jwk.crv === 'Ed25519' && bytesToBase64Url(ed25519PublicKey(d)) !== jwk.x) {
+          throw new Error('Ed25519 public key does not match the private key');
+        }
+      }
       return { type, asymmetricKeyType: jwk.crv === 'Ed25519' ? 'ed25519' : 'ed448' };
     }
     default:

@@ -58,6 +58,36 @@ describe('Web Crypto backend: key import refusals', () => {
     expect(importJwk({ ...pub, alg: 'ES256' } as Jwk).type).toBe('public');
   });
 
+  it('refuses a private EC or Ed25519 JWK whose public members belong to another key', () => {
+    for (const [pair, alg] of [
+      [generateKeyPairSync('ec', { namedCurve: 'P-256' }), 'ES256'],
+      [generateKeyPairSync('ec', { namedCurve: 'P-384' }), 'ES384'],
+      [generateKeyPairSync('ec', { namedCurve: 'P-521' }), 'ES512'],
+      [generateKeyPairSync('ed25519'), 'EdDSA'],
+    ] as const) {
+      const own = jwkOf(pair.privateKey);
+      expect(importJwk({ ...own, alg } as Jwk).type).toBe('private');
+      const other =
+        alg === 'EdDSA'
+          ? jwkOf(generateKeyPairSync('ed25519').publicKey)
+          : jwkOf(generateKeyPairSync('ec', { namedCurve: own.crv as string }).publicKey);
+      expect(() => importJwk({ ...own, x: other.x, y: other.y, alg } as Jwk), alg).toThrow(KeyImportError);
+    }
+  });
+
+  it('computes the public point of a SEC1 key that omits it, on every curve, as node:crypto does', () => {
+    for (const crv of ['P-256', 'P-384', 'P-521']) {
+      const pair = generateKeyPairSync('ec', { namedCurve: crv });
+      const der = pair.privateKey.export({ format: 'der', type: 'sec1' });
+      // ECPrivateKey ::= SEQUENCE { version, privateKey OCTET STRING, [0] parameters, [1] publicKey }: drop [1].
+      const stripped = stripSec1PublicKey(der);
+      const pem = `-----BEGIN EC PRIVATE KEY-----\n${stripped.toString('base64')}\n-----END EC PRIVATE KEY-----`;
+      const alg = crv === 'P-256' ? 'ES256' : crv === 'P-384' ? 'ES384' : 'ES512';
+      const key = importPem(pem, alg);
+      expect(exportJwk(key)).toEqual({ ...jwkOf(pair.publicKey), alg, use: 'sig' });
+    }
+  });
+
   it('reads every PEM structure node:crypto writes, deriving an Ed25519 public key PKCS#8 omits', () => {
     const pem = (key: { export(o: object): string | Buffer }, type: string) =>
       key.export({ format: 'pem', type }).toString();
@@ -184,3 +214,32 @@ describe('src/bytes.ts', () => {
     expect(timingSafeEqualStrings('csrf', 'csrf-token')).toBe(false);
   });
 });
+
+/** The SEC1 DER without its optional [1] public key (short-form lengths only: P-256 and P-384; long form for P-521). */
+function stripSec1PublicKey(der: Buffer): Buffer {
+  // Parse the outer SEQUENCE header.
+  let at = 1;
+  let length = der[at++] as number;
+  if (length & 0x80) {
+    const count = length & 0x7f;
+    length = 0;
+    for (let i = 0; i < count; i++) length = length * 256 + (der[at++] as number);
+  }
+  const children: Buffer[] = [];
+  while (at < der.length) {
+    const start = at;
+    const tag = der[at++] as number;
+    let size = der[at++] as number;
+    if (size & 0x80) {
+      const count = size & 0x7f;
+      size = 0;
+      for (let i = 0; i < count; i++) size = size * 256 + (der[at++] as number);
+    }
+    at += size;
+    if (tag !== 0xa1) children.push(der.subarray(start, at));
+  }
+  const body = Buffer.concat(children);
+  const header =
+    body.length < 0x80 ? Buffer.from([0x30, body.length]) : Buffer.from([0x30, 0x81, body.length]);
+  return Buffer.concat([header, body]);
+}
