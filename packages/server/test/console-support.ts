@@ -74,13 +74,18 @@ export async function ready(page: Page, path: string): Promise<void> {
   await page.waitForSelector(`main[data-ready="true"][data-page="${path}"]`, { timeout: 15_000 });
 }
 
-/** Go to a route of the console and wait for it. */
-export async function visit(page: Page, base: string, path: string): Promise<void> {
+/** Go to a route of the console without waiting (it may send the reader elsewhere). */
+export async function navigate(page: Page, base: string, path: string): Promise<void> {
   if (!page.url().startsWith(`${base}/console/`)) await page.goto(`${base}/console/#${path}`);
   else
     await page.evaluate((p) => {
       location.hash = `#${p}`;
     }, path);
+}
+
+/** Go to a route of the console and wait for it. */
+export async function visit(page: Page, base: string, path: string): Promise<void> {
+  await navigate(page, base, path);
   await ready(page, path);
 }
 

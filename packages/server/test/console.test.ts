@@ -12,6 +12,7 @@ import {
   axeViolations,
   buildConsole,
   launchChromium,
+  navigate,
   openConsole,
   ready,
   scriptVisible,
@@ -153,7 +154,7 @@ for (const viewport of Object.keys(VIEWPORTS) as ViewportName[]) {
         await expect.poll(() => rows.count()).toBe(1);
 
         // The first browser's next call is refused, its refresh too: it lands on the sign-in page.
-        await visit(first.page, svc.base, '/sessions').catch(() => undefined);
+        await navigate(first.page, svc.base, '/sessions');
         await ready(first.page, '/signin');
         expect(await first.page.getByTestId('signed-in-user').count()).toBe(0);
         // The second browser is still signed in.
@@ -301,7 +302,7 @@ for (const viewport of Object.keys(VIEWPORTS) as ViewportName[]) {
         await snap(admin.page, 'admin-user-disabled', viewport);
 
         // Bob's open console is signed out at its next call.
-        await visit(bob.page, svc.base, '/sessions').catch(() => undefined);
+        await navigate(bob.page, svc.base, '/sessions');
         await ready(bob.page, '/signin');
         // And signing in again is refused.
         await bob.page.getByLabel('Username').fill(username);
@@ -334,7 +335,7 @@ for (const viewport of Object.keys(VIEWPORTS) as ViewportName[]) {
         await expect
           .poll(() => admin.page.getByRole('status').first().textContent())
           .toContain('was revoked');
-        await visit(bob.page, svc.base, '/sessions').catch(() => undefined);
+        await navigate(bob.page, svc.base, '/sessions');
         await ready(bob.page, '/signin');
       } finally {
         await admin.context.close();
@@ -433,7 +434,7 @@ for (const viewport of Object.keys(VIEWPORTS) as ViewportName[]) {
         await signIn(b.page, svc.base, username, password);
         await b.page.getByRole('button', { name: 'Sign out everywhere' }).click();
         await ready(b.page, '/signin');
-        await visit(a.page, svc.base, '/api-keys').catch(() => undefined);
+        await navigate(a.page, svc.base, '/api-keys');
         await ready(a.page, '/signin');
       } finally {
         await a.context.close();

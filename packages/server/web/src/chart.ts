@@ -11,7 +11,6 @@ export interface Series {
   values: number[];
 }
 
-const W = 720;
 const H = 240;
 const PAD = { left: 40, right: 12, top: 12, bottom: 28 };
 
@@ -24,8 +23,12 @@ function niceMax(max: number): number {
   return max;
 }
 
-/** Draw the chart; `labels` name each bucket on the x axis (every few are shown). */
-export function barChart(title: string, labels: string[], series: Series[]): SVGElement {
+/**
+ * Draw the chart `width` pixels wide (the container's width, so text keeps its
+ * size at phone width); `labels` name each bucket on the x axis, as many as fit.
+ */
+export function barChart(title: string, labels: string[], series: Series[], width: number): SVGElement {
+  const W = Math.max(280, Math.round(width));
   const n = labels.length;
   const max = niceMax(Math.max(0, ...series.flatMap((x) => x.values)));
   const plotW = W - PAD.left - PAD.right;
@@ -41,7 +44,8 @@ export function barChart(title: string, labels: string[], series: Series[]): SVG
     role: 'img',
     'aria-label': `${title}: ${totals}`,
     class: 'chart',
-    preserveAspectRatio: 'none',
+    width: W,
+    height: H,
   });
   for (let i = 0; i <= 4; i++) {
     const v = (max / 4) * i;
@@ -50,7 +54,8 @@ export function barChart(title: string, labels: string[], series: Series[]): SVG
       s('text', { x: PAD.left - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'axis' }, String(Math.round(v))),
     );
   }
-  const every = Math.max(1, Math.ceil(n / 8));
+  // Room for one label about every 80 pixels.
+  const every = Math.max(1, Math.ceil(n / Math.max(2, Math.floor(plotW / 80))));
   labels.forEach((label, i) => {
     const x0 = PAD.left + i * slot + slot * 0.1;
     series.forEach((x, j) => {

@@ -17,6 +17,7 @@ import { currentPath, go, type Route } from './router.js';
 import { forget, isAdmin, loadMe, me } from './session.js';
 
 const routes: Route[] = [
+  { path: '/signin', title: 'Sign in', page: signInPage, public: true },
   { path: '/', title: 'Account', page: accountPage },
   { path: '/sessions', title: 'Sessions', page: sessionsPage },
   { path: '/api-keys', title: 'API keys', page: apiKeysPage },
@@ -24,7 +25,6 @@ const routes: Route[] = [
   { path: '/admin/users', title: 'Users', page: adminUsersPage, admin: true },
   { path: '/admin/keys', title: 'Signing keys', page: adminKeysPage, admin: true },
   { path: '/admin/events', title: 'Auth events', page: adminEventsPage, admin: true },
-  { path: '/signin', title: 'Sign in', page: signInPage, public: true },
 ];
 
 const root = document.getElementById('app')!;
@@ -78,8 +78,8 @@ function renderChrome(path: string): void {
           ),
         ),
   );
-  const visible = routes.filter(
-    (r) => r.path !== '/signin' && (user !== undefined || r.public) && (!r.admin || isAdmin()),
+  const visible = routes.filter((r) =>
+    user === undefined ? r.public : r.path !== '/signin' && (!r.admin || isAdmin()),
   );
   const link = (r: Route) =>
     h(
@@ -124,8 +124,8 @@ async function render(): Promise<void> {
     return;
   }
   if (route.admin && !isAdmin()) {
-    route = routes[0]!;
     path = '/';
+    route = routes.find((r) => r.path === path)!;
   }
   document.title = `${route.title} · Tessera console`;
   renderChrome(path);

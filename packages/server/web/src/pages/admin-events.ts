@@ -62,10 +62,15 @@ export async function adminEventsPage(main: HTMLElement): Promise<undefined> {
     totals.textContent = `${sum(signIns)} sign-ins, ${sum(refusals)} refusals.`;
     replace(
       chart,
-      barChart('Sign-ins and refusals', labels, [
-        { label: 'Sign-ins', className: 'sign-ins', values: signIns },
-        { label: 'Refusals', className: 'refusals', values: refusals },
-      ]),
+      barChart(
+        'Sign-ins and refusals',
+        labels,
+        [
+          { label: 'Sign-ins', className: 'sign-ins', values: signIns },
+          { label: 'Refusals', className: 'refusals', values: refusals },
+        ],
+        chart.clientWidth || 720,
+      ),
     );
     replace(
       events,
