@@ -8,6 +8,7 @@ import {
   ConfigError,
   cryptoBackend,
   decodeJws,
+  exportJwk,
   generateKey,
   generateKeyAsync,
   importJwk,
@@ -93,6 +94,16 @@ describe('synchronous and asynchronous entry points', () => {
       importJwk(JSON.parse(JSON.stringify(privateKey.export({ format: 'jwk' }))), { alg: 'ES256' }).signing
         ?.backend.name,
     ).toBe('webcrypto');
+  });
+
+  it("Ed448 on Node's Web Crypto: generate, sign, verify, cross-verify with node:crypto", async () => {
+    setCryptoBackend('webcrypto');
+    const key = await generateKeyAsync('EdDSA', { curve: 'Ed448' });
+    const token = await signJwsAsync({}, { sub: 'ed448' }, key.signing!);
+    expect(await verifyJwsAsync(decodeJws(token), key.verifying)).toBe(true);
+    setCryptoBackend('node');
+    const onNode = importJwk(JSON.parse(JSON.stringify(exportJwk(key))));
+    expect(verifyJws(decodeJws(token), onNode.verifying)).toBe(true);
   });
 
   it('refuses an unknown backend name', () => {
