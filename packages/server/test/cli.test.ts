@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCli, LINKED_BIN, removeTemp, runCli, STACK_LINE, tempDir } from './cli-helpers.js';
+import { BIN, buildCli, LINKED_BIN, removeTemp, runCli, STACK_LINE, tempDir } from './cli-helpers.js';
 
 let dir: string;
 let env: Record<string, string>;
@@ -48,6 +48,29 @@ describe('help and usage', () => {
     expect(r.code).toBe(0);
     for (const name of COMMANDS) expect(r.stdout).toContain(`  ${name} `);
     expect(r.stdout).toMatch(/Exit codes: 0 ok, 1 check failed.*2 usage/s);
+    expect(r.stderr).toBe('');
+  });
+
+  it('tessera --version and tessera help <command>', async () => {
+    const version = await run(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^tessera \d+\.\d+\.\d+\n$/);
+    const help = await run(['help', 'token', 'verify']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: tessera token verify/);
+  });
+
+  it('a reader that leaves early (a closed pipe) is not an error', async () => {
+    // Output well past a pipe's buffer, so the write fails with EPIPE once head has gone.
+    const seg = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const claims = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`c${i}`, 'x'.repeat(40)]));
+    writeFileSync(join(dir, 'big.token'), `${seg({ alg: 'HS256' })}.${seg(claims)}.c2ln`);
+    const r = await runCli(['-c', `node ${BIN} token decode - --offline < big.token | head -c 6`], {
+      env,
+      cwd: dir,
+      bin: '/bin/sh',
+    });
+    expect(r.stdout).toBe('Header');
     expect(r.stderr).toBe('');
   });
 

@@ -3,7 +3,7 @@
  * claims read leniently so that even a broken token shows what it holds, and
  * everything wrong with it named in words.
  */
-import { decodeJws, TesseraError } from 'tessera-auth';
+import { decodeJws, refuseUnknownOptions, TesseraError } from 'tessera-auth';
 import { relative, utc } from './time.js';
 
 /** Something wrong with a token. */
@@ -68,6 +68,7 @@ function segmentJson(
 
 /** Inspect a token: never throws, whatever the input. */
 export function inspectToken(input: string, options: InspectOptions): Inspection {
+  refuseUnknownOptions(options, ['now', 'audience', 'issuer', 'knownKids'], 'inspectToken options');
   const token = input.trim().replace(/^Bearer\s+/i, '');
   const problems: Problem[] = [];
   const notes: string[] = [];

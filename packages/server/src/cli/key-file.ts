@@ -14,6 +14,7 @@ import {
   isJwsAlgorithm,
   type Jwk,
   type JwsAlgorithm,
+  refuseUnknownOptions,
   type TesseraKey,
   thumbprint,
 } from 'tessera-auth';
@@ -71,6 +72,7 @@ function impliedAlgorithm(pem: string): JwsAlgorithm {
 
 /** A key from a file: PEM, JWK, JWK Set (the key named by `kid`, or the only one), or a raw HS secret. */
 export function loadKeyFile(path: string, options: { alg?: JwsAlgorithm; kid?: string }): TesseraKey[] {
+  refuseUnknownOptions(options, ['alg', 'kid'], 'loadKeyFile options');
   const text = readText(path, 'key file').trim();
   try {
     if (text.startsWith('-----BEGIN')) {

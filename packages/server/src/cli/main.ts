@@ -144,6 +144,15 @@ function report(out: Output, error: unknown): number {
   return failure.exitCode;
 }
 
+// `tessera users list | head -1`: the reader left; that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+});
+// Whatever escapes (a driver's background error...) still ends as one line, not a stack.
+process.on('uncaughtException', (error) => {
+  process.exit(report(new Output(false), error));
+});
+
 const code = await main(process.argv.slice(2));
 // Let stdout drain before exiting (a pipe may still hold the output).
 process.exitCode = code;
