@@ -141,7 +141,8 @@ export interface ExpressAuth<TUser>
  *
  * @example
  * ```ts
- * const auth = createExpressAuth<User>(manager);
+ * // The user type comes from the manager's: auth.getCurrentUser() is a User.
+ * const auth = createExpressAuth(new TokenManager<User>({ secret }));
  * app.get('/me', auth.jwtRequired(), (req, res) => res.json(auth.getCurrentUser(req)));
  * ```
  */

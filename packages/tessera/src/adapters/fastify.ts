@@ -147,7 +147,8 @@ const DISPLAY_NAME = Symbol.for('fastify.display-name');
  *
  * @example
  * ```ts
- * const auth = createFastifyAuth<User>(manager);
+ * // The user type comes from the manager's: auth.getCurrentUser() is a User.
+ * const auth = createFastifyAuth(new TokenManager<User>({ secret }));
  * app.get('/me', { preHandler: auth.jwtRequired() }, async (request) => auth.getCurrentUser(request));
  * ```
  */

@@ -96,7 +96,8 @@ export interface FetchAuth<TUser> extends CookieBindings<Headers> {
  *
  * @example
  * ```ts
- * const auth = createFetchAuth<User>(manager);
+ * // The user type comes from the manager's: auth.getCurrentUser() is a User.
+ * const auth = createFetchAuth(new TokenManager<User>({ secret }));
  * Bun.serve({ fetch: auth.jwtRequired(undefined, (req, jwt) => Response.json(jwt?.user)) });
  * ```
  */

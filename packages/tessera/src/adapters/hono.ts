@@ -102,7 +102,8 @@ export interface HonoAuth<TUser> extends CookieBindings<Context>, JwtAccessors<C
  *
  * @example
  * ```ts
- * const auth = createHonoAuth<User>(manager);
+ * // The user type comes from the manager's: auth.getCurrentUser() is a User.
+ * const auth = createHonoAuth(new TokenManager<User>({ secret }));
  * app.get('/me', auth.jwtRequired(), (c) => c.json(c.get('jwt')?.user ?? null));
  * ```
  */

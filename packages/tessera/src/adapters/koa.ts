@@ -109,7 +109,8 @@ export interface KoaAuth<TUser> extends CookieBindings<KoaContext>, JwtAccessors
  *
  * @example
  * ```ts
- * const auth = createKoaAuth<User>(manager);
+ * // The user type comes from the manager's: auth.getCurrentUser() is a User.
+ * const auth = createKoaAuth(new TokenManager<User>({ secret }));
  * app.use(auth.jwtRequired());
  * app.use((ctx) => { ctx.body = { logged_in_as: ctx.state.jwt?.identity }; });
  * ```

@@ -14,10 +14,13 @@ import type { ResponseData } from '../manager/options.js';
  *
  * @example
  * ```ts
- * app.use((err, req, res, next) => {
- *   if (err instanceof AuthResponseError) return res.status(err.status).set(err.headers).send(err.body);
- *   next(err);
- * });
+ * import { AuthResponseError } from 'tessera-auth';
+ *
+ * // In any error handler: the refusal's answer, as the adapter would have sent it.
+ * function answerFor(error: unknown): Response | undefined {
+ *   if (!(error instanceof AuthResponseError)) return undefined;
+ *   return new Response(error.body, { status: error.status, headers: error.headers });
+ * }
  * ```
  */
 export class AuthResponseError extends Error {
