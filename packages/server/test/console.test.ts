@@ -100,7 +100,13 @@ for (const viewport of Object.keys(VIEWPORTS) as ViewportName[]) {
         await snap(page, 'signin', viewport);
         expect(await axeViolations(page)).toEqual([]);
 
-        await signIn(page, svc.base, ADMIN.username, ADMIN.password);
+        // Keyboard only: the username field has focus, Tab moves on, Enter submits.
+        await page.keyboard.type(ADMIN.username);
+        await page.keyboard.press('Tab');
+        await page.keyboard.type(ADMIN.password);
+        await page.keyboard.press('Enter');
+        await ready(page, '/');
+        expect(await page.getByTestId('signed-in-user').textContent()).toBe(ADMIN.username);
         const { access, refresh } = await tokenCookies(context);
         expect(refresh).toMatch(/^eyJ/);
         expect(access).toMatch(/^eyJ/);
@@ -116,10 +122,16 @@ for (const viewport of Object.keys(VIEWPORTS) as ViewportName[]) {
           const visible = await scriptVisible(page);
           expect(visible, `refresh token readable on ${path}`).not.toContain(refresh);
           expect(visible, `access token readable on ${path}`).not.toContain(access);
+          // The page fits the viewport: nothing scrolls sideways.
+          const overflow = await page.evaluate(
+            () => document.documentElement.scrollWidth - window.innerWidth,
+          );
+          expect(overflow, `horizontal overflow on ${path}`).toBeLessThanOrEqual(0);
         }
-        // The page fits the viewport: nothing scrolls sideways.
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-        expect(overflow).toBeLessThanOrEqual(0);
+        // The navigation works from the keyboard: focus the Sessions link, press Enter.
+        await page.getByRole('link', { name: 'Sessions' }).focus();
+        await page.keyboard.press('Enter');
+        await ready(page, '/sessions');
         expect(errors).toEqual([]);
       } finally {
         await context.close();
@@ -249,6 +261,10 @@ for (const viewport of Object.keys(VIEWPORTS) as ViewportName[]) {
         await token.fill(`${header}.${forged}.${signature}`);
         await expect.poll(() => findings.textContent()).toContain('Signature does not match');
         await snap(page, 'inspector-tampered', viewport);
+        // Long tokens and claims wrap: nothing scrolls sideways.
+        expect(
+          await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+        ).toBeLessThanOrEqual(0);
 
         // Unknown kid.
         const head = JSON.parse(Buffer.from(header, 'base64url').toString()) as Record<string, unknown>;
