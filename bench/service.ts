@@ -354,7 +354,8 @@ async function underLoad(background: () => Promise<Load>, main: () => Promise<Lo
 }
 
 // ---------------------------------------------------------------------------------------------
-// Calibration: the argon2id cost that takes as long as better-auth's scrypt here.
+// Calibration: the argon2id cost that takes as long as better-auth's scrypt here, with scrypt's
+// memory (128·N·r = 32 MiB, so m=32768 KiB): equal memory, and the passes that give equal time.
 
 async function calibrate(
   log: (line: string) => void,
@@ -365,7 +366,7 @@ const { hashSync } = require('@node-rs/argon2');
 const time = (f) => { const t = []; for (let i = 0; i < 7; i++) { const s = process.hrtime.bigint(); f(); t.push(Number(process.hrtime.bigint() - s) / 1e6); } t.sort((a, b) => a - b); return t[3]; };
 const scrypt = time(() => scryptSync('pw', 'salt', 64, { N: 16384, r: 16, p: 1, maxmem: 128 * 16384 * 16 * 2 }));
 const out = { scrypt, argon2: {} };
-for (const t of [2, 4, 6, 8, 10, 12, 14, 16]) out.argon2[t] = time(() => hashSync('pw', { algorithm: 2, memoryCost: 19456, timeCost: t, parallelism: 1 }));
+for (const t of [1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16]) out.argon2[t] = time(() => hashSync('pw', { algorithm: 2, memoryCost: 32768, timeCost: t, parallelism: 1 }));
 console.log(JSON.stringify(out));`;
   const [command, args] = pinned(1, process.execPath, ['-e', script]);
   const { stdout } = await run(command, args, { cwd: root, timeout: 300_000 });
@@ -376,9 +377,9 @@ console.log(JSON.stringify(out));`;
       best = Number(t);
   }
   log(
-    `calibration: scrypt N=16384,r=16 ${measured.scrypt.toFixed(1)} ms; argon2id m=19456 t=${best} ${measured.argon2[best]?.toFixed(1)} ms`,
+    `calibration: scrypt N=16384,r=16 ${measured.scrypt.toFixed(1)} ms; argon2id m=32768 t=${best} ${measured.argon2[best]?.toFixed(1)} ms`,
   );
-  return { scryptMs: measured.scrypt, argon2: [19456, best, 1], argon2Ms: measured.argon2[best] as number };
+  return { scryptMs: measured.scrypt, argon2: [32768, best, 1], argon2Ms: measured.argon2[best] as number };
 }
 
 // ---------------------------------------------------------------------------------------------
