@@ -3,11 +3,11 @@
  * socket: a body larger than the limit, streamed or announced, and Host
  * headers no URL can be built from. Nothing here may hang or crash the process.
  */
-import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { TokenManager } from 'tessera-auth';
 import { createFetchAuth, type FetchServer, serveFetch } from 'tessera-auth/fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectStreamedOversizeRefused } from './oversize.js';
 import { SECRET } from './scenarios.js';
 
 let server: FetchServer;
@@ -67,50 +67,7 @@ describe('serveFetch never crashes on a Host header no URL can be built from', (
 
 describe('the fetch adapter answers 413 at once to a JSON body over the limit', () => {
   it('streamed (chunked, no Content-Length): the answer comes while the client is still sending', async () => {
-    const { status, text, sentWhenAnswered } = await new Promise<{
-      status: number;
-      text: string;
-      sentWhenAnswered: number;
-    }>((resolve, reject) => {
-      let sent = 0;
-      let answered = false;
-      const req = httpRequest(
-        `${server.url}/p`,
-        { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } },
-        (res) => {
-          answered = true;
-          const at = sent;
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            body += chunk;
-          });
-          res.on('end', () => {
-            req.destroy();
-            resolve({ status: res.statusCode ?? 0, text: body, sentWhenAnswered: at });
-          });
-        },
-      );
-      req.on('error', (error) => {
-        if (!answered) reject(error);
-      });
-      const chunk = `{"pad":"${'x'.repeat(64 * 1024)}`;
-      // Keep sending (never ending the body) until the server answers, up to 8 MiB.
-      const pump = () => {
-        if (answered || sent > 8 * 1024 * 1024) return;
-        sent += chunk.length;
-        if (req.write(chunk)) setImmediate(pump);
-        else req.once('drain', pump);
-      };
-      pump();
-    });
-    expect(status).toBe(413);
-    expect(JSON.parse(text)).toEqual({
-      msg: 'Request body is larger than 1048576 bytes',
-      code: 'body_too_large',
-    });
-    // The client had not finished: the limit was found while reading, not after the whole body.
-    expect(sentWhenAnswered).toBeLessThan(8 * 1024 * 1024);
+    await expectStreamedOversizeRefused(`${server.url}/p`);
   });
 
   it('announced by Content-Length: refused before any of it is read', async () => {
