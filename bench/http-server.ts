@@ -35,7 +35,7 @@ import { requestLike } from './request-like.js';
  * SIGUSR2 and the report is written on SIGTERM (bench/profile.ts http drives this).
  */
 const profileReport = process.env.TESSERA_BENCH_PROFILE;
-const plainCopy = profileReport === undefined ? undefined : buildPlainCopy();
+const plainCopy = profileReport === undefined ? undefined : await buildPlainCopy();
 /** The package's main entry (no adapter), or the adapter `tessera-auth/<adapter>`. */
 const libraryModule = (adapter?: string): Promise<unknown> =>
   plainCopy === undefined

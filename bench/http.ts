@@ -195,7 +195,7 @@ export async function startHttpServer(
   const { child, ready } = await startBenchServer<{ port: number; routes: Record<string, string> }>(
     'http-server',
     spec,
-    { pin, mode, timeoutMs: mode === 'dist' ? 30_000 : 60_000 },
+    { pin, mode, timeoutMs: mode === 'dist' ? 30_000 : 150_000 },
   );
   return { pid: child.pid!, port: ready.port, routes: ready.routes, stop: () => stopBenchServer(child) };
 }

@@ -13,7 +13,6 @@ import { findSourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import ts from 'typescript';
 
 export type Tessera = typeof import('tessera-auth');
 
@@ -44,7 +43,10 @@ const srcRoot = join(root, 'packages/tessera/src');
 const plainCopy = join(tmpdir(), `tessera-profile-${process.pid}`);
 
 /** Transpile packages/tessera/src to plain ESM with inline source maps; returns the copy's directory URL. */
-export function buildPlainCopy(): string {
+export async function buildPlainCopy(): Promise<string> {
+  // Loaded only when profiling: the compiler takes seconds to load, and the bench servers import this module.
+  // typescript is CommonJS: its namespace is the default export of the ESM import.
+  const ts = ((await import('typescript')) as unknown as { default: typeof import('typescript') }).default;
   const out = plainCopy;
   const visit = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {

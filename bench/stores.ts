@@ -61,6 +61,8 @@ export interface StoresOptions {
   readonly mode?: ServerMode;
   /** Skip the wrk part (the refresh part still runs). */
   readonly skipRequests?: boolean;
+  /** Seconds of wrk per route before the rounds (default 1; 0: none). */
+  readonly warmupSeconds?: number;
 }
 
 export const STORE_LABELS: Readonly<Record<StoreName, string>> = {
@@ -298,8 +300,9 @@ async function measureRequests(
   log: (line: string) => void,
 ): Promise<StoreRequestRow[]> {
   const active = stores.filter((s) => server.states[s] === 'ok');
-  // Warm-up (JIT, connection pools, the local cache's first fill), one second each.
-  for (const store of active) await wrk(server, store, 1, pin);
+  // Warm-up (JIT, connection pools, the local cache's first fill).
+  const warmup = options.warmupSeconds ?? 1;
+  if (warmup > 0) for (const store of active) await wrk(server, store, warmup, pin);
   const runs = new Map<StoreName, WrkRun[]>(active.map((s) => [s, []]));
   for (let round = 0; round < options.rounds; round++) {
     for (const store of active) runs.get(store)!.push(await wrk(server, store, options.durationSeconds, pin));
@@ -396,8 +399,15 @@ async function measureRefresh(
     );
 }
 
-/** Run the store benchmark. */
-export async function runStores(options: StoresOptions, log: (line: string) => void): Promise<StoresReport> {
+/**
+ * Run the store benchmark, on a server of its own, or on `running` (started
+ * by the caller with {@link startStoresServer}, and left running).
+ */
+export async function runStores(
+  options: StoresOptions,
+  log: (line: string) => void,
+  running?: StoresServer,
+): Promise<StoresReport> {
   const started = performance.now();
   const stores = options.stores ?? STORE_NAMES;
   const pin = hasTaskset();
@@ -406,13 +416,15 @@ export async function runStores(options: StoresOptions, log: (line: string) => v
   const skipRequests = options.skipRequests === true || !(await hasWrk());
   if (skipRequests && options.skipRequests !== true)
     notes.push('wrk is not installed: the per-request part was skipped');
-  const server = await startStoresServer({
-    stores,
-    ...(options.tokens === undefined ? {} : { tokens: options.tokens }),
-    ...(options.seed === undefined ? {} : { seed: options.seed }),
-    ...(options.mode === undefined ? {} : { mode: options.mode }),
-    pin,
-  });
+  const server =
+    running ??
+    (await startStoresServer({
+      stores,
+      ...(options.tokens === undefined ? {} : { tokens: options.tokens }),
+      ...(options.seed === undefined ? {} : { seed: options.seed }),
+      ...(options.mode === undefined ? {} : { mode: options.mode }),
+      pin,
+    }));
   try {
     for (const store of stores) {
       if (server.states[store] !== 'ok') notes.push(`${STORE_LABELS[store]}: ${server.states[store]}`);
@@ -429,7 +441,7 @@ export async function runStores(options: StoresOptions, log: (line: string) => v
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
-    await server.stop();
+    if (running === undefined) await server.stop();
   }
 }
 
