@@ -67,7 +67,7 @@ describe('docs site', () => {
     // The API reference first: the site's links to /api/ are checked against it.
     await run(tsx, [join(root, 'docs/.vitepress/api.ts')], { cwd: root });
     [site, brokenBuild] = await Promise.all([build('docs', outDir), build(broken, join(broken, 'out'))]);
-  }, 300_000);
+  }, 600_000);
 
   afterAll(() => {
     rmSync(outDir, { recursive: true, force: true });
