@@ -117,6 +117,20 @@ describe('help and usage', () => {
     });
   });
 
+  it('a command that only looks never creates a database: exit 2 naming where it looked', async () => {
+    for (const args of [
+      ['users', 'list'],
+      ['keys', 'list'],
+      ['revoke', '--user', 'x'],
+      ['token', 'verify', 'a.b.c'],
+    ]) {
+      const r = await run(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(`no service data at ${join(dir, 'data', 'tessera.sqlite')}`);
+    }
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+  });
+
   it('a configuration mistake exits 2 naming the setting', async () => {
     const r = await run(['users', 'list'], undefined, { TESSERA_PROFILE: 'nonsense' });
     expect(r.code).toBe(2);

@@ -6,13 +6,12 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { TokenManager } from 'tessera-auth';
+import { refuseUnknownOptions, TokenManager } from 'tessera-auth';
 import { ApiKeys } from '../api-keys.js';
 import { Audit } from '../audit.js';
 import { loadConfig, type ServiceConfig, ServiceConfigError } from '../config.js';
 import { openStores, type Stores } from '../db/connect.js';
 import { ServiceKeys } from '../keys.js';
-import { tokenManagerOptions } from '../service.js';
 import { identityOf, type User, Users } from '../users.js';
 import { CliError, EXIT, storeUnavailable } from './errors.js';
 
@@ -62,8 +61,18 @@ export interface ServiceHandle {
 /** Open (and migrate) the service's stores; unreachable is exit 3. */
 export async function openService(
   config: ServiceConfig,
-  onBackgroundError?: (message: string) => void,
+  options: { create?: boolean; onBackgroundError?: (message: string) => void } = {},
 ): Promise<ServiceHandle> {
+  refuseUnknownOptions(options, ['create', 'onBackgroundError'], 'openService options');
+  const { onBackgroundError } = options;
+  // Looking (list, verify, revoke) never leaves a new empty database behind in the current directory.
+  if (options.create !== true && !serviceDataExists(config)) {
+    throw new CliError(
+      `no service data at ${join(resolve(config.dataDir), 'tessera.sqlite')}: set TESSERA_DATA_DIR (or DATABASE_URL) to the service's, or run tessera migrate first`,
+      EXIT.usage,
+      'no_service_data',
+    );
+  }
   let stores: Stores;
   try {
     stores = await openStores(config, (error) => {
@@ -105,7 +114,9 @@ export async function loadKeys(handle: ServiceHandle): Promise<ServiceKeys> {
 }
 
 /** The service's token managers: its configured profile, and SimpleJWT's when that differs. */
-export function managers(handle: ServiceHandle, keys: ServiceKeys): TokenManager[] {
+export async function managers(handle: ServiceHandle, keys: ServiceKeys): Promise<TokenManager[]> {
+  // Loaded here, not at start: ../service.ts brings the whole HTTP app, which most commands never need.
+  const { tokenManagerOptions } = await import('../service.js');
   const deps = { keys, store: handle.stores.tokenStore, users: handle.users };
   const main = new TokenManager(tokenManagerOptions(handle.config, handle.config.profile, deps));
   if (handle.config.profile === 'simplejwt') return [main];
@@ -123,7 +134,7 @@ export async function revokeEverything(
   user: User,
   options: { apiKeys: boolean },
 ): Promise<{ apiKeys: number }> {
-  for (const manager of managers(handle, keys)) {
+  for (const manager of await managers(handle, keys)) {
     await manager.revokeAllTokens(identityOf(manager.config.profile.name, user));
   }
   return { apiKeys: options.apiKeys ? await handle.apiKeys.revokeAll(user.id) : 0 };

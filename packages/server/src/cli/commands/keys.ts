@@ -86,7 +86,7 @@ Examples:
     if (alg !== undefined && !ALGORITHMS.includes(alg)) {
       throw new UsageError(`--alg must be one of ${ALGORITHMS.join(', ')}, not '${alg}'`);
     }
-    const handle = await openService(serviceConfig());
+    const handle = await openService(serviceConfig(), { create: true });
     try {
       const keys = await loadKeys(handle);
       let kid: string | undefined;

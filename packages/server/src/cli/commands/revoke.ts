@@ -43,7 +43,7 @@ Examples:
     const handle = await openService(serviceConfig());
     try {
       const keys = await loadKeys(handle);
-      const [main, ...others] = managers(handle, keys);
+      const [main, ...others] = await managers(handle, keys);
       if (tokenText !== undefined) {
         let token = tokenText;
         if (token === '-') {

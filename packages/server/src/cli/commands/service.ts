@@ -1,5 +1,4 @@
 /** `tessera serve`, `tessera migrate`, `tessera purge-expired`: the service and its upkeep. */
-import { serveForeground } from '../../serve.js';
 import { type Command, str } from '../command.js';
 import { EXIT, storeUnavailable } from '../errors.js';
 import { describeStore, openService, serviceConfig } from '../service-env.js';
@@ -33,6 +32,8 @@ Examples:
     if (port !== undefined) overrides.PORT = port;
     if (host !== undefined) overrides.HOST = host;
     const config = serviceConfig(overrides);
+    // Loaded only for serve: the HTTP app is most of the service's code.
+    const { serveForeground } = await import('../../serve.js');
     try {
       await serveForeground(config);
     } catch (error) {
@@ -60,7 +61,7 @@ Examples:
   positionals: { min: 0, max: 0 },
   async run(_args, out) {
     const config = serviceConfig();
-    const handle = await openService(config);
+    const handle = await openService(config, { create: true });
     await handle.close();
     const store = describeStore(config);
     out.result({ migrated: true, store });

@@ -326,7 +326,7 @@ Examples:
         const verified = await verifier.verify(token);
         kid = verified.header.kid;
         if (handle !== undefined && serviceKeys !== undefined) {
-          for (const manager of managers(handle, serviceKeys)) {
+          for (const manager of await managers(handle, serviceKeys)) {
             if (await manager.isRevoked(verified.header, verified.payload)) {
               problem = {
                 code: 'token_revoked',

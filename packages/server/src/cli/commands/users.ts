@@ -2,7 +2,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type ImportedUser, readDjangoAuthUsers, readUsersCsv, UserImportError } from '../../import/index.js';
-import { hashPassword } from '../../passwords/index.js';
 import { storeImportedUsers } from '../../user-import.js';
 import { publicUser, ROLE_PATTERN, USERNAME_PATTERN, UsernameTakenError } from '../../users.js';
 import { type Command, flag, int, type Parsed, str, strings } from '../command.js';
@@ -85,13 +84,14 @@ Examples:
         `the password is shorter than the minimum (${config.passwordMinLength} characters)`,
       );
     }
-    const handle = await openService(config);
+    const handle = await openService(config, { create: true });
     try {
       let user: Awaited<ReturnType<typeof handle.users.create>>;
       try {
         user = await handle.users.create({
           username,
-          passwordHash: await hashPassword(password),
+          // argon2 (a native module) is loaded only by the command that hashes.
+          passwordHash: await (await import('../../passwords/index.js')).hashPassword(password),
           email: email ?? null,
           roles,
           disabled: flag(args, 'disabled'),
@@ -283,7 +283,7 @@ Examples:
         throw new CliError(`import: ${error.message}`, EXIT.usage, error.code);
       throw error;
     }
-    const handle = await openService(config);
+    const handle = await openService(config, { create: true });
     try {
       const started = Date.now();
       let result: Awaited<ReturnType<typeof storeImportedUsers>>;
