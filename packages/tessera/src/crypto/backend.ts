@@ -57,6 +57,12 @@ export interface CryptoBackend {
   describeDer(bytes: Uint8Array): string | undefined;
   /** A fresh private key for `alg` (synchronously, or a promise on Web Crypto). */
   generate(alg: JwsAlgorithm, options: GenerateParameters): KeyHandle | Promise<KeyHandle>;
+  /**
+   * Sign the ASCII signing input given as text and return the base64url
+   * signature, synchronously: node:crypto's fast path for token creation.
+   * Absent on asynchronous backends.
+   */
+  signText?(alg: JwsAlgorithm, key: KeyHandle, input: string): string;
   /** Sign the ASCII signing input. */
   sign(alg: JwsAlgorithm, key: KeyHandle, data: Uint8Array): Uint8Array | Promise<Uint8Array>;
   /** Verify a signature over the signing input (a string is taken as latin1); false for any bad signature. */

@@ -160,6 +160,15 @@ export function createNodeBackend(m: NodeModules): CryptoBackend {
             : crypto.generateKeyPairSync('ed25519').privateKey;
       }
     },
+    signText(alg, key, input) {
+      const spec = ALGORITHMS[alg];
+      if (spec.family === 'hmac') {
+        return createHmac(spec.hash!, key as KeyObject)
+          .update(input, 'latin1')
+          .digest('base64url');
+      }
+      return (backend.sign(alg, key, Buffer.from(input, 'latin1')) as Buffer).toString('base64url');
+    },
     sign(alg, key, data) {
       const spec = ALGORITHMS[alg];
       const object = key as KeyObject;

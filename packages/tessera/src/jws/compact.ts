@@ -152,6 +152,9 @@ export function signJwsMaybe(
   const headerSegment = encodeBase64Url(JSON.stringify({ ...header, alg: key.alg }));
   const payloadSegment = encodeBase64Url(typeof payload === 'string' ? payload : JSON.stringify(payload));
   const signingInput = `${headerSegment}.${payloadSegment}`;
+  const { backend } = key;
+  if (backend.signText !== undefined)
+    return `${signingInput}.${backend.signText(key.alg, key.key, signingInput)}`;
   const signature = signBytesMaybe(key, latin1(signingInput));
   if (signature instanceof Promise) {
     return signature.then((bytes) => `${signingInput}.${codec.bytesToBase64Url(bytes)}`);
