@@ -151,3 +151,18 @@ export async function tokenCookies(context: BrowserContext): Promise<{ access: s
   const value = (name: string) => cookies.find((c) => c.name === name)?.value ?? '';
   return { access: value('access_token_cookie'), refresh: value('refresh_token_cookie') };
 }
+
+/** What sticks out of the viewport sideways: '' when the page fits, else the elements and by how much. */
+export function sidewaysScroll(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const over = document.documentElement.scrollWidth - window.innerWidth;
+    if (over <= 0) return '';
+    const culprits = Array.from(document.querySelectorAll('body *'))
+      .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1)
+      .map(
+        (el) =>
+          `${el.tagName.toLowerCase()}.${el.className} (${Math.round(el.getBoundingClientRect().right)}px)`,
+      );
+    return `${over}px too wide: ${culprits.join(', ')}`;
+  });
+}
