@@ -5,9 +5,15 @@
  * keys and events; axe-core on every page, a screenshot of each kept under
  * test/artifacts/console/, and no refresh token anywhere a script can read.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Hono } from 'hono';
 import type { Browser } from 'playwright-core';
 import { TokenManager } from 'tessera-auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppEnv } from '../src/context.js';
+import { consoleRoutes } from '../src/routes/console.js';
 import {
   axeViolations,
   buildConsole,
@@ -428,7 +434,7 @@ for (const viewport of Object.keys(VIEWPORTS) as ViewportName[]) {
         expect(await page.locator('svg.chart rect.sign-ins').count()).toBeGreaterThan(0);
         await page.getByLabel('Range').selectOption('1h');
         await expect.poll(() => page.locator('svg.chart text.axis').count()).toBeGreaterThan(5);
-        await snap(page, 'admin-events', viewport);
+        await snap(page, 'admin-events-activity', viewport);
         expect(await axeViolations(page)).toEqual([]);
       } finally {
         await context.close();
@@ -507,6 +513,28 @@ describe('silent refresh', { timeout: 60_000 }, () => {
       expect(errors).toEqual([]);
     } finally {
       await context.close();
+    }
+  });
+});
+
+describe('console route without a build', () => {
+  it('answers 503 with the command to run, and serves nothing outside the build', async () => {
+    const svc = await startTestService();
+    const empty = mkdtempSync(join(tmpdir(), 'tessera-console-'));
+    try {
+      const app = new Hono<AppEnv>();
+      consoleRoutes(app, svc.service.context, empty);
+      const res = await app.request('/console/');
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { msg: string }).msg).toContain('npm run build:web');
+      expect(svc.logs.some((line) => line.includes('the web console is not built'))).toBe(true);
+      // The built console: only files of the build, by exact name.
+      for (const path of ['/console/..%2Fpackage.json', '/console/../../package.json', '/console/assets/']) {
+        expect((await fetch(`${svc.base}${path}`)).status).toBe(404);
+      }
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+      await svc.stop();
     }
   });
 });
