@@ -53,7 +53,8 @@ describe('on SQLite in TESSERA_DATA_DIR', () => {
 
   beforeAll(() => {
     dir = tempDir();
-    env = { TESSERA_DATA_DIR: join(dir, 'data'), ...ADMIN };
+    // The served instance reloads its keys every second, so a rotation by the CLI shows quickly.
+    env = { TESSERA_DATA_DIR: join(dir, 'data'), TESSERA_KEY_POLL: '1', ...ADMIN };
   });
   afterAll(async () => {
     await served?.stop();
@@ -233,6 +234,27 @@ describe('on SQLite in TESSERA_DATA_DIR', () => {
         .users.find((u) => u.username === 'bob')?.disabled,
     ).toBe(true);
   });
+
+  it('keys rotate by the CLI: the running service signs with the new key, tokens of the old one still verify', async () => {
+    const before = await login(served!.base, 'alice', 'correct horse battery');
+    const oldToken = before.body.access_token!;
+    const rotated = await run(['keys', 'rotate', '--alg', 'EdDSA', '--json']);
+    expect(rotated.code).toBe(0);
+    const { kid } = rotated.json<{ kid: string }>();
+    const kidOf = (token: string) =>
+      (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+    const deadline = Date.now() + 10_000;
+    let token = oldToken;
+    while (kidOf(token) !== kid && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      token = (await login(served!.base, 'alice', 'correct horse battery')).body.access_token!;
+    }
+    expect(kidOf(token)).toBe(kid);
+    expect(await me(served!.base, token)).toBe(200);
+    expect(await me(served!.base, oldToken)).toBe(200);
+    expect((await run(['token', 'verify', oldToken])).code).toBe(0);
+    expect((await run(['token', 'verify', token])).code).toBe(0);
+  }, 60_000);
 
   it('users import --csv stores users with progress on stderr; existing names are skipped; a bad file names its line', async () => {
     const rows = ['username,password_hash,email,is_active,roles'];
