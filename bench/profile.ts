@@ -3,11 +3,14 @@
  *
  *   npm run build && node --import tsx bench/profile.ts <workload> <alg> [seconds]
  *   node --import tsx bench/profile.ts http <framework> <HS256|EdDSA|EdDSA-cache> [seconds]
+ *   npm run build && node --expose-gc --import tsx bench/profile.ts breakdown <alg> [rounds]
  *
  * workload: verify (verifySync, no cache), cache (verifySync, cache hits),
  * guard (createGuard over a RequestLike, awaited one by one), sign (signJws),
  * floor (the decoding floor of tokens.ts, for comparison), http (a benchmark
- * server's /tessera route under wrk, profiled inside the server process).
+ * server's /tessera route under wrk, profiled inside the server process),
+ * breakdown (no profiler: what each layer adds to a cache hit, in ns per call
+ * of CPU time, every layer measured interleaved with the others, on the built package).
  * Reports and raw profiles go to bench/results/profile-*.txt / *.cpuprofile
  * (not committed).
  */
@@ -18,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RequestLike } from 'tessera-auth';
+import { type Contender, runInterleaved } from './harness.js';
 import type { Framework, ServerSpec } from './http-server.js';
 import { plainScript } from './plain-js.js';
 import { buildPlainCopy, startProfiler, stopProfiler, type Tessera } from './profiling.js';
@@ -108,8 +112,92 @@ async function profileHttp(framework: Framework, variant: string, seconds: numbe
   process.stdout.write(readFileSync(reportFile, 'utf8'));
 }
 
+/**
+ * A cache hit layer by layer, each step a contender of one interleaved run:
+ * the loop alone, the cache behind `verifier.verifySync`, `manager.verify`,
+ * the guard over a RequestLike (header read, location, verdict), and two pieces
+ * of the guard's own work measured alone (the separator scan of the header's
+ * token, the tail key the cache hashes). Figures are ns of CPU time per call.
+ */
+async function breakdown(alg: BenchAlgorithm, rounds: number): Promise<void> {
+  const { createGuard } = await import('tessera-auth');
+  const keys = makeKeys(alg);
+  const manager = makeManager(keys, 10_000);
+  const pool = await mintPool(manager, POOL_SIZE);
+  for (const t of pool) manager.verifier.verifySync(t);
+  const guard = createGuard(manager);
+  const headers = pool.map((t) => `Bearer ${t}`);
+  const requests: RequestLike[] = headers.map((h) => ({
+    method: 'GET',
+    url: '/tessera',
+    header: (name: string) => (name.toLowerCase() === 'authorization' ? h : undefined),
+  }));
+  const separator = /[\s,]/;
+  const tails = new Map(pool.map((t) => [t.slice(-16), t]));
+  const loop = cycle(pool);
+  const verifierNext = cycle(pool);
+  const managerNext = cycle(pool);
+  const guardNext = cycle(requests);
+  const scanNext = cycle(headers);
+  const tailNext = cycle(pool);
+  const contenders: Contender[] = [
+    { name: 'loop: next token', kind: 'sync', fn: () => loop() },
+    {
+      name: 'verifier.verifySync, cache hit',
+      kind: 'sync',
+      fn: () => manager.verifier.verifySync(verifierNext()),
+    },
+    {
+      name: 'manager.verify, cache hit',
+      kind: 'sync',
+      fn: () => manager.verify(managerNext()),
+    },
+    {
+      name: 'guard(RequestLike), cache hit',
+      kind: 'sync',
+      fn: () => {
+        const result = guard(guardNext());
+        if (result instanceof Promise || !result.ok) throw new Error('the guard did not pass synchronously');
+        return result;
+      },
+    },
+    {
+      name: 'header → token: slice + /[\\s,]/ scan',
+      kind: 'sync',
+      fn: () => {
+        const raw = scanNext();
+        const token = raw.slice(7);
+        return separator.test(token) ? undefined : token;
+      },
+    },
+    {
+      name: 'Map.get by the last 16 characters + full compare',
+      kind: 'sync',
+      fn: () => {
+        const token = tailNext();
+        return tails.get(token.slice(-16)) === token;
+      },
+    },
+  ];
+  const results = await runInterleaved(contenders, { rounds, sliceMs: 100, warmupRounds: 1 });
+  const loopNs = 1e9 / results[0]!.median;
+  process.stdout.write(
+    `${alg}, ${pool.length} tokens, ${rounds} rounds × 100 ms, ns of CPU time per call (median; min–max):\n`,
+  );
+  for (const r of results) {
+    const ns = 1e9 / r.median;
+    process.stdout.write(
+      `  ${r.name.padEnd(52)} ${ns.toFixed(0).padStart(6)} ns  (${(1e9 / r.max).toFixed(0)}–${(1e9 / r.min).toFixed(0)}), minus the loop ${(ns - loopNs).toFixed(0)} ns\n`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const [workload = 'verify', arg = 'HS256', secondsArg] = process.argv.slice(2);
+  if (workload === 'breakdown') {
+    const alg = TOKEN_ALGORITHMS.find((a) => a === arg) ?? 'EdDSA';
+    return breakdown(alg, Number(secondsArg ?? '15'));
+  }
   if (workload === 'http') {
     const framework = (['fastify', 'express', 'hono', 'koa', 'node:http'] as const).find((f) => f === arg);
     if (framework === undefined)

@@ -10,7 +10,6 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { findSourceMap } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -40,7 +39,9 @@ export interface CpuProfile {
 }
 
 const srcRoot = join(root, 'packages/tessera/src');
-const plainCopy = join(tmpdir(), `tessera-profile-${process.pid}`);
+// Inside the repository (.bench-build/ is git-ignored), so that the copy's imports of
+// framework packages (the Hono adapter imports hono) resolve from its node_modules.
+const plainCopy = join(root, '.bench-build', `profile-src-${process.pid}`);
 
 /** Transpile packages/tessera/src to plain ESM with inline source maps; returns the copy's directory URL. */
 export async function buildPlainCopy(): Promise<string> {
@@ -117,7 +118,7 @@ export function report(profile: CpuProfile): string {
   for (const n of profile.nodes) {
     const key = fnKey(n.callFrame);
     self.set(key, (self.get(key) ?? 0) + (n.hitCount ?? 0));
-    if (n.callFrame.url.includes('tessera-profile-') || n.callFrame.url.includes('/bench/')) {
+    if (n.callFrame.url.includes('/profile-src-') || n.callFrame.url.includes('/bench/')) {
       for (const t of n.positionTicks ?? []) {
         // positionTicks lines are 1-based; map with a column inside the line.
         const where = `${place(n.callFrame.url, t.line - 1, firstColumn(n.callFrame.url, t.line - 1))}  (${n.callFrame.functionName || '(anonymous)'})`;
