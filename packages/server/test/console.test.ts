@@ -135,6 +135,12 @@ for (const viewport of Object.keys(VIEWPORTS) as ViewportName[]) {
           );
           expect(overflow, `horizontal overflow on ${path}`).toBeLessThanOrEqual(0);
         }
+        // The skip link moves focus to the content and leaves the route alone.
+        await page.keyboard.press('Home');
+        await page.locator('a.skip').focus();
+        await page.keyboard.press('Enter');
+        expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+        expect(await page.evaluate(() => location.hash)).toBe('#/admin/events');
         // The navigation works from the keyboard: focus the Sessions link, press Enter.
         await page.getByRole('link', { name: 'Sessions' }).focus();
         await page.keyboard.press('Enter');
@@ -510,6 +516,17 @@ describe('silent refresh', { timeout: 60_000 }, () => {
       expect(after.refresh).not.toBe(before.refresh);
       expect(await page.getByTestId('signed-in-user').textContent()).toBe(ADMIN.username);
       expect(await scriptVisible(page)).not.toContain(after.refresh);
+
+      // Signing out with an expired access cookie still revokes the session (refresh, then logout).
+      await new Promise((r) => setTimeout(r, 3_000));
+      await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+      await ready(page, '/signin');
+      const token = (await login(svc.base, ADMIN.username, ADMIN.password)).access_token;
+      const sessions = (await call(svc.base, 'GET', '/auth/sessions', { token })).body.sessions as {
+        device: string;
+      }[];
+      expect(sessions.length).toBeGreaterThan(0);
+      expect(sessions.filter((s) => s.device.includes('HeadlessChrome'))).toEqual([]);
       expect(errors).toEqual([]);
     } finally {
       await context.close();

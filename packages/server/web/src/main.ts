@@ -34,6 +34,12 @@ const main = h('main', { id: 'main', tabindex: '-1' });
 const notice = statusLine();
 root.append(header, h('div', { class: 'layout' }, nav, h('div', { class: 'content' }, notice, main)));
 
+// The skip link focuses the content; following its #main would be read as a route.
+document.querySelector('a.skip')?.addEventListener('click', (event) => {
+  event.preventDefault();
+  main.focus();
+});
+
 let cleanup: (() => void) | undefined;
 /** The /auth/me answer, asked once per sign-in (shared by overlapping renders). */
 let whoAmI: Promise<unknown> | undefined;
@@ -44,7 +50,8 @@ let pending: string | undefined;
 
 async function signOut(everywhere: boolean): Promise<void> {
   try {
-    await api('POST', everywhere ? '/auth/logout-all' : '/auth/logout', { noRefresh: true });
+    // With a silent refresh first if the access cookie has expired, so the session is really revoked.
+    await api('POST', everywhere ? '/auth/logout-all' : '/auth/logout');
   } catch (error) {
     // Already signed out elsewhere: the cookies are gone or dead either way.
     pending = problem(error);
