@@ -117,7 +117,9 @@ for (const backend of backends) {
       expect(types.filter((t) => t === 'login.failed')).toHaveLength(5);
       expect(types.filter((t) => t === 'login.throttled')).toHaveLength(1);
       expect(types).toContain('refresh.reused');
-      expect(after.events.find((e) => e.type === 'refresh.reused')?.address).toBe('127.0.0.1');
+      const reused = after.events.find((e) => e.type === 'refresh.reused');
+      expect(reused?.address).toBe('127.0.0.1');
+      expect(reused?.subject).toBe('beta');
 
       const day = (await call(svc.base, 'GET', '/admin/console/activity', { token: admin }))
         .body as unknown as Activity;

@@ -150,7 +150,8 @@ export function consoleApiRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
  * Records refresh-token reuse (a replayed, already rotated refresh token: the
  * manager revoked its whole family) as a `refresh.reused` audit event, so the
  * console can list reuse detections. Mounted before the auth routes: it wraps
- * POST /auth/refresh and reads only the answer's status and error code.
+ * POST /auth/refresh and reads the answer's status and error code, and the
+ * identity of the (verified) token presented.
  */
 export function reuseAuditMiddleware(app: Hono<AppEnv>, ctx: ServiceContext): void {
   app.use('/auth/refresh', async (c, next) => {
@@ -163,7 +164,13 @@ export function reuseAuditMiddleware(app: Hono<AppEnv>, ctx: ServiceContext): vo
       return;
     }
     if (code === 'refresh_token_reused') {
-      await ctx.audit.record({ type: 'refresh.reused', address: clientAddress(c, ctx.config.trustProxy) });
+      // The guard verified the token before the manager found it spent: its identity is the user's.
+      const identity = c.get('jwt')?.identity;
+      await ctx.audit.record({
+        type: 'refresh.reused',
+        subject: identity === undefined || identity === null ? null : String(identity),
+        address: clientAddress(c, ctx.config.trustProxy),
+      });
     }
   });
 }
