@@ -105,8 +105,9 @@ beforeAll(async () => {
       edToken!,
     ] as [Framework, Scenario, ServerSpec, string],
   ]);
-  // Every server at once: each compiles the library from source first.
-  const [storesStarted, ...servers] = await Promise.all([
+  // Every server at once: each compiles the library from source first. The ones that
+  // started are kept for afterAll even when another failed, so none is left running.
+  const [storesStarted, ...servers] = await Promise.allSettled([
     startStoresServer({ stores, tokens: 5, seed: 20, mode: 'source' }),
     ...specs.map(async ([framework, scenario, spec, token]) => ({
       framework,
@@ -115,8 +116,10 @@ beforeAll(async () => {
       token,
     })),
   ]);
-  storesServer = storesStarted;
-  http.push(...servers);
+  if (storesStarted.status === 'fulfilled') storesServer = storesStarted.value;
+  for (const s of servers) if (s.status === 'fulfilled') http.push(s.value);
+  const failed = [storesStarted, ...servers].find((s) => s.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
 }, 180_000);
 
 afterAll(async () => {
