@@ -4,7 +4,8 @@
  * is stored, so a leaked table grants nothing, and lookups by hash leak no timing
  * about the key itself. Messages and statuses follow DRF 3.14 (python-peers.md 5).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { bytesToHex, randomBytes } from '../bytes.js';
+import { sha256 } from '../crypto/select.js';
 import { refuseUnknownOptions } from '../known-options.js';
 import type { ResponseData } from '../manager/options.js';
 import type { RequestLike } from './request.js';
@@ -18,13 +19,13 @@ export interface OpaqueToken {
 
 /** Create an opaque token (20 random bytes, hex, like DRF's `Token.generate_key`). */
 export function generateOpaqueToken(): OpaqueToken {
-  const key = randomBytes(20).toString('hex');
+  const key = bytesToHex(randomBytes(20));
   return { key, hash: hashOpaqueToken(key) };
 }
 
 /** The stored form of a key. */
 export function hashOpaqueToken(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  return bytesToHex(sha256(key));
 }
 
 /** Options of {@link createOpaqueTokenGuard}. */

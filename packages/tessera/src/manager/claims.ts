@@ -2,7 +2,6 @@
  * Claim layouts of new tokens, in each profile's exact key order, so that a
  * token minted here is byte-for-byte shaped like one its Python peer mints.
  */
-import { randomUUID } from 'node:crypto';
 import type { TokenProfile } from '../tokens/profile.js';
 
 /** The kinds of token a manager mints. */
@@ -34,7 +33,7 @@ export interface ClaimInputs {
 
 /** A new token id in the profile's style. */
 export function newJti(profile: TokenProfile): string {
-  const id = randomUUID();
+  const id = globalThis.crypto.randomUUID();
   return profile.jtiStyle === 'hex' ? id.replaceAll('-', '') : id;
 }
 
@@ -52,7 +51,7 @@ function flaskClaims(profile: TokenProfile, input: ClaimInputs): Record<string, 
   claims[profile.typeClaim] = input.kind;
   claims[profile.identityClaim] = input.identity;
   if (input.encodeNbf) claims.nbf = input.now;
-  if (input.csrf) claims.csrf = randomUUID();
+  if (input.csrf) claims.csrf = globalThis.crypto.randomUUID();
   if (input.audience !== undefined) claims.aud = input.audience;
   if (input.issuer !== undefined) claims.iss = input.issuer;
   if (input.expiresIn !== false) claims.exp = input.now + input.expiresIn;
@@ -71,7 +70,7 @@ function simpleJwtClaims(profile: TokenProfile, input: ClaimInputs): Record<stri
   if (input.refreshExp !== undefined) claims.refresh_exp = input.refreshExp;
   claims[profile.identityClaim] = input.identity;
   if (input.encodeNbf) claims.nbf = input.now;
-  if (input.csrf) claims.csrf = randomUUID();
+  if (input.csrf) claims.csrf = globalThis.crypto.randomUUID();
   if (input.familyId !== undefined) claims.fam = input.familyId;
   Object.assign(claims, input.extra);
   if (input.audience !== undefined) claims.aud = input.audience;

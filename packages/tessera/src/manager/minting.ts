@@ -4,8 +4,9 @@
  * identity claim as it is, never converted twice). Every mint returns the
  * claims it signed, so no caller parses its own token back.
  */
+import { utf8ByteLength } from '../bytes.js';
 import { ConfigError, InvalidIdentityError, WrongTokenTypeError } from '../errors.js';
-import { signJws } from '../jws/compact.js';
+import { signJwsMaybe } from '../jws/compact.js';
 import type { TesseraKey } from '../keys/key.js';
 import { MAX_ID_BYTES } from '../stores/rules.js';
 import { type Duration, toSeconds } from '../tokens/duration.js';
@@ -52,7 +53,7 @@ export function userKey(identity: unknown): string {
  */
 export function isKeyableUserKey(key: string | undefined): boolean {
   if (typeof key !== 'string' || key.length === 0) return false;
-  return key.length * 3 <= MAX_ID_BYTES || Buffer.byteLength(key, 'utf8') <= MAX_ID_BYTES;
+  return key.length * 3 <= MAX_ID_BYTES || utf8ByteLength(key) <= MAX_ID_BYTES;
 }
 
 /** Mints tokens under one configuration. */
@@ -147,7 +148,8 @@ export class Minter<TUser> {
     options: { identity?: unknown; additionalHeaders?: Record<string, unknown> } = {},
   ): Promise<string> {
     const key = await this.#signingKey(options.identity);
-    return signJws(this.#header(key, options.additionalHeaders ?? {}), payload, key.signing!);
+    // A string on node:crypto (no extra await on the fast path), a promise on Web Crypto.
+    return signJwsMaybe(this.#header(key, options.additionalHeaders ?? {}), payload, key.signing!);
   }
 
   /**
@@ -222,7 +224,9 @@ export class Minter<TUser> {
       jti: details.jti,
     });
     const key = await this.#signingKey(callbackIdentity);
-    return { token: signJws(this.#header(key, headers), payload, key.signing!), payload };
+    const token = signJwsMaybe(this.#header(key, headers), payload, key.signing!);
+    // Awaited only on Web Crypto, so node:crypto's path keeps its synchronous signature.
+    return { token: typeof token === 'string' ? token : await token, payload };
   }
 
   async #signingKey(identity: unknown): Promise<TesseraKey> {

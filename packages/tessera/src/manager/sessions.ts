@@ -3,7 +3,8 @@
  * with reuse detection and its grace window, logout, user cut-offs, and the
  * listing and revocation of a user's sessions.
  */
-import { createHash } from 'node:crypto';
+import { bytesToBase64Url } from '../bytes.js';
+import { sha256 } from '../crypto/select.js';
 import {
   ConfigError,
   MissingClaimError,
@@ -213,7 +214,7 @@ export class Sessions<TUser> {
    * reuse. Created on first sight; a concurrent creation is the same family.
    */
   async #adoptFamily(store: TokenStore, payload: JwtPayload, jti: string, now: number): Promise<string> {
-    const familyId = `jti-${createHash('sha256').update(jti).digest('base64url')}`;
+    const familyId = `jti-${bytesToBase64Url(sha256(jti))}`;
     const identity = payload[this.#config.profile.identityClaim];
     const expiresAt =
       typeof payload.exp === 'number' ? Math.max(Math.ceil(payload.exp), now + 1) : this.#refreshExpiry(now);

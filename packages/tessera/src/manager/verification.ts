@@ -3,7 +3,7 @@
  * identity, CSRF) → type → freshness → revocation → claims verification →
  * user lookup. Synchronous whenever nothing configured has to wait.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { timingSafeEqualStrings } from '../bytes.js';
 import {
   ClaimsVerificationError,
   CsrfMismatchError,
@@ -122,7 +122,8 @@ export class Verification<TUser> {
     const parts = { header, payload };
     const claim = payload.csrf;
     if (claim === undefined) throw new MissingClaimError('csrf', undefined, parts);
-    if (typeof claim !== 'string' || !constantTimeEqual(claim, value)) throw new CsrfMismatchError(parts);
+    if (typeof claim !== 'string' || !timingSafeEqualStrings(claim, value))
+      throw new CsrfMismatchError(parts);
   }
 
   #afterDecode(
@@ -248,15 +249,4 @@ export class Verification<TUser> {
     if (typeof fresh === 'boolean') return fresh;
     return typeof fresh === 'number' && fresh >= this.#config.now();
   }
-}
-
-function constantTimeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  if (x.length !== y.length) {
-    // Spend the same work on a length mismatch so timing does not reveal it early.
-    timingSafeEqual(x, x);
-    return false;
-  }
-  return timingSafeEqual(x, y);
 }

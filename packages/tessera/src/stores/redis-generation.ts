@@ -18,8 +18,8 @@
  *
  * @module
  */
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { bytesToBase64Url, randomBytes } from '../bytes.js';
 import { StoreUnavailableError } from '../errors.js';
 import { callScript, parseEveryoneCutoff } from './redis-commands.js';
 
@@ -154,7 +154,7 @@ export class GenerationWatch {
         client,
         'tesseraV1CheckGeneration',
         [this.#o.markerKey, this.#o.cutoffKey],
-        [this.#seen ?? '', randomBytes(16).toString('base64url'), this.#o.now() + 1, this.#o.channel],
+        [this.#seen ?? '', bytesToBase64Url(randomBytes(16)), this.#o.now() + 1, this.#o.channel],
       );
       if (epoch !== this.#epoch || this.#closed || this.#checked) return;
       if (!Array.isArray(answer) || typeof answer[0] !== 'string' || answer[0] === '') {

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { utf8ByteLength } from '../bytes.js';
 import type { RotateRequest, SessionInfo } from './types.js';
 
 /** Longest id (jti, family id, user key) in UTF-8 bytes: the SQL columns are 255 bytes wide. */
@@ -22,7 +23,7 @@ export function checkId(name: string, value: unknown): asserts value is string {
   if (typeof value !== 'string' || value.length === 0) {
     throw new TypeError(`${name} must be a non-empty string`);
   }
-  if (Buffer.byteLength(value, 'utf8') > MAX_ID_BYTES) {
+  if (utf8ByteLength(value) > MAX_ID_BYTES) {
     throw new RangeError(`${name} must be at most ${MAX_ID_BYTES} UTF-8 bytes`);
   }
 }
@@ -46,7 +47,7 @@ export function checkMetadata(value: unknown): Readonly<Record<string, string>> 
     if (typeof v !== 'string') throw new TypeError(`metadata.${key} must be a string`);
     copy[key] = v;
   }
-  if (Buffer.byteLength(JSON.stringify(copy), 'utf8') > MAX_METADATA_BYTES) {
+  if (utf8ByteLength(JSON.stringify(copy)) > MAX_METADATA_BYTES) {
     throw new RangeError(`metadata must serialise to at most ${MAX_METADATA_BYTES} bytes`);
   }
   return Object.freeze(copy);

@@ -23,6 +23,7 @@ import type {
   RawBuilder,
   SqliteDatabase,
 } from 'kysely';
+import { utf8Decode } from '../bytes.js';
 import { StoreUnavailableError } from '../errors.js';
 import { refuseUnknownOptions } from '../known-options.js';
 import { loadPeer } from './peer.js';
@@ -236,7 +237,7 @@ function num(value: unknown): number {
 /** Ids come back as string, or as bytes from MySQL's VARBINARY. */
 function text(value: unknown): string {
   if (typeof value === 'string') return value;
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+  if (value instanceof Uint8Array) return utf8Decode(value);
   return String(value);
 }
 
