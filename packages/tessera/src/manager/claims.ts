@@ -19,6 +19,12 @@ export interface ClaimInputs {
   readonly fresh: boolean | number;
   readonly encodeNbf: boolean;
   readonly csrf: boolean;
+  /**
+   * The CSRF value to carry, when the token continues a session: one value per
+   * session, so that a tab holding the CSRF cookie it read before another tab
+   * refreshed still sends the value the new cookies expect.
+   */
+  readonly csrfValue?: string;
   readonly issuer: string | undefined;
   readonly audience: string | readonly string[] | undefined;
   /** `refresh_exp` for sliding tokens. */
@@ -51,7 +57,8 @@ function flaskClaims(profile: TokenProfile, input: ClaimInputs): Record<string, 
   claims[profile.typeClaim] = input.kind;
   claims[profile.identityClaim] = input.identity;
   if (input.encodeNbf) claims.nbf = input.now;
-  if (input.csrf) claims.csrf = globalThis.crypto.randomUUID();
+  if (input.csrf)
+    claims.csrf = (profile.sessionCsrf ? input.csrfValue : undefined) ?? globalThis.crypto.randomUUID();
   if (input.audience !== undefined) claims.aud = input.audience;
   if (input.issuer !== undefined) claims.iss = input.issuer;
   if (input.expiresIn !== false) claims.exp = input.now + input.expiresIn;
@@ -70,7 +77,8 @@ function simpleJwtClaims(profile: TokenProfile, input: ClaimInputs): Record<stri
   if (input.refreshExp !== undefined) claims.refresh_exp = input.refreshExp;
   claims[profile.identityClaim] = input.identity;
   if (input.encodeNbf) claims.nbf = input.now;
-  if (input.csrf) claims.csrf = globalThis.crypto.randomUUID();
+  if (input.csrf)
+    claims.csrf = (profile.sessionCsrf ? input.csrfValue : undefined) ?? globalThis.crypto.randomUUID();
   if (input.familyId !== undefined) claims.fam = input.familyId;
   Object.assign(claims, input.extra);
   if (input.audience !== undefined) claims.aud = input.audience;

@@ -31,6 +31,8 @@ export interface MintDetails {
   readonly refreshExp?: number;
   readonly familyId?: string;
   readonly jti?: string;
+  /** The session's CSRF value, when the token joins one (see ClaimInputs.csrfValue). */
+  readonly csrfValue?: string;
 }
 
 /** Re-issue options: the family, jti and lifetime of the new token. */
@@ -104,6 +106,8 @@ export class Minter<TUser> {
         defaultExpires: details.expiresIn,
         familyId: details.familyId,
         jti: details.jti,
+        // The session keeps its CSRF value: a tab that read the old CSRF cookie stays valid.
+        csrfValue: typeof verified.csrf === 'string' ? verified.csrf : undefined,
       },
     );
   }
@@ -222,6 +226,7 @@ export class Minter<TUser> {
       refreshExp: details.refreshExp,
       familyId: details.familyId,
       jti: details.jti,
+      csrfValue: details.csrfValue,
     });
     const key = await this.#signingKey(callbackIdentity);
     const token = signJwsMaybe(this.#header(key, headers), payload, key.signing!);

@@ -55,6 +55,7 @@ export class Sessions<TUser> {
         now,
         fresh: freshClaim,
         defaultExpires: this.#config.accessExpires,
+        csrfValue: sessionCsrf(refresh),
       });
       return { accessToken: access.token, refreshToken: refresh.token, familyId: undefined };
     }
@@ -64,6 +65,7 @@ export class Sessions<TUser> {
       fresh: freshClaim,
       defaultExpires: this.#config.accessExpires,
       familyId,
+      csrfValue: sessionCsrf(refresh),
     });
     return { accessToken: access.token, refreshToken: refresh.token, familyId };
   }
@@ -268,4 +270,10 @@ async function storeCall<T>(operation: string, run: () => Promise<T>): Promise<T
     if (error instanceof TesseraError) throw error;
     throw new StoreUnavailableError(`Token store failed during ${operation}`, { cause: error });
   }
+}
+
+// One CSRF value per session: the pair shares the refresh token's, and every
+// re-issue carries it on, so tabs sharing one cookie jar never race on it.
+function sessionCsrf(refresh: Minted): string | undefined {
+  return typeof refresh.payload.csrf === 'string' ? refresh.payload.csrf : undefined;
 }

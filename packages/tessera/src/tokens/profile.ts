@@ -37,6 +37,13 @@ export interface TokenProfile {
   readonly encodeNbf: boolean;
   /** Whether new tokens carry `fresh`. */
   readonly encodeFresh: boolean;
+  /**
+   * Whether a session keeps one CSRF value: the pair shares it and every re-issue
+   * carries it on, so browser tabs sharing a cookie jar never send a value another
+   * tab's refresh replaced. The Python profiles mint one value per token, as
+   * Flask-JWT-Extended does (its peers then refuse an access CSRF value on /refresh).
+   */
+  readonly sessionCsrf: boolean;
   /** Default access lifetime in seconds. */
   readonly accessExpires: number;
   /** Default refresh lifetime in seconds. */
@@ -60,6 +67,7 @@ export const PROFILES: Readonly<Record<ProfileName, TokenProfile>> = Object.free
     accessTypeRule: 'exact',
     encodeNbf: true,
     encodeFresh: true,
+    sessionCsrf: true,
     accessExpires: 15 * MINUTE,
     refreshExpires: 30 * DAY,
   }),
@@ -75,6 +83,7 @@ export const PROFILES: Readonly<Record<ProfileName, TokenProfile>> = Object.free
     accessTypeRule: 'not-refresh',
     encodeNbf: true,
     encodeFresh: true,
+    sessionCsrf: false,
     accessExpires: 15 * MINUTE,
     refreshExpires: 30 * DAY,
   }),
@@ -90,6 +99,7 @@ export const PROFILES: Readonly<Record<ProfileName, TokenProfile>> = Object.free
     accessTypeRule: 'exact',
     encodeNbf: false,
     encodeFresh: false,
+    sessionCsrf: false,
     accessExpires: 5 * MINUTE,
     refreshExpires: 1 * DAY,
   }),
