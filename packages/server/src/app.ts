@@ -9,7 +9,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { errorResponse, TesseraError } from 'tessera-auth';
+import { StoreUnavailableError, TesseraError } from 'tessera-auth';
+import { errorResponse } from 'tessera-auth/core';
 import type { AppEnv, ServiceContext } from './context.js';
 import { errorBody, HttpError } from './http.js';
 import { adminRoutes } from './routes/admin.js';
@@ -116,6 +117,14 @@ export function createApp(ctx: ServiceContext, inFlight: InFlight): Hono<AppEnv>
       return c.json(errorBody(error.code, error.message, error.extra), error.status, error.headers);
     }
     if (error instanceof TesseraError && error.kind !== 'configuration') {
+      // A store that cannot be reached (the throttle's, the token store's) is an operator's concern: logged.
+      if (error instanceof StoreUnavailableError) {
+        const cause = error.cause instanceof Error ? error.cause.message : undefined;
+        ctx.log.error(
+          { err: { name: error.name, message: error.message, cause }, storeDown: true },
+          'store unavailable',
+        );
+      }
       const answer = await errorResponse(ctx.manager.config, error);
       return c.body(answer.body, answer.status as ContentfulStatusCode, { ...answer.headers });
     }

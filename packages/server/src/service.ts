@@ -9,7 +9,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { refuseUnknownOptions, TokenManager, type TokenManagerOptions, type TokenStore } from 'tessera-auth';
+import { TokenManager, type TokenManagerOptions, type TokenStore } from 'tessera-auth';
+import { refuseUnknownOptions } from 'tessera-auth/core';
 import { Accounts, type ThrottleLike } from './accounts.js';
 import { ApiKeys, Invites } from './api-keys.js';
 import { createApp, type InFlight } from './app.js';
@@ -111,10 +112,12 @@ export async function startService(
     const manager = new TokenManager(common(config.profile));
     const simpleJwt = config.profile === 'simplejwt' ? manager : new TokenManager(common('simplejwt'));
 
-    const throttle = createThrottle({
-      ...(stores.redis === undefined ? {} : { redis: stores.redis }),
-      prefix: `${config.redisPrefix}throttle:`,
-    });
+    // Redis when configured, else the service's database: locks outlive a restart either way.
+    const throttle = createThrottle(
+      stores.redis === undefined
+        ? { database: stores.database }
+        : { redis: stores.redis, prefix: `${config.redisPrefix}throttle:` },
+    );
     cleanup.unshift(() => throttle.close());
     const accounts = new Accounts({
       users,

@@ -189,20 +189,40 @@ describe.skipIf(!up)('two instances on PostgreSQL + Redis', () => {
   }, 30_000);
 });
 
+/** Five wrong passwords on `base`: the account is locked (the fifth failure starts the lock). */
+async function lockAccount(bases: string[], username: string): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const base = bases[i % bases.length] as string;
+    statuses.push(
+      (await call(base, 'POST', '/auth/login', { json: { username, password: `wrong-${i}` } })).status,
+    );
+  }
+  return statuses;
+}
+
 describe('restart on the SQLite default', () => {
-  it('keeps users, keys and revocations', async () => {
+  it('keeps users, keys, revocations and throttles', async () => {
     const dataDir = tempDir();
     try {
       let svc = await startTestService({ dataDir });
       const admin = await login(svc.base, ADMIN.username, ADMIN.password);
       await createUser(svc.base, admin.access_token, 'sqlite-user', 'sqlite-password');
+      await createUser(svc.base, admin.access_token, 'sqlite-locked', 'sqlite-password');
       const out = await login(svc.base, 'sqlite-user', 'sqlite-password');
       await call(svc.base, 'POST', '/auth/logout', { token: out.access_token });
       const kept = await login(svc.base, 'sqlite-user', 'sqlite-password');
       const jwks = (await call(svc.base, 'GET', '/.well-known/jwks.json')).body;
+      expect(await lockAccount([svc.base], 'sqlite-locked')).toEqual([401, 401, 401, 401, 401, 429]);
       await svc.stop();
       svc = await startTestService({ dataDir });
       try {
+        // The lock outlived the process: the right password is still refused, with the time left.
+        const locked = await call(svc.base, 'POST', '/auth/login', {
+          json: { username: 'sqlite-locked', password: 'sqlite-password' },
+        });
+        expect(locked.status).toBe(429);
+        expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(800);
         expect((await call(svc.base, 'GET', '/.well-known/jwks.json')).body).toEqual(jwks);
         expect((await call(svc.base, 'GET', '/auth/me', { token: kept.access_token })).status).toBe(200);
         expect((await call(svc.base, 'GET', '/auth/me', { token: out.access_token })).status).toBe(401);
@@ -216,4 +236,72 @@ describe('restart on the SQLite default', () => {
       removeDir(dataDir);
     }
   });
+});
+
+const pgUp = await serviceAvailable('postgres', async () => {
+  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2000 });
+  await client.connect();
+  await client.end();
+});
+
+describe.skipIf(!pgUp)('two instances on PostgreSQL without Redis', () => {
+  const id = runId();
+  const shared = { databaseUrl: DATABASE_URL, tablePrefix: `t${id}_` };
+  let a: TestService;
+  let b: TestService;
+  const dirs: string[] = [];
+
+  beforeAll(async () => {
+    dirs.push(tempDir(), tempDir());
+    a = await startTestService({ ...shared, dataDir: dirs[0] });
+    b = await startTestService({ ...shared, dataDir: dirs[1] });
+    const admin = await login(a.base, ADMIN.username, ADMIN.password);
+    await createUser(a.base, admin.access_token, 'pg-user', 'pg-password');
+  }, 30_000);
+
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    for (const dir of dirs) removeDir(dir);
+    const client = new pg.Client({ connectionString: DATABASE_URL });
+    await client.connect();
+    const { rows } = await client.query<{ tablename: string }>(
+      'select tablename from pg_tables where tablename like $1',
+      [`t${id}_%`],
+    );
+    for (const { tablename } of rows) await client.query(`drop table if exists "${tablename}" cascade`);
+    await client.end();
+  });
+
+  it('throttling counts attempts on both instances, through the database', async () => {
+    expect(await lockAccount([a.base, b.base], 'pg-user')).toEqual([401, 401, 401, 401, 401, 429]);
+    for (const base of [a.base, b.base]) {
+      const res = await call(base, 'POST', '/auth/login', {
+        json: { username: 'pg-user', password: 'pg-password' },
+      });
+      expect(res.status).toBe(429);
+    }
+    // The table holds digests, never the username or the address.
+    const client = new pg.Client({ connectionString: DATABASE_URL });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ id: string }>(`select id from "t${id}_throttle"`);
+      expect(rows.length).toBeGreaterThan(0);
+      for (const row of rows) {
+        expect(row.id).toMatch(/^(acct|ip):[A-Za-z0-9_-]{43}$/);
+        expect(row.id).not.toContain('pg-user');
+      }
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('a restart keeps the lock', async () => {
+    await a.stop();
+    a = await startTestService({ ...shared, dataDir: dirs[0] });
+    const res = await call(a.base, 'POST', '/auth/login', {
+      json: { username: 'pg-user', password: 'pg-password' },
+    });
+    expect(res.status).toBe(429);
+  }, 30_000);
 });

@@ -1,14 +1,22 @@
 /**
- * The sign-in throttle on both backends, one suite: memory and the real Redis
- * (a random key prefix per test). A fake clock drives windows and locks.
+ * The sign-in throttle on every backend, one suite: memory, the real Redis (a
+ * random key prefix per test), and SQL on SQLite (a temporary file) and the
+ * real PostgreSQL (random table prefix). A fake clock drives windows and locks.
  */
 
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { Redis } from 'ioredis';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
 import { ConfigError, StoreUnavailableError } from 'tessera-auth';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runId, serviceAvailable, services } from '../../tessera/test/stores/services.js';
+import { type AnyDB, type Database, migrate, tables } from '../src/db/schema.js';
 import { createThrottle, type Throttle, type ThrottleOptions } from '../src/throttle/index.js';
 
 class Clock {
@@ -19,11 +27,57 @@ class Clock {
   }
 }
 
-type Make = (clock: Clock, options?: Omit<ThrottleOptions, 'redis' | 'now'>) => Throttle;
+type Make = (clock: Clock, options?: Omit<ThrottleOptions, 'redis' | 'database' | 'now'>) => Throttle;
 
 const clients: Redis[] = [];
+const databases: Kysely<AnyDB>[] = [];
+const dirs: string[] = [];
+const pgPrefixes: string[] = [];
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.quit().catch(() => undefined)));
+  await Promise.all(databases.map((db) => db.destroy().catch(() => undefined)));
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  if (pgPrefixes.length > 0) {
+    const client = new pg.Client(services.postgres);
+    await client.connect();
+    for (const prefix of pgPrefixes) {
+      const { rows } = await client.query<{ tablename: string }>(
+        'select tablename from pg_tables where tablename like $1',
+        [`${prefix}%`],
+      );
+      for (const { tablename } of rows) await client.query(`drop table if exists "${tablename}"`);
+    }
+    await client.end();
+  }
+});
+
+/** A new handle (its own connection) on one SQLite file: two handles are two instances. */
+async function sqliteDatabase(file: string): Promise<Database> {
+  const db = new Kysely<AnyDB>({
+    dialect: new SqliteDialect({ database: new BetterSqlite3(file, { timeout: 4000 }) }),
+  });
+  databases.push(db);
+  await sql`pragma journal_mode = WAL`.execute(db);
+  const database: Database = { db, dialect: 'sqlite', t: tables('tessera_') };
+  await migrate(database);
+  return database;
+}
+
+/** A new pool on the test PostgreSQL, tables under `prefix`. */
+async function postgresDatabase(prefix: string): Promise<Database> {
+  const db = new Kysely<AnyDB>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ ...services.postgres, max: 4 }) }),
+  });
+  databases.push(db);
+  const database: Database = { db, dialect: 'postgres', t: tables(prefix) };
+  await migrate(database);
+  return database;
+}
+
+const pgUp = await serviceAvailable('PostgreSQL', async () => {
+  const client = new pg.Client({ ...services.postgres, connectionTimeoutMillis: 2000 });
+  await client.connect();
+  await client.end();
 });
 
 function redisClient(): Redis {
@@ -59,6 +113,42 @@ if (redisUp) {
       // One prefix per suite instance: every throttle made by it shares state, like instances do.
       const prefix = `test:throttle:${runId()}:`;
       return (clock, options) => createThrottle({ ...options, redis: redisClient(), prefix, now: clock.now });
+    },
+  ]);
+}
+
+/**
+ * The SQL backends. A throttle must be made synchronously, so each one waits
+ * for its handle inside its first call; every throttle of one factory opens its
+ * own handle on the same storage, as instances do.
+ */
+function sqlMake(open: () => Promise<Database>): Make {
+  return (clock, options) => {
+    const made = open().then((database) => createThrottle({ ...options, database, now: clock.now }));
+    return {
+      check: async (keys) => (await made).check(keys),
+      fail: async (keys) => (await made).fail(keys),
+      succeed: async (keys) => (await made).succeed(keys),
+      close: async () => (await made).close(),
+    };
+  };
+}
+
+backends.push([
+  'sqlite',
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-throttle-'));
+    dirs.push(dir);
+    return sqlMake(() => sqliteDatabase(join(dir, 'throttle.sqlite')));
+  },
+]);
+if (pgUp) {
+  backends.push([
+    'postgres',
+    () => {
+      const prefix = `tt${runId()}_`;
+      pgPrefixes.push(prefix);
+      return sqlMake(() => postgresDatabase(prefix));
     },
   ]);
 }
@@ -193,10 +283,12 @@ describe.each(backends)('throttle on %s', (_, factory) => {
   it('lets exactly the budget through when 50 attempts race (check-and-count is atomic)', async () => {
     const clock = new Clock();
     const make = factory();
-    // Two throttles over one state: two instances on one Redis (on memory, one process's two handles
-    // are separate states, so the memory case uses one throttle).
+    // Two throttles over one state: two instances on one Redis or PostgreSQL. On memory, one process's
+    // two handles are separate states; on SQLite, two connections of one process would wait on each
+    // other's write lock synchronously (better-sqlite3 blocks), and one instance runs one connection:
+    // those cases race on one throttle.
     const a = make(clock);
-    const b = _ === 'redis' ? make(clock) : a;
+    const b = _ === 'memory' || _ === 'sqlite' ? a : make(clock);
     const keys = [acct('frank')];
     const verdicts = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).check(keys)));
     expect(verdicts.filter((v) => v.allowed)).toHaveLength(5);
@@ -314,6 +406,72 @@ describe.runIf(redisUp)('throttle on Redis: sharing, restarts, outages', () => {
     hung.disconnect();
     for (const socket of sockets) socket.destroy();
     await new Promise<void>((resolve) => silent.close(() => resolve()));
+  });
+});
+
+describe('throttle on SQL: restarts, digests, outages', () => {
+  it('SQLite: a lock outlives the handle (a restart), and rows hold digests with a forget time', async () => {
+    const clock = new Clock();
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-throttle-'));
+    dirs.push(dir);
+    const file = join(dir, 'throttle.sqlite');
+    const before = await sqliteDatabase(file);
+    const first = createThrottle({ database: before, now: clock.now });
+    for (let i = 0; i < 5; i++) {
+      await first.check([acct('mia@example.com'), 'ip:192.0.2.123']);
+      await first.fail([acct('mia@example.com'), 'ip:192.0.2.123']);
+    }
+    await first.close();
+    await before.db.destroy();
+    clock.advance(60);
+    const after = await sqliteDatabase(file);
+    const second = createThrottle({ database: after, now: clock.now });
+    expect(await second.check([acct('mia@example.com')])).toEqual({ allowed: false, retryAfterSeconds: 840 });
+    const rows = (await after.db.selectFrom(after.t.throttle).selectAll().execute()) as {
+      id: string;
+      forget_at: number;
+    }[];
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect(row.id).toMatch(/^(acct|ip):[A-Za-z0-9_-]{43}$/);
+      expect(row.id).not.toContain('mia');
+      expect(row.id).not.toContain('192.0.2.123');
+      expect(row.forget_at).toBeGreaterThan(clock.t);
+    }
+  });
+
+  it('fails closed with StoreUnavailableError when the database is unreachable', async () => {
+    const closedPort = await new Promise<number>((resolve) => {
+      const s = createServer();
+      s.listen(0, '127.0.0.1', () => {
+        const port = (s.address() as AddressInfo).port;
+        s.close(() => resolve(port));
+      });
+    });
+    const db = new Kysely<AnyDB>({
+      dialect: new PostgresDialect({
+        pool: new pg.Pool({
+          host: '127.0.0.1',
+          port: closedPort,
+          user: 'postgres',
+          connectionTimeoutMillis: 500,
+        }),
+      }),
+    });
+    databases.push(db);
+    const throttle = createThrottle({ database: { db, dialect: 'postgres', t: tables('down_') } });
+    const refused = await throttle.check([acct('nina')]).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(StoreUnavailableError);
+    expect((refused as StoreUnavailableError).status).toBe(503);
+    await expect(throttle.fail([acct('nina')])).rejects.toThrow(StoreUnavailableError);
+  });
+
+  it('refuses redis and database together', () => {
+    const db = new Kysely<AnyDB>({ dialect: new SqliteDialect({ database: new BetterSqlite3(':memory:') }) });
+    databases.push(db);
+    expect(() =>
+      createThrottle({ redis: redisClient(), database: { db, dialect: 'sqlite', t: tables('x_') } }),
+    ).toThrow(ConfigError);
   });
 });
 

@@ -63,6 +63,15 @@ export interface InviteRow {
   used_at: Int | null;
 }
 
+export interface ThrottleRow {
+  id: string;
+  attempts: Int;
+  window_start: Int;
+  locked_until: Int;
+  lock_level: Int;
+  forget_at: Int;
+}
+
 export interface AuditRow {
   id: Int;
   at: Int;
@@ -86,6 +95,8 @@ export interface Tables {
   apiKeys: string;
   invites: string;
   audit: string;
+  /** Sign-in throttle records (./throttle/sql.ts), when there is no Redis. */
+  throttle: string;
   migrations: string;
 }
 
@@ -96,6 +107,7 @@ export function tables(prefix: string): Tables {
     apiKeys: `${prefix}api_keys`,
     invites: `${prefix}invites`,
     audit: `${prefix}audit_events`,
+    throttle: `${prefix}throttle`,
     migrations: `${prefix}service_migrations`,
   };
 }
@@ -179,6 +191,26 @@ const STEPS: readonly Step[] = [
       .execute();
     await db.schema.createIndex(`${t.audit}_at`).ifNotExists().on(t.audit).column('at').execute();
     await db.schema.createIndex(`${t.apiKeys}_user`).ifNotExists().on(t.apiKeys).column('user_id').execute();
+  },
+  // 2: the sign-in throttle's records, so that locks survive a restart without Redis.
+  async (db, t) => {
+    await db.schema
+      .createTable(t.throttle)
+      .ifNotExists()
+      // `<kind>:<base64url SHA-256 of the value>`: no username or address is stored.
+      .addColumn('id', 'varchar(80)', (c) => c.primaryKey())
+      .addColumn('attempts', 'integer', (c) => c.notNull())
+      .addColumn('window_start', 'bigint', (c) => c.notNull())
+      .addColumn('locked_until', 'bigint', (c) => c.notNull())
+      .addColumn('lock_level', 'integer', (c) => c.notNull())
+      .addColumn('forget_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex(`${t.throttle}_forget`)
+      .ifNotExists()
+      .on(t.throttle)
+      .column('forget_at')
+      .execute();
   },
 ];
 

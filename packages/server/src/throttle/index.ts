@@ -2,7 +2,7 @@
  * Sign-in throttling per account and per client address.
  *
  * ```ts
- * const throttle = createThrottle({ redis });          // or {} for one process
+ * const throttle = createThrottle({ redis });          // or { database }, or {} for one process
  * const keys = [`acct:${username}`, `ip:${address}`];
  * const gate = await throttle.check(keys);             // counts this attempt
  * if (!gate.allowed) return tooMany(gate.retryAfterSeconds); // 429 + Retry-After
@@ -24,11 +24,13 @@
  * effect: more than `limit` sign-ins to one account at the same instant are
  * refused even if all are right.
  *
- * Backends: memory (one process; state lost on restart) or Redis (ioredis
- * client given; one Lua script, atomic across instances; state survives
- * restarts of the service). An unreachable Redis fails closed: the operation
- * rejects with `StoreUnavailableError` (code `store_unavailable`, status 503)
- * within `operationTimeoutMs`.
+ * Backends: memory (one process; state lost on restart), Redis (ioredis
+ * client given; one Lua script, atomic across instances) or SQL (the
+ * service's database given: one transaction per operation, see sql.ts; atomic
+ * across instances sharing a PostgreSQL). Redis and SQL state survives
+ * restarts of the service. An unreachable Redis or database fails closed: the
+ * operation rejects with `StoreUnavailableError` (code `store_unavailable`,
+ * status 503) within `operationTimeoutMs`.
  *
  * An attacker can lock a known account by failing on purpose; the per-account
  * lock is the price of stopping password guessing against it. Lower the
@@ -37,10 +39,13 @@
  * @module
  */
 import type { Redis } from 'ioredis';
-import { ConfigError, refuseUnknownOptions, StoreUnavailableError } from 'tessera-auth';
+import { ConfigError, StoreUnavailableError } from 'tessera-auth';
+import { refuseUnknownOptions } from 'tessera-auth/core';
+import type { Database } from '../db/schema.js';
 import { MemoryThrottleState } from './memory.js';
 import { type CompiledRule, compileRules, type ResolvedKey, resolveKeys, retrySeconds } from './policy.js';
 import { THROTTLE_SCRIPT } from './redis-script.js';
+import { SqlThrottleState } from './sql.js';
 
 export type { ThrottleRule } from './policy.js';
 export { DEFAULT_RULES } from './policy.js';
@@ -62,27 +67,40 @@ export interface Throttle {
   fail(keys: string[]): Promise<void>;
   /** The attempt succeeded: per each key's rule, forget it (`reset`) or give the attempt back (`refund`). */
   succeed(keys: string[]): Promise<void>;
-  /** Stops using the backend (the Redis client is the caller's and stays open); later calls reject. */
+  /** Stops using the backend (the Redis client or the database is the caller's and stays open); later calls reject. */
   close(): Promise<void>;
 }
 
 /** Options of {@link createThrottle}. */
 export interface ThrottleOptions {
-  /** An ioredis client to share state through (not closed by the throttle). Absent: memory. */
+  /** An ioredis client to share state through (not closed by the throttle). */
   readonly redis?: Redis;
+  /**
+   * The service's database (migrated; its `throttle` table holds the records),
+   * used when there is no `redis`. Neither: memory.
+   */
+  readonly database?: Database;
   /** Redis key prefix. Default `tessera:throttle:`. */
   readonly prefix?: string;
   /** Rules per key kind (the text before ':'), merged over {@link DEFAULT_RULES}. */
   readonly rules?: Readonly<Record<string, Partial<import('./policy.js').ThrottleRule>>>;
   /** Memory backend: most records held (oldest dropped past it). Default 100 000. */
   readonly maxEntries?: number;
-  /** Upper bound of one Redis operation in ms; past it the call fails closed. Default 1000. */
+  /** Upper bound of one Redis or SQL operation in ms; past it the call fails closed. Default 1000 (Redis), 5000 (SQL). */
   readonly operationTimeoutMs?: number;
   /** The clock, unix milliseconds. Default `Date.now`. */
   readonly now?: () => number;
 }
 
-const OPTION_KEYS = ['redis', 'prefix', 'rules', 'maxEntries', 'operationTimeoutMs', 'now'] as const;
+const OPTION_KEYS = [
+  'redis',
+  'database',
+  'prefix',
+  'rules',
+  'maxEntries',
+  'operationTimeoutMs',
+  'now',
+] as const;
 const SCRIPT_NAME = 'tesseraThrottleV1';
 
 /** Builds a throttle; options are checked here (unknown keys and ranges give a `ConfigError`). */
@@ -90,9 +108,20 @@ export function createThrottle(options: ThrottleOptions = {}): Throttle {
   refuseUnknownOptions(options, OPTION_KEYS, 'throttle options');
   const rules = compileRules(options.rules);
   const now = options.now ?? Date.now;
-  const timeoutMs = options.operationTimeoutMs ?? 1000;
+  // A database has its own bounds (connection and query timeouts, SQLite's busy wait): a longer default.
+  const timeoutMs = options.operationTimeoutMs ?? (options.redis === undefined ? 5000 : 1000);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
     throw new ConfigError('throttle options.operationTimeoutMs must be a positive integer');
+  }
+  if (options.redis !== undefined && options.database !== undefined) {
+    throw new ConfigError('throttle options: give redis or database, not both');
+  }
+  if (options.database !== undefined) {
+    const { database } = options;
+    if (typeof database !== 'object' || database === null || typeof database.t?.throttle !== 'string') {
+      throw new ConfigError('throttle options.database must be the service database (openStores)');
+    }
+    return sqlThrottle(new SqlThrottleState(database), rules, now, timeoutMs);
   }
   if (options.redis === undefined) {
     const maxEntries = options.maxEntries ?? 100_000;
@@ -121,16 +150,65 @@ function memoryThrottle(rules: ReadonlyMap<string, CompiledRule>, now: () => num
   return {
     check: (keys) =>
       run(keys, (resolved, at): ThrottleVerdict => {
-        const wait = state.check(resolved, at);
+        const wait = state.apply('check', resolved, at);
         return wait === 0 ? { allowed: true } : { allowed: false, retryAfterSeconds: retrySeconds(wait) };
       }),
-    fail: (keys) => run(keys, (resolved, at) => state.fail(resolved, at)),
-    succeed: (keys) => run(keys, (resolved, at) => state.succeed(resolved, at)),
+    fail: (keys) =>
+      run(keys, (resolved, at) => {
+        state.apply('fail', resolved, at);
+      }),
+    succeed: (keys) =>
+      run(keys, (resolved, at) => {
+        state.apply('succeed', resolved, at);
+      }),
     close: async () => {
       closed = true;
       state.clear();
     },
   };
+}
+
+function sqlThrottle(
+  state: SqlThrottleState,
+  rules: ReadonlyMap<string, CompiledRule>,
+  now: () => number,
+  timeoutMs: number,
+): Throttle {
+  let closed = false;
+  const call = async (op: 'check' | 'fail' | 'succeed', keys: string[]): Promise<number> => {
+    if (closed) throw closedError();
+    const resolved = resolveKeys(keys, rules);
+    try {
+      return await withTimeout(state.apply(op, resolved, Math.floor(now())), timeoutMs);
+    } catch (error) {
+      throw new StoreUnavailableError('Sign-in throttle state is unavailable (database)', { cause: error });
+    }
+  };
+  return {
+    check: async (keys) => {
+      const wait = await call('check', keys);
+      return wait === 0 ? { allowed: true } : { allowed: false, retryAfterSeconds: retrySeconds(wait) };
+    },
+    fail: async (keys) => {
+      await call('fail', keys);
+    },
+    succeed: async (keys) => {
+      await call('succeed', keys);
+    },
+    close: async () => {
+      closed = true;
+    },
+  };
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    work,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 type ScriptFn = (this: Redis, count: number, ...args: string[]) => Promise<unknown>;

@@ -1,19 +1,13 @@
 /**
  * The in-process throttle backend: one instance, state lost on restart. Every
  * operation runs synchronously, so check-and-count is atomic within the process.
- * Records are swept when forgettable; past `maxEntries` the oldest record goes
+ * The arithmetic is step.ts's. Records are swept when forgettable; past `maxEntries` the oldest record goes
  * (a flood of made-up usernames must not grow memory without bound).
  *
  * @module
  */
-import {
-  type CompiledRule,
-  current,
-  forgetAt,
-  locked,
-  type ResolvedKey,
-  type ThrottleRecord,
-} from './policy.js';
+import { type CompiledRule, forgetAt, type ResolvedKey, type ThrottleRecord } from './policy.js';
+import { step, type ThrottleOp } from './step.js';
 
 interface Entry extends ThrottleRecord {
   forget: number;
@@ -35,60 +29,19 @@ export class MemoryThrottleState {
     return this.#entries.size;
   }
 
-  /** Counts the attempt on every key, or none when one is locked or spent; the wait in ms (0: allowed). */
-  check(keys: readonly ResolvedKey[], now: number): number {
+  /** Applies one operation (see step.ts); the wait in ms for `check` (0: allowed, the attempt counted). */
+  apply(op: ThrottleOp, keys: readonly ResolvedKey[], now: number): number {
     this.#sweep(now);
-    let wait = 0;
-    for (const { id } of keys) {
-      const lock = this.#entries.get(id)?.lock ?? 0;
-      if (lock > now) wait = Math.max(wait, lock - now);
-    }
-    if (wait > 0) return wait;
-    const next = keys.map(({ id, rule }) => [id, rule, current(this.#read(id), rule, now)] as const);
-    for (const [id, rule, record] of next) {
-      if (record.n + 1 > rule.limit) {
-        const l = locked(record, rule, now);
-        this.#write(id, rule, l);
-        wait = Math.max(wait, l.lock - now);
-      }
-    }
-    if (wait > 0) return wait;
-    for (const [id, rule, record] of next) this.#write(id, rule, { ...record, n: record.n + 1 });
-    return 0;
-  }
-
-  /** A failed attempt: locks every key whose budget is spent. */
-  fail(keys: readonly ResolvedKey[], now: number): void {
-    this.#now = now;
-    for (const { id, rule } of keys) {
-      const stored = this.#entries.get(id);
-      if (stored === undefined || stored.lock > now) continue;
-      const record = current(stored, rule, now);
-      if (record.n >= rule.limit) this.#write(id, rule, locked(record, rule, now));
-    }
-  }
-
-  /** A successful attempt: `reset` keys forget everything, `refund` keys give the attempt back. */
-  succeed(keys: readonly ResolvedKey[], now: number): void {
-    this.#now = now;
-    for (const { id, rule } of keys) {
-      if (rule.reset) {
-        this.#entries.delete(id);
-        continue;
-      }
-      const stored = this.#entries.get(id);
-      if (stored === undefined) continue;
-      const record = current(stored, rule, now);
-      if (record.ws === stored.ws && record.n > 0) this.#write(id, rule, { ...record, n: record.n - 1 });
-    }
+    const stored = new Map<string, ThrottleRecord | undefined>();
+    for (const { id } of keys) stored.set(id, this.#entries.get(id));
+    const { wait, write, remove } = step(op, keys, stored, now);
+    for (const id of remove) this.#entries.delete(id);
+    for (const [id, { rule, record }] of write) this.#write(id, rule, record);
+    return wait;
   }
 
   clear(): void {
     this.#entries.clear();
-  }
-
-  #read(id: string): ThrottleRecord {
-    return this.#entries.get(id) ?? { n: 0, ws: 0, lock: 0, level: 0 };
   }
 
   #write(id: string, rule: CompiledRule, record: ThrottleRecord): void {

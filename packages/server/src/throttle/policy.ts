@@ -16,7 +16,8 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { ConfigError, refuseUnknownOptions } from 'tessera-auth';
+import { ConfigError } from 'tessera-auth';
+import { refuseUnknownOptions } from 'tessera-auth/core';
 
 /** One kind of key's budget and lock. */
 export interface ThrottleRule {
