@@ -72,6 +72,7 @@ export class TokenManager<TUser = unknown> {
       clock: this.config.now,
       cacheSize: this.config.cacheSize,
       ignoreUnknownKid: this.config.profile.name !== 'standard',
+      payloadBeforeSignature: this.config.profile.payloadBeforeSignature,
     });
     this.#minter = new Minter(this.config);
     this.#verification = new Verification(this.config, this.verifier);

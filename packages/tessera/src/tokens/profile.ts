@@ -44,6 +44,13 @@ export interface TokenProfile {
    * Flask-JWT-Extended does (its peers then refuse an access CSRF value on /refresh).
    */
   readonly sessionCsrf: boolean;
+  /**
+   * Whether the payload is parsed before the signature is checked. Flask-JWT-Extended
+   * reads the claims unverified first (for its decode-key loader), so a payload that
+   * is not a JSON object reports PyJWT's `Invalid payload string: …` even when the
+   * signature is wrong; the other profiles parse nothing an attacker sent unsigned.
+   */
+  readonly payloadBeforeSignature: boolean;
   /** Default access lifetime in seconds. */
   readonly accessExpires: number;
   /** Default refresh lifetime in seconds. */
@@ -68,6 +75,7 @@ export const PROFILES: Readonly<Record<ProfileName, TokenProfile>> = Object.free
     encodeNbf: true,
     encodeFresh: true,
     sessionCsrf: true,
+    payloadBeforeSignature: false,
     accessExpires: 15 * MINUTE,
     refreshExpires: 30 * DAY,
   }),
@@ -84,6 +92,7 @@ export const PROFILES: Readonly<Record<ProfileName, TokenProfile>> = Object.free
     encodeNbf: true,
     encodeFresh: true,
     sessionCsrf: false,
+    payloadBeforeSignature: true,
     accessExpires: 15 * MINUTE,
     refreshExpires: 30 * DAY,
   }),
@@ -100,6 +109,7 @@ export const PROFILES: Readonly<Record<ProfileName, TokenProfile>> = Object.free
     encodeNbf: false,
     encodeFresh: false,
     sessionCsrf: false,
+    payloadBeforeSignature: false,
     accessExpires: 5 * MINUTE,
     refreshExpires: 1 * DAY,
   }),

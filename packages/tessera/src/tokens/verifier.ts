@@ -31,6 +31,12 @@ export interface TokenVerifierOptions {
    * match it), so candidates are then chosen by algorithm alone.
    */
   readonly ignoreUnknownKid?: boolean;
+  /**
+   * Parse the payload before the signature is checked, so that a token whose payload
+   * is not a JSON object reports that whatever its signature (Flask-JWT-Extended
+   * reads the claims unverified first, to hand them to its decode-key loader).
+   */
+  readonly payloadBeforeSignature?: boolean;
   readonly limits?: JwsLimits;
   /** Current time in seconds. */
   readonly clock: () => number;
@@ -53,6 +59,7 @@ export class TokenVerifier {
   readonly #typ: readonly string[] | undefined;
   readonly #requireTyp: boolean;
   readonly #ignoreUnknownKid: boolean;
+  readonly #payloadBeforeSignature: boolean;
   readonly #limits: JwsLimits;
   readonly #clock: () => number;
   readonly #cache: VerifiedTokenCache | undefined;
@@ -63,6 +70,7 @@ export class TokenVerifier {
     this.#typ = options.typ;
     this.#requireTyp = options.requireTyp ?? false;
     this.#ignoreUnknownKid = options.ignoreUnknownKid ?? false;
+    this.#payloadBeforeSignature = options.payloadBeforeSignature ?? false;
     this.#limits = options.limits ?? DEFAULT_JWS_LIMITS;
     this.#clock = options.clock;
     const size = options.cacheSize ?? 0;
@@ -91,11 +99,13 @@ export class TokenVerifier {
       this.#cache!.delete(token);
     }
     const decoded = decodeJws(token, this.#limits);
+    const early = this.#payloadBeforeSignature ? decodeJwsPayload(decoded, this.#limits) : undefined;
     this.#checkTyp(decoded.header);
     const keys = options?.keys ?? this.#selectKeys(decoded.header);
     // After a fetch the clock has moved: read it again.
-    if (isPromise(keys)) return keys.then((k) => this.#finish(token, decoded, k, options, this.#clock()));
-    return this.#finish(token, decoded, keys, options, now);
+    if (isPromise(keys))
+      return keys.then((k) => this.#finish(token, decoded, k, options, this.#clock(), early));
+    return this.#finish(token, decoded, keys, options, now, early);
   }
 
   /** Verify synchronously; throws a TypeError when the key source or the signature check is asynchronous. */
@@ -121,15 +131,16 @@ export class TokenVerifier {
     keys: readonly TesseraKey[],
     options: VerifyCallOptions | undefined,
     now: number,
+    early: Record<string, unknown> | undefined,
   ): VerifiedJwt | Promise<VerifiedJwt> {
     const { header } = decoded;
     for (let i = 0; i < keys.length; i++) {
       const candidate = keys[i] as TesseraKey;
       if (candidate.alg !== header.alg) continue;
       const valid = verifyJwsMaybe(decoded, candidate.verifying);
-      if (valid === true) return this.#accept(token, decoded, candidate, options, now);
+      if (valid === true) return this.#accept(token, decoded, candidate, options, now, early);
       // Web Crypto: the remaining candidates are tried after this one answers.
-      if (valid !== false) return this.#finishAsync(token, decoded, keys, i, valid, options, now);
+      if (valid !== false) return this.#finishAsync(token, decoded, keys, i, valid, options, now, early);
     }
     throw new InvalidSignatureError({ header });
   }
@@ -142,13 +153,14 @@ export class TokenVerifier {
     first: Promise<boolean>,
     options: VerifyCallOptions | undefined,
     now: number,
+    early: Record<string, unknown> | undefined,
   ): Promise<VerifiedJwt> {
     const { header } = decoded;
     for (let i = from; i < keys.length; i++) {
       const candidate = keys[i] as TesseraKey;
       if (candidate.alg !== header.alg) continue;
       const valid = i === from ? await first : await verifyJwsMaybe(decoded, candidate.verifying);
-      if (valid) return this.#accept(token, decoded, candidate, options, now);
+      if (valid) return this.#accept(token, decoded, candidate, options, now, early);
     }
     throw new InvalidSignatureError({ header });
   }
@@ -159,9 +171,10 @@ export class TokenVerifier {
     key: TesseraKey,
     options: VerifyCallOptions | undefined,
     now: number,
+    early: Record<string, unknown> | undefined,
   ): VerifiedJwt {
     const { header } = decoded;
-    const payload = decodeJwsPayload(decoded, this.#limits);
+    const payload = early ?? decodeJwsPayload(decoded, this.#limits);
     validateClaims(header, payload, this.#rules, now, options?.allowExpired ?? false);
     const verified: VerifiedJwt = { header, payload };
     // An expired token accepted on request is never cached: the cache answers
