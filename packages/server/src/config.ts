@@ -5,8 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { toSeconds } from 'tessera-auth';
+import { toSeconds } from 'tessera-auth/core';
 import { z } from 'zod';
+import type { PasswordOptions } from './passwords/index.js';
+import { HASH_LIMITS } from './passwords/limits.js';
+import { OWASP_ARGON2ID } from './passwords/owasp.js';
 
 /** A configuration mistake: `main` prints it and exits with status 2. */
 export class ServiceConfigError extends Error {
@@ -77,6 +80,10 @@ export const ENVIRONMENT: Readonly<Record<string, string>> = {
   audience: 'TESSERA_AUDIENCE',
   registration: 'TESSERA_REGISTRATION',
   passwordMinLength: 'TESSERA_PASSWORD_MIN_LENGTH',
+  argon2MemoryKiB: 'TESSERA_ARGON2_MEMORY_KIB',
+  argon2Iterations: 'TESSERA_ARGON2_ITERATIONS',
+  argon2Parallelism: 'TESSERA_ARGON2_PARALLELISM',
+  passwordConcurrency: 'TESSERA_PASSWORD_CONCURRENCY',
   adminUsername: 'TESSERA_ADMIN_USERNAME',
   adminPassword: 'TESSERA_ADMIN_PASSWORD',
   corsOrigins: 'TESSERA_CORS_ORIGINS',
@@ -120,6 +127,27 @@ const schema = z
     audience: z.string().min(1).optional(),
     registration: z.enum(['open', 'invite', 'closed']).default('closed'),
     passwordMinLength: z.coerce.number().int().min(1).max(1024).default(8),
+    // argon2id cost of new hashes: OWASP's m=19456 KiB, t=2, p=1 by default; bounds as for stored hashes.
+    argon2MemoryKiB: z.coerce
+      .number()
+      .int()
+      .min(8)
+      .max(HASH_LIMITS.maxArgon2MemoryKiB)
+      .default(OWASP_ARGON2ID.memoryCost),
+    argon2Iterations: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(HASH_LIMITS.maxArgon2TimeCost)
+      .default(OWASP_ARGON2ID.timeCost),
+    argon2Parallelism: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(HASH_LIMITS.maxArgon2Parallelism)
+      .default(OWASP_ARGON2ID.parallelism),
+    /** Hashes and verifications at once; absent: one less than min(threadpool, cores), at least 1. */
+    passwordConcurrency: z.coerce.number().int().min(1).max(64).optional(),
     adminUsername: z.string().min(1).max(150).optional(),
     adminPassword: z.string().min(1).max(1024).optional(),
     corsOrigins: list.default([]),
@@ -142,6 +170,20 @@ const schema = z
         code: 'custom',
         path: ['adminPassword'],
         message: `shorter than the minimum password length (${c.passwordMinLength})`,
+      });
+    }
+    if (c.argon2MemoryKiB < 8 * c.argon2Parallelism) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['argon2MemoryKiB'],
+        message: `argon2 needs at least 8 KiB per lane: at least ${8 * c.argon2Parallelism} with parallelism ${c.argon2Parallelism}`,
+      });
+    }
+    if (c.argon2MemoryKiB * c.argon2Iterations > HASH_LIMITS.maxArgon2Work) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['argon2MemoryKiB'],
+        message: `memory × iterations must be at most ${HASH_LIMITS.maxArgon2Work} KiB (the bound on a stored hash's work, or the service could not verify its own hashes)`,
       });
     }
     if (c.keyGrace !== undefined && c.keyGrace < c.accessTokenExpires) {
@@ -210,4 +252,16 @@ export function parseConfig(input: ServiceConfigInput): ServiceConfig {
   }
   const { keyGrace, ...rest } = result.data;
   return { ...rest, keyGrace: keyGrace ?? Math.max(rest.refreshTokenExpires, rest.accessTokenExpires) };
+}
+
+/** The password settings as `configurePasswords` options (applied at start). */
+export function passwordOptions(config: ServiceConfig): PasswordOptions {
+  return {
+    argon2: {
+      memoryCost: config.argon2MemoryKiB,
+      timeCost: config.argon2Iterations,
+      parallelism: config.argon2Parallelism,
+    },
+    ...(config.passwordConcurrency === undefined ? {} : { maxConcurrent: config.passwordConcurrency }),
+  };
 }

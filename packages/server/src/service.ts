@@ -15,11 +15,11 @@ import { Accounts, type ThrottleLike } from './accounts.js';
 import { ApiKeys, Invites } from './api-keys.js';
 import { createApp, type InFlight } from './app.js';
 import { Audit } from './audit.js';
-import type { ServiceConfig } from './config.js';
+import { passwordOptions, type ServiceConfig } from './config.js';
 import type { ServiceContext } from './context.js';
 import { openStores } from './db/connect.js';
 import { ServiceKeys } from './keys.js';
-import { hashPassword } from './passwords/index.js';
+import { configurePasswords, hashPassword } from './passwords/index.js';
 import { createThrottle } from './throttle/index.js';
 import { UsernameTakenError, Users } from './users.js';
 
@@ -91,6 +91,8 @@ export async function startService(
 ): Promise<RunningService> {
   refuseUnknownOptions(options, ['logDestination'], 'startService options');
   const log = createLogger(config, options.logDestination);
+  // The argon2id cost of new hashes and the bound on concurrent hashing, before any password is touched.
+  configurePasswords(passwordOptions(config));
   const warn = (message: string) => (error: unknown) =>
     log.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, message);
   const stores = await openStores(config, warn('store connection error'));

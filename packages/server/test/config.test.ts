@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig, ServiceConfigError } from '../src/config.js';
 import { decodeKek, openPrivateKey, sealPrivateKey } from '../src/keys.js';
+import { configurePasswords, passwordParameters } from '../src/passwords/index.js';
 import { startService } from '../src/service.js';
 import { ADMIN, call, login, removeDir, startTestService, tempDir } from './support.js';
 
@@ -88,6 +89,62 @@ describe('configuration', () => {
     expect(() => parseConfig({ adminUsername: 'a', adminPassword: 'short' })).toThrow(
       /minimum password length/,
     );
+  });
+
+  it("takes the argon2id cost and the hashing concurrency, OWASP's setting by default", () => {
+    expect(loadConfig({})).toMatchObject({
+      argon2MemoryKiB: 19_456,
+      argon2Iterations: 2,
+      argon2Parallelism: 1,
+    });
+    expect(loadConfig({}).passwordConcurrency).toBeUndefined();
+    expect(
+      loadConfig({
+        TESSERA_ARGON2_MEMORY_KIB: '65536',
+        TESSERA_ARGON2_ITERATIONS: '3',
+        TESSERA_ARGON2_PARALLELISM: '4',
+        TESSERA_PASSWORD_CONCURRENCY: '2',
+      }),
+    ).toMatchObject({
+      argon2MemoryKiB: 65_536,
+      argon2Iterations: 3,
+      argon2Parallelism: 4,
+      passwordConcurrency: 2,
+    });
+    expect(() => loadConfig({ TESSERA_ARGON2_MEMORY_KIB: 'lots' })).toThrow(/TESSERA_ARGON2_MEMORY_KIB/);
+    expect(() => loadConfig({ TESSERA_ARGON2_ITERATIONS: '0' })).toThrow(/TESSERA_ARGON2_ITERATIONS/);
+    expect(() => loadConfig({ TESSERA_PASSWORD_CONCURRENCY: '0' })).toThrow(/TESSERA_PASSWORD_CONCURRENCY/);
+    // 8 KiB per lane, and no more work than a stored hash may ask for.
+    expect(() => loadConfig({ TESSERA_ARGON2_MEMORY_KIB: '16', TESSERA_ARGON2_PARALLELISM: '4' })).toThrow(
+      /at least 32 with parallelism 4/,
+    );
+    expect(() => loadConfig({ TESSERA_ARGON2_MEMORY_KIB: '131072', TESSERA_ARGON2_ITERATIONS: '5' })).toThrow(
+      /memory × iterations/,
+    );
+  });
+
+  it('applies the password settings at start: new hashes carry the configured cost', async () => {
+    const svc = await startTestService({
+      argon2MemoryKiB: 8192,
+      argon2Iterations: 3,
+      argon2Parallelism: 2,
+      passwordConcurrency: 2,
+    });
+    try {
+      expect(passwordParameters()).toMatchObject({
+        memoryCost: 8192,
+        timeCost: 3,
+        parallelism: 2,
+        maxConcurrent: 2,
+      });
+      const admin = await svc.service.context.users.byUsername(ADMIN.username);
+      expect(admin?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=8192,t=3,p=2\$/);
+      // And it verifies: the admin signs in.
+      await login(svc.base, ADMIN.username, ADMIN.password);
+    } finally {
+      await svc.stop();
+      configurePasswords({});
+    }
   });
 });
 

@@ -15,7 +15,8 @@
  * @module
  */
 import { availableParallelism } from 'node:os';
-import { ConfigError, refuseUnknownOptions } from 'tessera-auth';
+import { ConfigError } from 'tessera-auth';
+import { refuseUnknownOptions } from 'tessera-auth/core';
 import {
   ARGON2_OUTPUT_BYTES,
   ARGON2_SALT_BYTES,
@@ -27,16 +28,11 @@ import {
 import { ConcurrencyLimit } from './concurrency.js';
 import { readStoredHash } from './formats.js';
 import { HASH_LIMITS } from './limits.js';
+import { OWASP_ARGON2ID } from './owasp.js';
 
 export type { Argon2Cost } from './argon2.js';
 export { HASH_LIMITS } from './limits.js';
-
-/** OWASP's recommended argon2id setting (Password Storage Cheat Sheet): m=19456 KiB, t=2, p=1. */
-export const OWASP_ARGON2ID: Readonly<Argon2Cost> = Object.freeze({
-  memoryCost: 19_456,
-  timeCost: 2,
-  parallelism: 1,
-});
+export { OWASP_ARGON2ID } from './owasp.js';
 
 /** The result of {@link verifyPassword}. */
 export interface PasswordCheck {

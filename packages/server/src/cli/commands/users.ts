@@ -1,6 +1,7 @@
 /** `tessera users add|list|import|disable`: the service's users, in its database. */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { passwordOptions } from '../../config.js';
 import { type ImportedUser, readDjangoAuthUsers, readUsersCsv, UserImportError } from '../../import/index.js';
 import { storeImportedUsers } from '../../user-import.js';
 import { publicUser, ROLE_PATTERN, USERNAME_PATTERN, UsernameTakenError } from '../../users.js';
@@ -90,8 +91,12 @@ Examples:
       try {
         user = await handle.users.create({
           username,
-          // argon2 (a native module) is loaded only by the command that hashes.
-          passwordHash: await (await import('../../passwords/index.js')).hashPassword(password),
+          // argon2 (a native module) is loaded only by the command that hashes; at the service's cost.
+          passwordHash: await (async () => {
+            const passwords = await import('../../passwords/index.js');
+            passwords.configurePasswords(passwordOptions(config));
+            return passwords.hashPassword(password);
+          })(),
           email: email ?? null,
           roles,
           disabled: flag(args, 'disabled'),
