@@ -1,7 +1,8 @@
 /**
  * The runtime suite in Chromium (Debian's, driven by playwright-core): the
- * library's core bundled by Vite, verifying tokens signed by node:crypto,
- * reading a JWKS over the page's fetch, and signing tokens Node verifies.
+ * library's public entry bundled by Vite, verifying tokens signed by
+ * node:crypto, reading a JWKS over the page's fetch, signing tokens Node
+ * verifies, and a TokenManager creating, verifying and rotating tokens.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -11,7 +12,14 @@ import { extname, join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { failedChecks, PACKAGE_DIR, serveJwks, tokensFromNode, verifyOnNode } from './harness.js';
+import {
+  failedChecks,
+  managerProblems,
+  PACKAGE_DIR,
+  serveJwks,
+  tokensFromNode,
+  verifyOnNode,
+} from './harness.js';
 import type { ForeignToken, SuiteInput, SuiteOutput } from './suite.js';
 
 const CHROMIUM_ARGS = [
@@ -47,7 +55,12 @@ document.title = 'ready';
     root,
     logLevel: 'error',
     configFile: false,
-    resolve: { alias: { 'tessera-auth': join(PACKAGE_DIR, 'src/index.ts') } },
+    resolve: {
+      alias: {
+        'tessera-auth/core': join(PACKAGE_DIR, 'src/core.ts'),
+        'tessera-auth': join(PACKAGE_DIR, 'src/index.ts'),
+      },
+    },
     build: { outDir: join(root, 'dist'), target: 'es2022', minify: false },
   });
   return join(root, 'dist');
@@ -76,7 +89,7 @@ function serveStatic(dir: string): Promise<Server> {
 beforeAll(async () => {
   fromNode = tokensFromNode();
   jwks = await serveJwks(fromNode);
-  const dist = await buildPage(join(PACKAGE_DIR, 'test/runtimes/entry-core.ts'));
+  const dist = await buildPage(join(PACKAGE_DIR, 'test/runtimes/entry.ts'));
   site = await serveStatic(dist);
   siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}/`;
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
@@ -88,8 +101,8 @@ afterAll(async () => {
   jwks?.server.close();
 });
 
-describe('Chromium, the core bundled by Vite', () => {
-  it('verifies node:crypto tokens, reads a JWKS with fetch, signs tokens Node verifies', async () => {
+describe('Chromium, the public entry bundled by Vite', () => {
+  it('verifies node:crypto tokens, reads a JWKS with fetch, signs tokens Node verifies, TokenManager round trips', async () => {
     const page = await browser.newPage();
     try {
       await page.goto(siteUrl);
@@ -104,6 +117,7 @@ describe('Chromium, the core bundled by Vite', () => {
       expect(failedChecks(output)).toEqual([]);
       expect(output.signed).toHaveLength(13);
       expect(verifyOnNode(output.signed)).toEqual([]);
+      expect(managerProblems(output)).toEqual([]);
     } finally {
       await page.close();
     }

@@ -10,6 +10,7 @@ import {
   BIN,
   bundle,
   failedChecks,
+  managerProblems,
   PACKAGE_DIR,
   parseResult,
   run,
@@ -48,7 +49,7 @@ describe.each(Object.keys(RUNTIMES) as (keyof typeof RUNTIMES)[])('%s', (runtime
     ['webcrypto', 'webcrypto'],
     ['node', 'node'],
   ] as const)(
-    'backend %s: every check passes, node:crypto verifies what it signed',
+    'backend %s: every check passes, node:crypto verifies what it and its TokenManager signed',
     async (backend, expected) => {
       const runner = writeRunner(bundlePath, { fromNode, jwksUrl: jwks.url }, backend);
       const output = parseResult(await RUNTIMES[runtime](runner));
@@ -56,6 +57,7 @@ describe.each(Object.keys(RUNTIMES) as (keyof typeof RUNTIMES)[])('%s', (runtime
       expect(failedChecks(output)).toEqual([]);
       expect(output.signed).toHaveLength(13);
       expect(verifyOnNode(output.signed)).toEqual([]);
+      expect(managerProblems(output)).toEqual([]);
     },
     180_000,
   );

@@ -1,7 +1,7 @@
 /**
  * The guard scenarios of the conformance table (ok, expired, bad signature,
  * missing token, wrong type) through the Hono and Fetch adapters, served by Bun,
- * Deno and workerd (nodejs_compat) and called over HTTP. Every answer (status,
+ * Deno and workerd (with and without nodejs_compat) and called over HTTP. Every answer (status,
  * body, WWW-Authenticate) must equal the answer of the same app in Node, and
  * the statuses are checked against the standard profile's.
  */
@@ -205,14 +205,19 @@ describe.each([
   }, 120_000);
 });
 
-describe('workerd (nodejs_compat)', () => {
+// Without nodejs_compat the bundle's node:* imports (kept external) would not
+// resolve: the public entry and both adapters must load with none.
+describe.each([
+  ['workerd with nodejs_compat', ['nodejs_compat']],
+  ['workerd without nodejs_compat', []],
+])('%s', (_name, flags) => {
   it('serves every guard scenario over HTTP exactly as Node does', async () => {
     const script = readFileSync(await bundle(join(PACKAGE_DIR, 'test/runtimes/guard-worker.ts')), 'utf8');
     const mf = new Miniflare({
       modules: true,
       script,
       compatibilityDate: '2025-09-01',
-      compatibilityFlags: ['nodejs_compat'],
+      compatibilityFlags: flags,
       bindings: { GUARD_CONFIG: JSON.stringify(config) },
       host: '127.0.0.1',
       port: 0,

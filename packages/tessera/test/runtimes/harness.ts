@@ -15,7 +15,6 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import {
-  decodeJws,
   exportJwk,
   exportPem,
   generateKey,
@@ -23,11 +22,16 @@ import {
   importPem,
   type Jwk,
   setCryptoBackend,
-  signJws,
   toJwks,
-  verifyJws,
 } from 'tessera-auth';
-import { ALL_ALGORITHMS, type ForeignToken, type SuiteOutput } from './suite.js';
+import { decodeJws, signJws, verifyJws } from 'tessera-auth/core';
+import {
+  ALL_ALGORITHMS,
+  type ForeignToken,
+  MANAGER_ALGORITHMS,
+  managerCheckName,
+  type SuiteOutput,
+} from './suite.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const PACKAGE_DIR = resolve(here, '../..');
@@ -107,6 +111,24 @@ export async function serveJwks(tokens: readonly ForeignToken[]): Promise<{ url:
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}/.well-known/jwks.json`, server };
+}
+
+/**
+ * What is wrong with the TokenManager round trips of a suite run on the public
+ * entry (empty when all is well): each algorithm's check must have run and
+ * passed, and node:crypto must verify every access token the manager created.
+ */
+export function managerProblems(output: SuiteOutput): string[] {
+  const problems: string[] = [];
+  for (const alg of MANAGER_ALGORITHMS) {
+    const ran = output.checks.find((c) => c.name === managerCheckName(alg));
+    if (ran === undefined) problems.push(`${alg}: the TokenManager check did not run`);
+    else if (!ran.ok) problems.push(`${alg}: ${ran.detail ?? 'failed'}`);
+  }
+  const created = output.managed.map((m) => m.alg).join(',');
+  if (created !== MANAGER_ALGORITHMS.join(',')) problems.push(`manager tokens created for ${created}`);
+  problems.push(...verifyOnNode(output.managed).map((f) => `node:crypto on a manager token: ${f}`));
+  return problems;
 }
 
 /** The failed checks of a suite run, as readable lines. */

@@ -6,7 +6,7 @@
  * nothing but the library it is handed, and reports every check instead of
  * throwing, so the test on the Node side can name what failed where.
  */
-import type * as Tessera from 'tessera-auth';
+import type * as Tessera from 'tessera-auth/core';
 import {
   RFC7515_A1,
   RFC7515_A1_KEY,
@@ -49,6 +49,20 @@ export type Library = Pick<
   | 'PROFILES'
   | 'verifyJwsAsync'
 >;
+
+/**
+ * The manager's part, present when the suite is handed the public entry (not
+ * the core alone): TokenManager round trips then run too.
+ */
+export type ManagerLibrary = Pick<typeof Tessera, 'TokenManager' | 'MemoryStore'>;
+
+/** The algorithms of the TokenManager round trip: HMAC, RSA-PSS, ECDSA, EdDSA. */
+export const MANAGER_ALGORITHMS = ['HS256', 'PS256', 'ES256', 'EdDSA'] as const;
+
+/** The name of the TokenManager check for `alg` (the Node side asserts it ran). */
+export function managerCheckName(alg: Alg): string {
+  return `TokenManager ${alg}: createTokenPair, verifyToken, rotation and reuse, a refresh token minted outside a family`;
+}
 
 export const ALL_ALGORITHMS = [
   'HS256',
@@ -97,13 +111,19 @@ export interface SuiteOutput {
   readonly checks: Check[];
   /** Tokens signed here, for the node:crypto backend to verify. */
   readonly signed: ForeignToken[];
+  /** Access tokens a TokenManager created here (public entry only), for node:crypto to verify. */
+  readonly managed: ForeignToken[];
 }
 
 const CLAIMS = { sub: 'runtime-user', iat: 1_700_000_000, exp: 4_000_000_000, scope: 'read write', n: 'ünï' };
 
-export async function runSuite(lib: Library, input: SuiteInput): Promise<SuiteOutput> {
+export async function runSuite(
+  lib: Library & Partial<ManagerLibrary>,
+  input: SuiteInput,
+): Promise<SuiteOutput> {
   const checks: Check[] = [];
   const signed: ForeignToken[] = [];
+  const managed: ForeignToken[] = [];
   const check = async (name: string, body: () => unknown): Promise<void> => {
     try {
       const result = await body();
@@ -352,7 +372,54 @@ export async function runSuite(lib: Library, input: SuiteInput): Promise<SuiteOu
     expect(!(await verify(`${h}.${p}.${'A'.repeat(86)}`, key)), 'zero signature refused');
   });
 
-  return { backend: lib.cryptoBackend(), checks, signed };
+  // 3. TokenManager: tokens created and verified by the manager, sessions on the memory store.
+  const { TokenManager, MemoryStore } = lib;
+  if (TokenManager !== undefined && MemoryStore !== undefined) {
+    for (const alg of MANAGER_ALGORITHMS) {
+      await check(managerCheckName(alg), async () => {
+        const key = await lib.generateKeyAsync(alg, { kid: `m-${alg}` });
+        const secret = key.type === 'secret' ? `${'runtime-secret-'.repeat(4)}${alg}` : undefined;
+        const keyOptions =
+          secret !== undefined
+            ? { secret }
+            : { algorithm: alg, privateKey: lib.exportPem(key, { private: true }), kid: key.kid };
+        const now = () => 1_700_000_000;
+        const manager = new TokenManager({
+          ...keyOptions,
+          now,
+          store: new MemoryStore({ now }),
+          rotation: { enabled: true, graceSeconds: 0 },
+        });
+        const pair = await manager.createTokenPair({
+          identity: 'runtime-user',
+          additionalClaims: { n: 'ünï' },
+        });
+        const verified = await manager.verifyToken(pair.accessToken);
+        expect(verified.identity === 'runtime-user', 'access token verifies, identity read back');
+        expect(verified.header.alg === alg, `header alg ${alg}`);
+        expect(verified.payload.n === 'ünï', 'UTF-8 claim read back');
+        await expectCode(() => manager.verifyToken(tamper(pair.accessToken)), 'signature_invalid');
+        await expectCode(() => manager.verifyToken(pair.refreshToken), 'wrong_token_type');
+        const rotated = await manager.refreshTokens(pair.refreshToken);
+        expect(
+          (await manager.verifyToken(rotated.accessToken)).identity === 'runtime-user',
+          'refreshed access',
+        );
+        expect(rotated.refreshToken !== undefined, 'rotation gives a new refresh token');
+        await expectCode(() => manager.refreshTokens(pair.refreshToken), 'refresh_token_reused');
+        // Minted without a store: adopted into a family derived from its jti (SHA-256) on first use.
+        const outside = new TokenManager({ ...keyOptions, now });
+        const loose = await outside.createRefreshToken({ identity: 'runtime-user' });
+        expect((await manager.refreshTokens(loose)).accessToken.split('.').length === 3, 'adopted refresh');
+        await expectCode(() => manager.refreshTokens(loose), 'refresh_token_reused');
+        // The HMAC manager's key is its secret string's UTF-8, not `key`.
+        const jwk: Tessera.Jwk = secret !== undefined ? { kty: 'oct', k: b64(secret) } : lib.exportJwk(key);
+        managed.push({ alg, token: pair.accessToken, jwk });
+      });
+    }
+  }
+
+  return { backend: lib.cryptoBackend(), checks, signed, managed };
 }
 
 function expect(condition: boolean, what: string): void {

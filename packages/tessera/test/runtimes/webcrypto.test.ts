@@ -4,9 +4,9 @@
  * verified-token cache; cross-verification with the node:crypto backend both ways.
  */
 import type { Server } from 'node:http';
-import * as lib from 'tessera-auth';
+import * as lib from 'tessera-auth/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { failedChecks, serveJwks, tokensFromNode, verifyOnNode } from './harness.js';
+import { failedChecks, managerProblems, serveJwks, tokensFromNode, verifyOnNode } from './harness.js';
 import { type ForeignToken, runSuite, type SuiteOutput } from './suite.js';
 
 let fromNode: ForeignToken[];
@@ -41,6 +41,10 @@ describe('Web Crypto backend in Node (forced)', () => {
   it('signed a token for every algorithm, and node:crypto verifies each', () => {
     expect(output.signed.map((s) => s.alg)).toEqual([...new Set(fromNode.map((t) => t.alg))]);
     expect(verifyOnNode(output.signed)).toEqual([]);
+  });
+
+  it('TokenManager creates, verifies and rotates tokens on Web Crypto; node:crypto verifies them', () => {
+    expect(managerProblems(output)).toEqual([]);
   });
 
   it('keeps the automatic choice on Node: node:crypto, synchronous', () => {
