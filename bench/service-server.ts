@@ -26,23 +26,18 @@ function ready(info: Record<string, unknown>): void {
 }
 
 async function tessera(): Promise<void> {
-  const { configurePasswords, hashPassword, passwordParameters } = await import(
-    '../packages/server/src/passwords/index.js'
-  );
-  const [m, t, p] = (process.env.BENCH_ARGON2 ?? '19456,2,1').split(',').map(Number) as [
-    number,
-    number,
-    number,
-  ];
+  const { hashPassword, passwordParameters } = await import('../packages/server/src/passwords/index.js');
+  const [m, t, p] = (process.env.BENCH_ARGON2 ?? '19456,2,1').split(',');
   const max = process.env.BENCH_MAX_CONCURRENT;
-  configurePasswords({
-    argon2: { memoryCost: m, timeCost: t, parallelism: p },
-    ...(max === undefined ? {} : { maxConcurrent: Number(max) }),
-  });
   const { loadConfig } = await import('../packages/server/src/config.js');
   const { startService } = await import('../packages/server/src/service.js');
+  // The cost goes through the service's own settings: startService applies them (configurePasswords).
   const config = loadConfig({
     ...process.env,
+    TESSERA_ARGON2_MEMORY_KIB: m,
+    TESSERA_ARGON2_ITERATIONS: t,
+    TESSERA_ARGON2_PARALLELISM: p,
+    ...(max === undefined ? {} : { TESSERA_PASSWORD_CONCURRENCY: max }),
     PORT: '0',
     HOST: '127.0.0.1',
     TESSERA_DATA_DIR: dir,
