@@ -5,7 +5,7 @@
  * - `simplejwt`: DRF's `{"detail", "code", "messages"}` and `Bearer realm="api"`.
  * Each error kind's answer can be replaced by an error handler.
  */
-import { MalformedTokenError, type TesseraError } from '../errors.js';
+import { type ErrorCode, MalformedTokenError, type TesseraError } from '../errors.js';
 import type { ResolvedConfig } from '../manager/config.js';
 import type { ResponseData } from '../manager/options.js';
 
@@ -67,16 +67,36 @@ function bearerChallenge(error: TesseraError): string | undefined {
     case 'unauthorized':
       return '';
     case 'needs_fresh':
-      return describe('insufficient_user_authentication', error.message);
+      return describe('insufficient_user_authentication', challengeDescription(error));
     case 'claims_verification':
-      return describe('insufficient_scope', error.message);
+      return describe('insufficient_scope', challengeDescription(error));
     case 'csrf':
     case 'unavailable':
     case 'configuration':
       return undefined;
     default:
-      return describe(error.status === 400 ? 'invalid_request' : 'invalid_token', error.message);
+      return describe(
+        error.status === 400 ? 'invalid_request' : 'invalid_token',
+        challengeDescription(error),
+      );
   }
+}
+
+/**
+ * Messages of these codes quote what the token carried (its `kid`, a `crit` name,
+ * the identity it names): the challenge says what failed without repeating any of
+ * it, so a client's text is never reflected into a response header. The body keeps
+ * the full message (JSON-escaped, and the Python profiles' texts are pinned).
+ */
+const TOKEN_FREE_DESCRIPTIONS: Readonly<Partial<Record<ErrorCode, string>>> = {
+  key_not_found: 'No key matches the token',
+  crit_unsupported: 'Unsupported critical extension',
+  user_lookup_failed: 'Error loading the user',
+};
+
+/** The `error_description` for `error`: its message unless the message quotes the token. */
+function challengeDescription(error: TesseraError): string {
+  return TOKEN_FREE_DESCRIPTIONS[error.code] ?? error.message;
 }
 
 function describe(code: string, message: string): string {

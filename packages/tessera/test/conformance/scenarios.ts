@@ -179,6 +179,17 @@ function invalid(msg: string, code: string): Both {
   };
 }
 
+/**
+ * A bad token whose message quotes the token (a crit name, an identity): the
+ * standard challenge carries a fixed description instead, never token text.
+ */
+function invalidQuoting(msg: string, code: string, description: string): Both {
+  return {
+    standard: standard(401, msg, code, challenge('invalid_token', description)),
+    'flask-jwt-extended': flask(422, msg),
+  };
+}
+
 /** A malformed request (header, query prefix): 400 invalid_request (standard), 422 (flask). */
 function badRequest(msg: string, code: string): Both {
   return {
@@ -197,7 +208,16 @@ function tokenRefused(msg: string, code: string): Both {
 
 const expired = (): Both => tokenRefused('Token has expired', 'token_expired');
 const revoked = (): Both => tokenRefused('Token has been revoked', 'token_revoked');
-const lookupFailed = (id: string): Both => tokenRefused(`Error loading the user ${id}`, 'user_lookup_failed');
+// The identity comes from the token: the standard challenge does not repeat it.
+const lookupFailed = (id: string): Both => ({
+  standard: standard(
+    401,
+    `Error loading the user ${id}`,
+    'user_lookup_failed',
+    challenge('invalid_token', 'Error loading the user'),
+  ),
+  'flask-jwt-extended': flask(401, `Error loading the user ${id}`),
+});
 
 function needsFresh(): Both {
   const msg = 'Fresh token required';
@@ -573,7 +593,11 @@ export const SCENARIOS: readonly Scenario[] = [
     pyCase: 'F91',
     route: '/protected',
     request: { headers: BEARER, token: { header: { crit: ['foo'], foo: 1 } } },
-    expect: invalid('Unsupported critical extension: foo', 'crit_unsupported'),
+    expect: invalidQuoting(
+      'Unsupported critical extension: foo',
+      'crit_unsupported',
+      'Unsupported critical extension',
+    ),
   },
   {
     id: 'T15',
@@ -581,7 +605,11 @@ export const SCENARIOS: readonly Scenario[] = [
     pyCase: 'F91',
     route: '/protected',
     request: { headers: BEARER, token: { header: { crit: [] } } },
-    expect: invalid("Invalid 'crit' header: must be a non-empty list", 'crit_unsupported'),
+    expect: invalidQuoting(
+      "Invalid 'crit' header: must be a non-empty list",
+      'crit_unsupported',
+      'Unsupported critical extension',
+    ),
   },
   {
     id: 'T16',
