@@ -207,7 +207,7 @@ async function main(): Promise<void> {
   const alg = TOKEN_ALGORITHMS.find((a) => a === arg);
   if (alg === undefined) throw new Error(`alg must be one of ${TOKEN_ALGORITHMS.join(', ')}`);
   const seconds = Number(secondsArg ?? '4');
-  const tessera = (await import(`${await buildPlainCopy()}index.js`)) as Tessera;
+  const tessera = (await import(`${await buildPlainCopy()}core.js`)) as Tessera;
   const { createGuard, signJws, TokenManager } = tessera;
   const keys = makeKeys(alg as BenchAlgorithm);
   const common = {

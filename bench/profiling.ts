@@ -13,7 +13,7 @@ import { findSourceMap } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-export type Tessera = typeof import('tessera-auth');
+export type Tessera = typeof import('tessera-auth/core');
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');

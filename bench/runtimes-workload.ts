@@ -6,7 +6,7 @@
  * jose's jwtVerify with a key imported once.
  */
 import type * as Jose from 'jose';
-import type * as Tessera from 'tessera-auth';
+import type * as Tessera from 'tessera-auth/core';
 
 export type Contender = 'tessera' | 'jose';
 

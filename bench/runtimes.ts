@@ -55,7 +55,7 @@ async function bundle(): Promise<string> {
   const entry = join(dir, 'entry.ts');
   writeFileSync(
     entry,
-    `export * as lib from 'tessera-auth';
+    `export * as lib from 'tessera-auth/core';
 export * as jose from 'jose';
 export { measure, prepare, runOps } from ${JSON.stringify(join(here, 'runtimes-workload.ts'))};
 `,

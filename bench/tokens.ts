@@ -16,7 +16,8 @@ import {
 import { createSigner, createVerifier } from 'fast-jwt';
 import { jwtVerify, SignJWT } from 'jose';
 import jsonwebtoken from 'jsonwebtoken';
-import { type JwsAlgorithm, signJws, TokenManager } from 'tessera-auth';
+import { type JwsAlgorithm, TokenManager } from 'tessera-auth';
+import { signJws } from 'tessera-auth/core';
 import {
   type Contender,
   type ContenderResult,

@@ -6,7 +6,8 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { isFormContentType, isJsonContentType, type ResponseData } from 'tessera-auth';
+import type { ResponseData } from 'tessera-auth';
+import { isFormContentType, isJsonContentType } from 'tessera-auth/core';
 import type { z } from 'zod';
 
 /** An answer that ends the request early: thrown by helpers, turned into JSON by the app. */

@@ -3,7 +3,8 @@
  * claims read leniently so that even a broken token shows what it holds, and
  * everything wrong with it named in words.
  */
-import { decodeJws, refuseUnknownOptions, TesseraError } from 'tessera-auth';
+import { TesseraError } from 'tessera-auth';
+import { decodeJws, refuseUnknownOptions } from 'tessera-auth/core';
 import { relative, utc } from './time.js';
 
 /** Something wrong with a token. */

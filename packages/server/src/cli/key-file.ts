@@ -10,14 +10,12 @@ import {
   importJwk,
   importPem,
   importSecret,
-  isHmacAlgorithm,
-  isJwsAlgorithm,
   type Jwk,
   type JwsAlgorithm,
-  refuseUnknownOptions,
   type TesseraKey,
   thumbprint,
 } from 'tessera-auth';
+import { isHmacAlgorithm, isJwsAlgorithm, refuseUnknownOptions } from 'tessera-auth/core';
 import { CliError, EXIT, ioError, UsageError } from './errors.js';
 
 /** Check an --alg value. */

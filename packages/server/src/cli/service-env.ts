@@ -6,7 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { refuseUnknownOptions, TokenManager } from 'tessera-auth';
+import { TokenManager } from 'tessera-auth';
+import { refuseUnknownOptions } from 'tessera-auth/core';
 import { ApiKeys } from '../api-keys.js';
 import { Audit } from '../audit.js';
 import { loadConfig, type ServiceConfig, ServiceConfigError } from '../config.js';

@@ -10,7 +10,8 @@
  *
  * @module
  */
-import { ConfigError, refuseUnknownOptions } from 'tessera-auth';
+import { ConfigError } from 'tessera-auth';
+import { refuseUnknownOptions } from 'tessera-auth/core';
 import { checkUser, type ImportedUser, type ImportProgress, UserImportError } from './user.js';
 
 const COLUMNS = ['username', 'password_hash', 'email', 'is_active', 'roles'] as const;

@@ -13,7 +13,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { type Generated, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Pool } from 'pg';
-import { refuseUnknownOptions } from 'tessera-auth';
+import { refuseUnknownOptions } from 'tessera-auth/core';
 import { checkUser, type ImportedUser, type ImportProgress, UserImportError } from './user.js';
 
 /** Options of {@link readDjangoAuthUsers}. */

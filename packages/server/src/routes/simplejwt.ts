@@ -5,13 +5,8 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Context, Hono } from 'hono';
-import {
-  createSimpleJwtViews,
-  isFormContentType,
-  isJsonContentType,
-  type RequestLike,
-  type View,
-} from 'tessera-auth';
+import { createSimpleJwtViews, type RequestLike, type View } from 'tessera-auth';
+import { isFormContentType, isJsonContentType } from 'tessera-auth/core';
 import type { Origin } from '../accounts.js';
 import type { AppEnv, ServiceContext } from '../context.js';
 import { NO_STORE, sendResponseData } from '../http.js';

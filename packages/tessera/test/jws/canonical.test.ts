@@ -5,16 +5,8 @@
  * Refused in every segment of a token, every JWK member and every thumbprint.
  */
 import { createHmac, generateKeyPairSync } from 'node:crypto';
-import {
-  decodeBase64Url,
-  decodeJws,
-  decodeJwsPayload,
-  importJwk,
-  type Jwk,
-  KeyImportError,
-  MalformedTokenError,
-  thumbprint,
-} from 'tessera-auth';
+import { importJwk, type Jwk, KeyImportError, MalformedTokenError, thumbprint } from 'tessera-auth';
+import { decodeBase64Url, decodeJws, decodeJwsPayload } from 'tessera-auth/core';
 import { describe, expect, it } from 'vitest';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

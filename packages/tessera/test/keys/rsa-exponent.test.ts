@@ -5,7 +5,6 @@
  */
 import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import {
-  decodeJws,
   importJwk,
   importKey,
   importKeyObject,
@@ -14,8 +13,8 @@ import {
   KeyImportError,
   RemoteJwks,
   type TesseraKey,
-  verifyJws,
 } from 'tessera-auth';
+import { decodeJws, verifyJws } from 'tessera-auth/core';
 import { describe, expect, it } from 'vitest';
 
 const base = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -7,7 +7,6 @@ import { generateKeyPairSync } from 'node:crypto';
 import {
   ConfigError,
   cryptoBackend,
-  decodeJws,
   exportJwk,
   generateKey,
   generateKeyAsync,
@@ -17,6 +16,9 @@ import {
   Keyring,
   PROFILES,
   setCryptoBackend,
+} from 'tessera-auth';
+import {
+  decodeJws,
   signJws,
   signJwsAsync,
   signJwsMaybe,
@@ -24,7 +26,7 @@ import {
   verifyJws,
   verifyJwsAsync,
   verifyJwsMaybe,
-} from 'tessera-auth';
+} from 'tessera-auth/core';
 import { afterEach, describe, expect, it } from 'vitest';
 
 afterEach(() => setCryptoBackend('auto'));

@@ -7,7 +7,8 @@
  * clock it can move, so expiry is tested without sleeping.
  */
 
-import { FamilyExistsError, type RotateOutcome, type TokenStore } from 'tessera-auth';
+import { FamilyExistsError, type TokenStore } from 'tessera-auth';
+import type { RotateOutcome } from 'tessera-auth/core';
 import { afterEach, describe, expect, it } from 'vitest';
 
 /** A clock the test moves by hand; starts at the real current second. */

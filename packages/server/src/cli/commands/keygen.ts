@@ -1,16 +1,8 @@
 /** `tessera keygen`: a new signing key as PEM, JWK or JWK Set, from the library's generateKey. */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, writeFileSync } from 'node:fs';
-import {
-  encodeBase64Url,
-  exportJwk,
-  exportPem,
-  generateKey,
-  isHmacAlgorithm,
-  type Jwk,
-  type TesseraKey,
-  thumbprint,
-} from 'tessera-auth';
+import { exportJwk, exportPem, generateKey, type Jwk, type TesseraKey, thumbprint } from 'tessera-auth';
+import { encodeBase64Url, isHmacAlgorithm } from 'tessera-auth/core';
 import { type Command, flag, int, str } from '../command.js';
 import { ioError, UsageError } from '../errors.js';
 import { algorithm } from '../key-file.js';

@@ -1,7 +1,6 @@
 /** `tessera token decode|verify|sign`. */
 import { readFileSync } from 'node:fs';
 import {
-  type ClaimRules,
   InvalidSignatureError,
   importJwk,
   type Jwk,
@@ -14,12 +13,10 @@ import {
   type ProfileName,
   RemoteJwks,
   StoreUnavailableError,
-  signJws,
   TesseraError,
   TokenExpiredError,
-  TokenVerifier,
-  toSeconds,
 } from 'tessera-auth';
+import { type ClaimRules, signJws, TokenVerifier, toSeconds } from 'tessera-auth/core';
 import { type Command, flag, type Parsed, str } from '../command.js';
 import { CliError, EXIT, ioError, storeUnavailable, UsageError } from '../errors.js';
 import { type Inspection, inspectToken, type Problem } from '../inspect.js';
