@@ -3,7 +3,14 @@
  * the token, verifies it through the manager, and returns what a route needs,
  * or an answer to send. Adapters are thin translations around {@link createGuard}.
  */
-import { ConfigError, NoAuthorizationError, TesseraError } from '../errors.js';
+import {
+  ConfigError,
+  MissingClaimError,
+  NoAuthorizationError,
+  RevokedTokenError,
+  TesseraError,
+} from '../errors.js';
+import { decodeProtectedHeader } from '../jws/compact.js';
 import type { JwsHeader } from '../jws/header.js';
 import { refuseUnknownOptions } from '../known-options.js';
 import { type ResponseData, TOKEN_LOCATIONS, type TokenLocation } from '../manager/options.js';
@@ -30,7 +37,18 @@ export interface JwtRequiredOptions {
   skipRevocationCheck?: boolean;
   /** Accept this token type instead of `access` (SimpleJWT sliding tokens). */
   tokenType?: string;
+  /**
+   * SimpleJWT's `AUTH_TOKEN_CLASSES` for this route (`simplejwt` profile only): the
+   * token types it accepts, tried in this order, the first that passes wins. A
+   * refresh or sliding class checks the blacklist before the type, and a refusal
+   * lists every class in the error's `messages`, as SimpleJWT does. Not with
+   * `refresh`, `tokenType` or `verifyType: false`.
+   */
+  tokenClasses?: readonly SimpleJwtTokenClass[];
 }
+
+/** A SimpleJWT token class, by its `token_type`. */
+export type SimpleJwtTokenClass = 'access' | 'refresh' | 'sliding';
 
 /** What a protected route knows about its caller. */
 export interface JwtContext<TUser = unknown> {
@@ -77,16 +95,28 @@ export function createGuard<TUser>(
   const locations = routeLocations(options.locations, config.transport.locations);
   const verifyOptions = routeVerifyOptions(options);
   const exemptOptions = config.profile.name !== 'simplejwt';
+  const classes = simpleJwtClasses(manager, options);
   const refused = (error: unknown): Promise<GuardResult<TUser>> => {
     // A crashed callback or a configuration mistake is the server's: the framework's
     // error handling answers it, not a token error response.
     if (!(error instanceof TesseraError) || error.kind === 'configuration') return Promise.reject(error);
+    if (error instanceof ClassesRefused) {
+      return classesResponse(manager, error).then((response) => ({
+        ok: false,
+        error: error.first,
+        response,
+      }));
+    }
     return errorResponse(config, error).then((response) => ({ ok: false, error, response }));
   };
   const accepted = (jwt: JwtContext<TUser> | null): GuardResult<TUser> | Promise<GuardResult<TUser>> => {
     if (jwt === null || !needsImplicitRefresh(manager, jwt)) return { ok: true, jwt, setCookies: NO_COOKIES };
     return implicitRefresh(manager, jwt).then((setCookies) => ({ ok: true, jwt, setCookies }));
   };
+  if (classes !== undefined) {
+    return (req) =>
+      verifyClasses(manager, req, options, locations, verifyOptions, classes).then(accepted).catch(refused);
+  }
   // Synchronous as far as the configuration allows: with headers, a local keyring
   // and no store or callbacks, a request costs no turn of the event loop.
   return (req) => {
@@ -113,7 +143,139 @@ const JWT_REQUIRED_OPTIONS = [
   'verifyType',
   'skipRevocationCheck',
   'tokenType',
+  'tokenClasses',
 ];
+
+const TOKEN_CLASS_NAMES: Readonly<Record<SimpleJwtTokenClass, string>> = {
+  access: 'AccessToken',
+  refresh: 'RefreshToken',
+  sliding: 'SlidingToken',
+};
+
+/**
+ * The classes a simplejwt-profile route tries in turn, or undefined for the plain
+ * one-type path (an access route): `tokenClasses`, or the one type `tokenType`
+ * names, so that a sliding route's refusal names SlidingToken (D61).
+ */
+function simpleJwtClasses(
+  manager: TokenManager<unknown>,
+  options: JwtRequiredOptions,
+): readonly SimpleJwtTokenClass[] | undefined {
+  const simplejwt = manager.config.profile.name === 'simplejwt';
+  const listed = options.tokenClasses;
+  if (listed === undefined) {
+    const type = options.tokenType;
+    return simplejwt && !options.refresh && (type === 'sliding' || type === 'refresh') ? [type] : undefined;
+  }
+  if (!simplejwt) throw new ConfigError("tokenClasses needs the 'simplejwt' profile");
+  if (options.refresh || options.tokenType !== undefined || options.verifyType === false) {
+    throw new ConfigError('tokenClasses cannot be combined with refresh, tokenType or verifyType: false');
+  }
+  if (!Array.isArray(listed) || listed.length === 0)
+    throw new ConfigError('tokenClasses must name at least one class');
+  for (const type of listed) {
+    if (!Object.hasOwn(TOKEN_CLASS_NAMES, type)) {
+      throw new ConfigError(
+        `token class '${String(type)}' is not one of ${Object.keys(TOKEN_CLASS_NAMES).join(', ')}`,
+      );
+    }
+  }
+  return [...listed];
+}
+
+/** Every class refused the token: the first class's error, and each class's. */
+class ClassesRefused extends Error {
+  constructor(readonly failures: readonly { type: SimpleJwtTokenClass; error: TesseraError }[]) {
+    super('Given token not valid for any token type');
+  }
+  get first(): TesseraError {
+    return this.failures[0]!.error;
+  }
+}
+
+// SimpleJWT's JWTAuthentication.get_validated_token: each class in turn, the first
+// that passes wins. Errors about the user, the store or the permission are not
+// a class's: they end the loop as they would after SimpleJWT's loop.
+async function verifyClasses<TUser>(
+  manager: TokenManager<TUser>,
+  req: RequestLike,
+  options: JwtRequiredOptions,
+  locations: readonly TokenLocation[],
+  verifyOptions: VerifyTokenOptions,
+  classes: readonly SimpleJwtTokenClass[],
+): Promise<JwtContext<TUser> | null> {
+  let found: FoundToken;
+  try {
+    found = await locateToken(req, manager.config.transport, manager.config.profile.name, locations, false);
+  } catch (error) {
+    return missingIsFine(options, error);
+  }
+  const failures: { type: SimpleJwtTokenClass; error: TesseraError }[] = [];
+  for (const type of classes) {
+    try {
+      // BlacklistMixin (refresh and sliding classes): the blacklist before the type (D63).
+      if (type !== 'access' && !options.skipRevocationCheck) await blacklistFirst(manager, found.token);
+      return await verifyFound(manager, found, {
+        ...verifyOptions,
+        refresh: type === 'refresh',
+        tokenType: type,
+      });
+    } catch (error) {
+      if (!isClassError(manager, error)) throw error;
+      failures.push({ type, error });
+    }
+  }
+  throw new ClassesRefused(failures);
+}
+
+async function blacklistFirst(manager: TokenManager<unknown>, token: string): Promise<void> {
+  const config = manager.config;
+  if (config.store === undefined && config.callbacks.tokenInBlocklist === undefined) return;
+  const payload = await manager.decodeToken(token);
+  const header = decodeProtectedHeader(token);
+  if (await manager.isRevoked(header, payload)) throw new RevokedTokenError({ header, payload });
+}
+
+function isClassError(manager: TokenManager<unknown>, error: unknown): error is TesseraError {
+  if (!(error instanceof TesseraError) || error.kind === 'configuration') return false;
+  if (error instanceof MissingClaimError && error.claim === manager.config.profile.identityClaim)
+    return false;
+  return !CALLER_ERRORS.has(error.code);
+}
+
+const CALLER_ERRORS = new Set(['user_lookup_failed', 'claims_verification_failed', 'store_unavailable']);
+
+// The profile's answer to the first class's error, its `messages` entry repeated
+// for each class with that class's own message (DRF's envelope).
+async function classesResponse(
+  manager: TokenManager<unknown>,
+  refusal: ClassesRefused,
+): Promise<ResponseData> {
+  const responses = await Promise.all(refusal.failures.map((f) => errorResponse(manager.config, f.error)));
+  const first = responses[0]!;
+  const messages: unknown[] = [];
+  for (const [i, { type }] of refusal.failures.entries()) {
+    const entry = envelopeEntry(responses[i]!.body);
+    // A custom error handler's own body: left as it is.
+    if (entry === undefined) return first;
+    messages.push({ ...entry, token_class: TOKEN_CLASS_NAMES[type], token_type: type });
+  }
+  const body = JSON.parse(first.body) as Record<string, unknown>;
+  return { ...first, body: JSON.stringify({ ...body, messages }) };
+}
+
+function envelopeEntry(body: string): Record<string, unknown> | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const messages = (parsed as { messages?: unknown } | null)?.messages;
+  if (!Array.isArray(messages) || messages.length !== 1) return undefined;
+  const entry: unknown = messages[0];
+  return typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>) : undefined;
+}
 
 /**
  * Find and verify the request's token; null when `optional` and none was sent.

@@ -13,6 +13,7 @@ export {
   type GuardResult,
   type JwtContext,
   type JwtRequiredOptions,
+  type SimpleJwtTokenClass,
   verifyJwtInRequest,
 } from './guard.js';
 export { AuthResponseError } from './http-error.js';
@@ -42,6 +43,7 @@ export {
 } from './request.js';
 export { defaultErrorResponse, errorResponse, jsonResponse } from './responses.js';
 export {
+  appendSlash,
   createSimpleJwtViews,
   type SimpleJwtViews,
   type SimpleJwtViewsOptions,

@@ -6,12 +6,19 @@
  * auth service moves to TypeScript. Where SimpleJWT answers 500 (a refresh token
  * without jti), these answer 401.
  */
-import { ConfigError, RevokedTokenError, TesseraError, WrongTokenTypeError } from '../errors.js';
+import {
+  ConfigError,
+  MissingClaimError,
+  RevokedTokenError,
+  TesseraError,
+  TokenExpiredError,
+  WrongTokenTypeError,
+} from '../errors.js';
 import { decodeProtectedHeader } from '../jws/compact.js';
 import type { ResolvedConfig } from '../manager/config.js';
 import type { ResponseData } from '../manager/options.js';
 import type { TokenManager } from '../manager/token-manager.js';
-import type { JwtPayload } from '../tokens/validate.js';
+import type { VerifiedToken } from '../manager/types.js';
 import { isFormContentType, isJsonContentType, type RequestLike } from './request.js';
 import { jsonResponse } from './responses.js';
 
@@ -77,8 +84,8 @@ export function createSimpleJwtViews(manager: TokenManager, options: SimpleJwtVi
   }
   const usernameField = options.usernameField ?? 'username';
 
-  const obtain = (makeBody: (identity: unknown) => Promise<Record<string, string>>): View =>
-    view(async (body) => {
+  const obtain = (about: ViewAbout, makeBody: (identity: unknown) => Promise<Record<string, string>>): View =>
+    view(about, [usernameField, 'password'], [], async (body) => {
       const errors = fieldErrors(body, [usernameField, 'password']);
       if (errors !== undefined) return jsonResponse(400, errors);
       const identity = await options.authenticate(body[usernameField] as string, body.password as string);
@@ -90,8 +97,10 @@ export function createSimpleJwtViews(manager: TokenManager, options: SimpleJwtVi
       return jsonResponse(200, tokens);
     });
 
-  // SimpleJWT checks a refresh/sliding token's blacklist entry before its type (Q10).
-  async function checked(token: string, type: 'refresh' | 'sliding'): Promise<JwtPayload> {
+  // SimpleJWT checks a refresh/sliding token's blacklist entry before its type (Q10),
+  // and never loads the user: a refresh for a deleted or inactive user succeeds
+  // (D86/D87), so the same manager can carry a userLookup for the protected routes.
+  async function checked(token: string, type: 'refresh' | 'sliding'): Promise<VerifiedToken> {
     const payload = await manager.decodeToken(token);
     const header = decodeProtectedHeader(token);
     if (config.store !== undefined && (await manager.isRevoked(header, payload)))
@@ -99,28 +108,29 @@ export function createSimpleJwtViews(manager: TokenManager, options: SimpleJwtVi
     const actual = payload[config.profile.typeClaim];
     if (actual === undefined) throw new WrongTokenTypeError('Token has no type', { header, payload });
     if (actual !== type) throw new WrongTokenTypeError('Token has wrong type', { header, payload });
-    return payload;
+    return { header, payload, identity: payload[config.profile.identityClaim], user: undefined };
   }
 
   return {
-    tokenObtainPair: obtain(async (identity) => {
+    tokenObtainPair: obtain(ABOUT.tokenObtainPair, async (identity) => {
       const refresh = await manager.createRefreshToken({ identity });
       const access = await manager.createAccessTokenFromRefresh(await manager.decodeToken(refresh));
       return { refresh, access };
     }),
-    tokenObtainSliding: obtain(async (identity) => ({
+    tokenObtainSliding: obtain(ABOUT.tokenObtainSliding, async (identity) => ({
       token: await manager.createSlidingToken({ identity }),
     })),
-    tokenRefresh: view(async (body) => {
+    tokenRefresh: view(ABOUT.tokenRefresh, ['refresh'], ['access'], async (body) => {
       const errors = fieldErrors(body, ['refresh']);
       if (errors !== undefined) return jsonResponse(400, errors);
-      await checked(body.refresh as string, 'refresh');
-      const result = await manager.refreshTokens(body.refresh as string);
+      // Handing over the checked token keeps refreshTokens from verifying it again
+      // (which would run userLookup).
+      const result = await manager.refreshTokens(await checked(body.refresh as string, 'refresh'));
       const answer: Record<string, string> = { access: result.accessToken };
       if (result.refreshToken !== undefined) answer.refresh = result.refreshToken;
       return jsonResponse(200, answer);
     }),
-    tokenVerify: view(async (body) => {
+    tokenVerify: view(ABOUT.tokenVerify, ['token'], [], async (body) => {
       const errors = fieldErrors(body, ['token']);
       if (errors !== undefined) return jsonResponse(400, errors);
       // UntypedToken: signature, exp and jti; any type, no user.
@@ -133,47 +143,145 @@ export function createSimpleJwtViews(manager: TokenManager, options: SimpleJwtVi
       }
       return jsonResponse(200, {});
     }),
-    tokenBlacklist: view(async (body) => {
+    tokenBlacklist: view(ABOUT.tokenBlacklist, ['refresh'], [], async (body) => {
       const errors = fieldErrors(body, ['refresh']);
       if (errors !== undefined) return jsonResponse(400, errors);
-      const payload = await checked(body.refresh as string, 'refresh');
+      const { payload } = await checked(body.refresh as string, 'refresh');
       await manager.revokeToken(payload);
       return jsonResponse(200, {});
     }),
-    tokenRefreshSliding: view(async (body) => {
+    tokenRefreshSliding: view(ABOUT.tokenRefreshSliding, ['token'], [], async (body) => {
       const errors = fieldErrors(body, ['token']);
       if (errors !== undefined) return jsonResponse(400, errors);
-      await checked(body.token as string, 'sliding');
-      return jsonResponse(200, { token: await manager.refreshSlidingToken(body.token as string) });
+      const { header, payload, identity } = await checked(body.token as string, 'sliding');
+      // refreshSlidingToken's checks, without its userLookup (SimpleJWT loads no user here).
+      const refreshExp = payload.refresh_exp;
+      if (refreshExp === undefined)
+        throw new MissingClaimError('refresh_exp', "Token has no 'refresh_exp' claim", { header, payload });
+      if (typeof refreshExp !== 'number' || refreshExp <= config.now() - config.rules.leeway) {
+        throw new TokenExpiredError({ header, payload }, "Token 'refresh_exp' claim has expired");
+      }
+      const now = Math.floor(config.now());
+      const token = await manager.signPayload(
+        { ...payload, exp: now + config.slidingExpires, iat: now },
+        { identity },
+      );
+      return jsonResponse(200, { token });
     }),
   };
 }
 
 const NO_BODY = Symbol('no body');
 
+/** A view's name and docstring, as DRF's OPTIONS metadata shows them. */
+interface ViewAbout {
+  readonly name: string;
+  readonly description: string;
+}
+
+// SimpleJWT 5.2.2's view names and docstrings (DRF dedents them and joins nothing).
+const ABOUT = {
+  tokenObtainPair: {
+    name: 'Token Obtain Pair',
+    description:
+      'Takes a set of user credentials and returns an access and refresh JSON web\ntoken pair to prove the authentication of those credentials.',
+  },
+  tokenRefresh: {
+    name: 'Token Refresh',
+    description:
+      'Takes a refresh type JSON web token and returns an access type JSON web\ntoken if the refresh token is valid.',
+  },
+  tokenVerify: {
+    name: 'Token Verify',
+    description:
+      "Takes a token and indicates if it is valid.  This view provides no\ninformation about a token's fitness for a particular use.",
+  },
+  tokenBlacklist: {
+    name: 'Token Blacklist',
+    description:
+      'Takes a token and blacklists it. Must be used with the\n`rest_framework_simplejwt.token_blacklist` app installed.',
+  },
+  tokenObtainSliding: {
+    name: 'Token Obtain Sliding',
+    description:
+      'Takes a set of user credentials and returns a sliding JSON web token to\nprove the authentication of those credentials.',
+  },
+  tokenRefreshSliding: {
+    name: 'Token Refresh Sliding',
+    description:
+      "Takes a sliding JSON web token and returns a new, refreshed version if the\ntoken's refresh period has not expired.",
+  },
+} as const satisfies Record<keyof SimpleJwtViews, ViewAbout>;
+
+// DRF's APIView puts Allow on every answer of a view.
+const ALLOW = { allow: 'POST, OPTIONS' };
+
+/**
+ * DRF's SimpleMetadata for a POST-only view: what OPTIONS answers. Fields are
+ * CharFields; the label is DRF's default (`field_name.replace('_', ' ').capitalize()`).
+ */
+function metadata(about: ViewAbout, fields: readonly string[], readOnly: readonly string[]): string {
+  const field = (name: string, writable: boolean) => ({
+    type: 'string',
+    required: writable,
+    read_only: !writable,
+    label: pythonCapitalize(name.replaceAll('_', ' ')),
+  });
+  const post: Record<string, ReturnType<typeof field>> = {};
+  for (const name of fields) post[name] = field(name, true);
+  for (const name of readOnly) post[name] = field(name, false);
+  return JSON.stringify({
+    name: about.name,
+    description: about.description,
+    renders: ['application/json'],
+    parses: ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'],
+    actions: { POST: post },
+  });
+}
+
+function pythonCapitalize(text: string): string {
+  return text.slice(0, 1).toUpperCase() + text.slice(1).toLowerCase();
+}
+
 /** Method, content type and body handling shared by every view (DRF's parsers). */
-function view(handle: (body: Record<string, unknown>) => Promise<ResponseData>): View {
+function view(
+  about: ViewAbout,
+  fields: readonly string[],
+  readOnly: readonly string[],
+  handle: (body: Record<string, unknown>) => Promise<ResponseData>,
+): View {
+  const options = metadata(about, fields, readOnly);
   return async (req) => {
-    if (req.method.toUpperCase() !== 'POST') {
-      return jsonResponse(405, { detail: `Method "${req.method.toUpperCase()}" not allowed.` });
-    }
-    const type = req.header('content-type');
-    if (type !== undefined && !isJsonContentType(type) && !isFormContentType(type)) {
-      const media = type.split(';', 1)[0]!.trim();
-      return jsonResponse(415, { detail: `Unsupported media type "${media}" in request.` });
-    }
-    const body = type === undefined ? {} : await readBody(req);
-    if (body === NO_BODY) return jsonResponse(400, { detail: 'JSON parse error' });
-    try {
-      return await handle(body);
-    } catch (error) {
-      // Configuration mistakes are the server's, not the client's: let them surface.
-      if (!(error instanceof TesseraError) || error.kind === 'configuration') throw error;
-      if (error.code === 'store_unavailable')
-        return jsonResponse(503, { detail: error.message, code: error.code });
-      return jsonResponse(401, { detail: tokenMessage(error), code: 'token_not_valid' }, REALM);
-    }
+    const answer = await answerView(req, options, handle);
+    return { ...answer, headers: { ...answer.headers, ...ALLOW } };
   };
+}
+
+async function answerView(
+  req: RequestLike,
+  options: string,
+  handle: (body: Record<string, unknown>) => Promise<ResponseData>,
+): Promise<ResponseData> {
+  const method = req.method.toUpperCase();
+  if (method === 'OPTIONS')
+    return { status: 200, headers: { 'content-type': 'application/json' }, body: options };
+  if (method !== 'POST') return jsonResponse(405, { detail: `Method "${method}" not allowed.` });
+  const type = req.header('content-type');
+  if (type !== undefined && !isJsonContentType(type) && !isFormContentType(type)) {
+    const media = type.split(';', 1)[0]!.trim();
+    return jsonResponse(415, { detail: `Unsupported media type "${media}" in request.` });
+  }
+  const body = type === undefined ? {} : await readBody(req);
+  if (body === NO_BODY) return jsonResponse(400, { detail: 'JSON parse error' });
+  try {
+    return await handle(body);
+  } catch (error) {
+    // Configuration mistakes are the server's, not the client's: let them surface.
+    if (!(error instanceof TesseraError) || error.kind === 'configuration') throw error;
+    if (error.code === 'store_unavailable')
+      return jsonResponse(503, { detail: error.message, code: error.code });
+    return jsonResponse(401, { detail: tokenMessage(error), code: 'token_not_valid' }, REALM);
+  }
 }
 
 async function readBody(req: RequestLike): Promise<Record<string, unknown> | typeof NO_BODY> {
@@ -209,4 +317,56 @@ function fieldErrors(
     else if (value === '') errors[field] = ['This field may not be blank.'];
   }
   return Object.keys(errors).length === 0 ? undefined : errors;
+}
+
+/**
+ * Django's `APPEND_SLASH` (CommonMiddleware) for the paths a program routes: a
+ * request for `/api/token` when `/api/token/` is routed answers 301 with
+ * `Location: /api/token/` (query string kept) and an empty body, for every
+ * method, as Django does with `DEBUG` off (D88). Anything else gives undefined:
+ * the routes answer it. Route the paths strictly (Express: `strict routing`),
+ * or the framework serves `/api/token` itself.
+ *
+ * @param paths - the routed paths, each starting and ending with `/`.
+ * @example
+ * ```ts
+ * const redirect = appendSlash(['/api/token/', '/api/protected/']);
+ * app.use((req, res, next) => {
+ *   const answer = redirect({ method: req.method, url: req.originalUrl, header: (n) => req.get(n) });
+ *   if (answer === undefined) return next();
+ *   res.status(answer.status).set(answer.headers).send(answer.body);
+ * });
+ * ```
+ */
+export function appendSlash(paths: readonly string[]): (req: RequestLike) => ResponseData | undefined {
+  const routed = new Set<string>();
+  for (const path of paths) {
+    if (typeof path !== 'string' || !path.startsWith('/') || !path.endsWith('/')) {
+      throw new ConfigError(`appendSlash: '${String(path)}' must start and end with '/'`);
+    }
+    routed.add(path);
+  }
+  return (req) => {
+    const query = req.url.indexOf('?');
+    const target = query < 0 ? req.url : req.url.slice(0, query);
+    const path = target.startsWith('/') ? target : absolutePath(target);
+    if (path === undefined || path.endsWith('/') || !routed.has(`${path}/`)) return undefined;
+    return {
+      status: 301,
+      headers: {
+        'content-type': 'text/html; charset=utf-8',
+        location: `${path}/${query < 0 ? '' : req.url.slice(query)}`,
+      },
+      body: '',
+    };
+  };
+}
+
+// An absolute request target (a proxy's form): its path, or undefined when it is not a URL.
+function absolutePath(target: string): string | undefined {
+  try {
+    return new URL(target).pathname;
+  } catch {
+    return undefined;
+  }
 }
