@@ -19,7 +19,12 @@ import { passwordOptions, type ServiceConfig } from './config.js';
 import type { ServiceContext } from './context.js';
 import { openStores } from './db/connect.js';
 import { ServiceKeys } from './keys.js';
-import { configurePasswords, hashPassword } from './passwords/index.js';
+import {
+  calibratePasswordTiming,
+  configurePasswords,
+  hashPassword,
+  passwordParameters,
+} from './passwords/index.js';
 import { createThrottle } from './throttle/index.js';
 import { UsernameTakenError, Users } from './users.js';
 
@@ -146,6 +151,8 @@ export async function startService(
     };
 
     const createdAdmin = await ensureAdmin(context);
+    // Refusals must take as long as the slowest stored hash kind (passwords/timing.ts): learn them before serving.
+    await calibratePasswordTiming(await users.hashesOtherThan(passwordParameters(), 1000));
 
     // Revocations and sessions past their expiry are dead weight: purge them hourly.
     const purge = setInterval(() => {

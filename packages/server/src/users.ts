@@ -5,6 +5,7 @@
  */
 import type { ProfileName } from 'tessera-auth';
 import { type Database, int, stringList, type UserRow } from './db/schema.js';
+import type { Argon2Cost } from './passwords/argon2.js';
 
 /** A user as the service shows it. */
 export interface User {
@@ -109,6 +110,23 @@ export class Users {
     if (typeof identity === 'number') return this.byId(identity);
     if (typeof identity === 'string') return this.byUsername(identity);
     return undefined;
+  }
+
+  /**
+   * Up to `limit` stored hashes that are not argon2id at `cost` (imported or
+   * older ones), for the refusal time floor (passwords/timing.ts).
+   */
+  async hashesOtherThan(cost: Argon2Cost, limit: number): Promise<string[]> {
+    const { db, t } = this.#database;
+    // '$', ',' and '=' are not LIKE wildcards.
+    const current = `$argon2id$v=19$m=${cost.memoryCost},t=${cost.timeCost},p=${cost.parallelism}$%`;
+    const rows = (await db
+      .selectFrom(t.users)
+      .select('password_hash')
+      .where('password_hash', 'not like', current)
+      .limit(limit)
+      .execute()) as Pick<UserRow, 'password_hash'>[];
+    return rows.map((r) => r.password_hash);
   }
 
   async count(): Promise<number> {

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
 import { runImport } from '../src/import-command.js';
+import { passwordTiming } from '../src/passwords/index.js';
 import {
   ADMIN,
   call,
@@ -68,6 +69,12 @@ describe('imported users', () => {
     });
     expect(res.status, res.text).toBe(200);
     expect(res.body).toEqual({ created: 4, skipped: [ADMIN.username] });
+    // The refusal time floor knows the imported kinds before any of these users is tried.
+    const { kinds, floorMs } = passwordTiming();
+    for (const kind of ['werkzeug-pbkdf2-sha256:600000', 'werkzeug-scrypt:32768:8:1']) {
+      expect(kinds[kind], kind).toBeGreaterThan(0);
+      expect(floorMs).toBeGreaterThanOrEqual(kinds[kind] as number);
+    }
 
     const { db, t } = svc.service.context.stores.database;
     const hashOf = async (username: string) =>

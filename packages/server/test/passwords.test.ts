@@ -11,11 +11,13 @@ import { ConfigError } from 'tessera-auth';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConcurrencyLimit } from '../src/passwords/concurrency.js';
 import {
+  calibratePasswordTiming,
   configurePasswords,
   HASH_LIMITS,
   hashPassword,
   OWASP_ARGON2ID,
   passwordParameters,
+  passwordTiming,
   verifyDummy,
   verifyPassword,
 } from '../src/passwords/index.js';
@@ -246,6 +248,39 @@ describe('unknown users and the event loop', () => {
     expect(peak).toBe(2);
     expect(order).toEqual([0, 1, 2, 3, 4]);
     expect(limit.running).toBe(0);
+  });
+});
+
+describe('refusal timing: unknown users take as long as imported ones', () => {
+  // Django 5's PBKDF2 count: several times the cost of an argon2id verification at OWASP's setting.
+  const KIND = 'django-pbkdf2-sha256:600000';
+  const imported = `pbkdf2_sha256$600000$salt$${pbkdf2Sync('pw', 'salt', 600_000, 32, 'sha256').toString('base64')}`;
+  const elapsed = async (work: () => Promise<unknown>): Promise<number> => {
+    const started = performance.now();
+    await work();
+    return performance.now() - started;
+  };
+
+  it('after a wrong password on an imported hash, an unknown user and a wrong argon2id password take as long', async () => {
+    const argon = await hashPassword(PASSWORD);
+    expect(await verifyPassword('wrong', imported)).toEqual({ ok: false, needsRehash: false });
+    const importedMs = passwordTiming().kinds[KIND] as number;
+    expect(importedMs).toBeGreaterThan(0);
+    // Both cost an argon2id verification; the answer waits until the floor above the PBKDF2 kind.
+    expect(await elapsed(() => verifyDummy('who-is-this'))).toBeGreaterThanOrEqual(importedMs);
+    expect(await elapsed(() => verifyPassword(WRONG, argon))).toBeGreaterThanOrEqual(importedMs);
+    expect(passwordTiming().floorMs).toBeGreaterThanOrEqual(importedMs);
+    // A right password is not held back, and the imported one is upgraded.
+    expect(await verifyPassword('pw', imported)).toEqual({ ok: true, needsRehash: true });
+  });
+
+  it('calibratePasswordTiming learns a kind before anyone signs in with it (one probe per kind)', async () => {
+    expect(passwordTiming().kinds[KIND]).toBeUndefined();
+    await calibratePasswordTiming([imported, imported, 'not a hash', `${imported.slice(0, -4)}AAA=`]);
+    const { kinds, floorMs } = passwordTiming();
+    expect(Object.keys(kinds).sort()).toEqual([KIND, 'argon2:argon2id:m=19456,t=2,p=1'].sort());
+    expect(floorMs).toBeGreaterThanOrEqual(kinds[KIND] as number);
+    expect(await elapsed(() => verifyDummy('who-is-this'))).toBeGreaterThanOrEqual(kinds[KIND] as number);
   });
 });
 

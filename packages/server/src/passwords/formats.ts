@@ -32,6 +32,11 @@ import { HASH_LIMITS } from './limits.js';
 export interface StoredHash {
   /** The format, for logs and reports: `argon2`, `django-pbkdf2`, `werkzeug-scrypt`, … */
   readonly format: string;
+  /**
+   * The format with its cost (`django-pbkdf2-sha256:600000`, `argon2:argon2id:m=19456,t=2,p=1`):
+   * hashes of one kind cost the same to verify (timing.ts keeps their time).
+   */
+  readonly kind: string;
   /** True when the password matches. Never throws. */
   verify(password: string): Promise<boolean>;
   /** Whether a match should be replaced by a fresh argon2id hash. */
@@ -64,6 +69,7 @@ function argon2Hash(
   if (phc === undefined) return undefined;
   return {
     format,
+    kind: `${format}:${phc.variant}:m=${phc.memoryCost},t=${phc.timeCost},p=${phc.parallelism}`,
     // Django's prefix is not ours to keep: a match is stored again as a plain PHC string.
     needsRehash: original !== phcText || argon2NeedsRehash(phc, current),
     verify: (password) => argon2Verify(phcText, password),
@@ -89,6 +95,7 @@ function pbkdf2Check(
 ): StoredHash {
   return {
     format,
+    kind: `${format}:${rounds}`,
     needsRehash: true,
     verify: async (password) => {
       try {
@@ -157,6 +164,7 @@ function werkzeugScrypt(encoded: string): StoredHash | undefined {
   const { salt, expected } = parts;
   return {
     format: 'werkzeug-scrypt',
+    kind: `werkzeug-scrypt:${cost.n}:${cost.r}:${cost.p}`,
     needsRehash: true,
     verify: async (password) => {
       try {

@@ -29,6 +29,7 @@ import { ConcurrencyLimit } from './concurrency.js';
 import { readStoredHash } from './formats.js';
 import { HASH_LIMITS } from './limits.js';
 import { OWASP_ARGON2ID } from './owasp.js';
+import { FailureFloor } from './timing.js';
 
 export type { Argon2Cost } from './argon2.js';
 export { HASH_LIMITS } from './limits.js';
@@ -93,6 +94,7 @@ export function defaultMaxConcurrent(): number {
 
 let cost: Argon2Cost = OWASP_ARGON2ID;
 let limit = new ConcurrencyLimit(defaultMaxConcurrent());
+let floor = new FailureFloor();
 // A hash of a random password at the current cost: what unknown users are "checked" against.
 let dummy: Promise<string> | undefined;
 
@@ -118,6 +120,7 @@ export function configurePasswords(options: PasswordOptions): void {
   }
   cost = Object.freeze(next);
   limit = new ConcurrencyLimit(max);
+  floor = new FailureFloor();
   dummy = undefined;
 }
 
@@ -159,7 +162,8 @@ export function hashPassword(password: string): Promise<string> {
  * argon2, Werkzeug PBKDF2 or scrypt (see formats.ts). Never throws: a malformed
  * hash, one past the cost limits or a password past 4096 bytes gives
  * `{ ok: false, needsRehash: false }` (after the cost of a normal verification,
- * so that such rows cannot be told apart by time).
+ * so that such rows cannot be told apart by time). A refusal returns no
+ * earlier than the refusal floor (see {@link passwordTiming}).
  */
 export async function verifyPassword(password: string, encoded: string): Promise<PasswordCheck> {
   void dummyHash(); // made ahead, so that the first unknown user does not pay for it
@@ -172,20 +176,87 @@ export async function verifyPassword(password: string, encoded: string): Promise
     await verifyDummy(typeof password === 'string' ? password.slice(0, 64) : '');
     return { ok: false, needsRehash: false };
   }
-  const ok = await limit.run(() => stored.verify(password));
+  let started = 0;
+  const ok = await limit.run(async () => {
+    started = performance.now();
+    const matched = await stored.verify(password);
+    floor.observe(stored.kind, performance.now() - started);
+    return matched;
+  });
+  // A refusal ends no earlier than the slowest kind of hash would (timing.ts), whatever this one cost.
+  if (!ok) await floor.wait(started);
   return { ok, needsRehash: ok && stored.needsRehash };
+}
+
+/** What {@link passwordTiming} reports. */
+export interface PasswordTiming {
+  /** Every refused verification and every unknown user takes at least this long (ms, from its slot). */
+  readonly floorMs: number;
+  /** Mean compute ms per kind of hash seen (format and cost). */
+  readonly kinds: Readonly<Record<string, number>>;
+}
+
+/** The refusal time floor and the kinds of hash it was learnt from. */
+export function passwordTiming(): PasswordTiming {
+  return { floorMs: Math.round(floor.floorMs * 10) / 10, kinds: floor.kinds() };
+}
+
+/**
+ * Teaches the refusal floor the cost of the given stored hashes: one
+ * verification (of a random password) per kind not seen yet, at most
+ * `maxKinds` kinds, plus the dummy. The service calls it at start with a
+ * sample of its stored hashes that are not argon2id at the current cost, and
+ * after an import, so that the first unknown user after an import of slow
+ * hashes already takes as long as an imported user.
+ */
+export async function calibratePasswordTiming(encoded: Iterable<string>, maxKinds = 16): Promise<void> {
+  const seen = new Set(Object.keys(floor.kinds()));
+  const probe = `calibration:${Math.random()}`;
+  const jobs: Promise<unknown>[] = [];
+  for (const text of encoded) {
+    if (jobs.length >= maxKinds) break;
+    const stored = typeof text === 'string' ? readStoredHash(text, cost) : undefined;
+    if (stored === undefined || seen.has(stored.kind)) continue;
+    seen.add(stored.kind);
+    jobs.push(
+      limit.run(async () => {
+        const started = performance.now();
+        await stored.verify(probe);
+        floor.observe(stored.kind, performance.now() - started);
+      }),
+    );
+  }
+  const dummyKind = `argon2:argon2id:m=${cost.memoryCost},t=${cost.timeCost},p=${cost.parallelism}`;
+  if (!seen.has(dummyKind)) jobs.push(dummyCompute(probe));
+  await Promise.all(jobs);
 }
 
 /**
  * Costs what verifying against an argon2id hash at the configured cost costs,
- * and answers nothing: call it for a sign-in whose user does not exist, so that
- * "no such user" and "wrong password" take the same time. (A user whose stored
- * hash is still an imported PBKDF2 or scrypt one costs what that format costs
- * until the first sign-in rehashes it.)
+ * then waits out the refusal floor, and answers nothing: call it for a sign-in
+ * whose user does not exist, so that "no such user" and "wrong password" take
+ * the same time, including for users whose stored hash is still an imported
+ * PBKDF2 or scrypt one (see timing.ts).
  */
 export async function verifyDummy(password: string): Promise<void> {
+  const started = await dummyCompute(typeof password === 'string' ? password : '');
+  await floor.wait(started);
+}
+
+/** One verification against the dummy, timed like a real one; resolves to when its slot began. */
+async function dummyCompute(password: string): Promise<number> {
   const against = await dummyHash();
-  await limit.run(() => argon2Verify(against, typeof password === 'string' ? password : ''));
+  const at = cost;
+  let started = 0;
+  await limit.run(async () => {
+    started = performance.now();
+    await argon2Verify(against, password);
+    floor.observe(
+      `argon2:argon2id:m=${at.memoryCost},t=${at.timeCost},p=${at.parallelism}`,
+      performance.now() - started,
+    );
+  });
+  return started;
 }
 
 function dummyHash(): Promise<string> {

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { AppEnv, ServiceContext } from '../context.js';
 import { HttpError, param, readBody, tokenJson } from '../http.js';
 import { type ImportedUser, readUsersCsv, UserImportError } from '../import/index.js';
-import { hashPassword } from '../passwords/index.js';
+import { calibratePasswordTiming, hashPassword } from '../passwords/index.js';
 import { storeImportedUsers } from '../user-import.js';
 import {
   publicUser,
@@ -178,6 +178,8 @@ export function adminRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
       throw error;
     }
     const result = await storeImportedUsers(ctx.users, imported);
+    // The refusal floor learns the imported kinds now, before anyone probes an imported name.
+    await calibratePasswordTiming(imported.map((u) => u.passwordHash));
     await ctx.audit.record({
       type: 'users.imported',
       actor: actor(c),
