@@ -97,9 +97,6 @@ export function createGuard<TUser>(
   const exemptOptions = config.profile.name !== 'simplejwt';
   const classes = simpleJwtClasses(manager, options);
   const refused = (error: unknown): Promise<GuardResult<TUser>> => {
-    // A crashed callback or a configuration mistake is the server's: the framework's
-    // error handling answers it, not a token error response.
-    if (!(error instanceof TesseraError) || error.kind === 'configuration') return Promise.reject(error);
     if (error instanceof ClassesRefused) {
       return classesResponse(manager, error).then((response) => ({
         ok: false,
@@ -107,6 +104,9 @@ export function createGuard<TUser>(
         response,
       }));
     }
+    // A crashed callback or a configuration mistake is the server's: the framework's
+    // error handling answers it, not a token error response.
+    if (!(error instanceof TesseraError) || error.kind === 'configuration') return Promise.reject(error);
     return errorResponse(config, error).then((response) => ({ ok: false, error, response }));
   };
   const accepted = (jwt: JwtContext<TUser> | null): GuardResult<TUser> | Promise<GuardResult<TUser>> => {
