@@ -150,6 +150,26 @@ describe.runIf(run)('SimpleJWT views against djangorestframework-simplejwt', () 
     same(await both('/api/token/', { raw: 'username=alice', type: 'text/plain' }));
   });
 
+  it('D95: OPTIONS on every token view answers DRF metadata, byte for byte, with Allow', async () => {
+    for (const path of [
+      '/api/token/',
+      '/api/token/refresh/',
+      '/api/token/verify/',
+      '/api/token/blacklist/',
+      '/api/token/sliding/',
+      '/api/token/sliding/refresh/',
+    ]) {
+      const [py, ts] = await Promise.all(
+        [django.url, base].map((url) => fetch(url + path, { method: 'OPTIONS' })),
+      );
+      expect(py!.status).toBe(200);
+      expect(ts!.status).toBe(200);
+      expect(await ts!.text()).toBe(await py!.text());
+      expect(ts!.headers.get('allow')).toBe(py!.headers.get('allow'));
+      expect(ts!.headers.get('content-type')).toBe(py!.headers.get('content-type'));
+    }
+  });
+
   it('obtain pair: the same keys and claim layout', async () => {
     const [py, ts] = await both('/api/token/', {
       json: { username: 'alice', password: PEER_USERS.alice.password },
