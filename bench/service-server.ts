@@ -38,6 +38,8 @@ async function tessera(): Promise<void> {
     TESSERA_ARGON2_ITERATIONS: t,
     TESSERA_ARGON2_PARALLELISM: p,
     ...(max === undefined ? {} : { TESSERA_PASSWORD_CONCURRENCY: max }),
+    // The bench stops its servers with SIGTERM: no load balancer to wait for.
+    TESSERA_DRAIN_DELAY: '0',
     PORT: '0',
     HOST: '127.0.0.1',
     TESSERA_DATA_DIR: dir,

@@ -50,6 +50,21 @@ const duration = z.union([z.number().int().positive(), z.string()]).transform((v
   }
 });
 
+/** A duration that may be 0 (seconds, or 5s, 1m). */
+const pause = z.union([z.number().nonnegative(), z.string()]).transform((value, ctx) => {
+  try {
+    const seconds = value === '0' ? 0 : toSeconds(value, 'duration');
+    if (!(seconds >= 0) || seconds > 300) throw new Error('out of range');
+    return seconds;
+  } catch {
+    ctx.addIssue({
+      code: 'custom',
+      message: `not a pause from 0 to 300 seconds: ${String(value)} (use 0, 5 or 5s)`,
+    });
+    return z.NEVER;
+  }
+});
+
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => {
   return typeof v === 'boolean' ? v : v === 'true' || v === '1' || v === 'yes';
 });
@@ -91,6 +106,7 @@ export const ENVIRONMENT: Readonly<Record<string, string>> = {
   maxBodyBytes: 'TESSERA_MAX_BODY',
   logLevel: 'LOG_LEVEL',
   shutdownTimeout: 'TESSERA_SHUTDOWN_TIMEOUT',
+  drainDelay: 'TESSERA_DRAIN_DELAY',
 };
 
 const schema = z
@@ -155,6 +171,9 @@ const schema = z
     maxBodyBytes: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     shutdownTimeout: duration.default(10),
+    // How long /readyz answers 503 before the listener closes, so a load balancer stops sending first
+    // (loadConfig makes it 5 s when NODE_ENV=production).
+    drainDelay: pause.default(0),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -232,6 +251,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     const value = env[name];
     if (value !== undefined && value !== '') input[key] = value;
   }
+  // In production a load balancer is likely in front: give it time to see /readyz fail.
+  if (env.NODE_ENV === 'production' && input.drainDelay === undefined) input.drainDelay = 5;
   const config = parseConfig(input);
   return file ? { ...config, configFile: resolve(file) } : config;
 }

@@ -38,7 +38,10 @@ export interface RunningService {
   readonly createdAdmin: { username: string; password: string | undefined } | undefined;
   /** Requests being handled now. */
   requestsInFlight(): number;
-  /** Stop: refuse new connections, finish requests in flight (bounded), then close the stores. */
+  /**
+   * Stop: /readyz answers 503 at once, the listener closes after `drainDelay`
+   * seconds, requests in flight finish (bounded by `shutdownTimeout`), then the stores close.
+   */
   close(): Promise<void>;
 }
 
@@ -182,6 +185,15 @@ export async function startService(
       close() {
         closing ??= (async () => {
           draining = true;
+          // /readyz answers 503 from now on while requests are still served, so that a load balancer
+          // takes the instance out before its listener closes.
+          if (config.drainDelay > 0) {
+            log.info(
+              { seconds: config.drainDelay },
+              'draining: /readyz answers 503 before the listener closes',
+            );
+            await new Promise((resolve) => setTimeout(resolve, config.drainDelay * 1000));
+          }
           // close() stops accepting and ends idle keep-alive connections; a connection with a
           // request in flight ends once its response is written. Past the timeout, cut the rest.
           const closed = new Promise<void>((done) => server.close(() => done()));

@@ -5,6 +5,7 @@
  */
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { loadConfig, parseConfig } from '../src/config.js';
 import { ADMIN, call, login, startTestService } from './support.js';
 
 describe('graceful shutdown', () => {
@@ -27,6 +28,35 @@ describe('graceful shutdown', () => {
     } finally {
       await svc.stop();
     }
+  });
+});
+
+describe('drain pause', () => {
+  it('answers 503 on /readyz at once, keeps serving for drainDelay, then closes the listener', async () => {
+    const svc = await startTestService({ drainDelay: 1 });
+    try {
+      expect((await call(svc.base, 'GET', '/readyz')).status).toBe(200);
+      const closing = svc.service.close();
+      // The load balancer's next probe sees the instance leaving, while requests still get answers.
+      const ready = await call(svc.base, 'GET', '/readyz');
+      expect(ready).toMatchObject({ status: 503, body: { status: 'draining' } });
+      expect((await call(svc.base, 'GET', '/healthz')).status).toBe(200);
+      expect((await login(svc.base, ADMIN.username, ADMIN.password)).access_token).toBeTypeOf('string');
+      await closing;
+      await expect(fetch(`${svc.base}/healthz`)).rejects.toThrow();
+      expect(svc.logs.some((l) => l.includes('"seconds":1') && l.includes('draining'))).toBe(true);
+    } finally {
+      await svc.stop();
+    }
+  });
+
+  it('is 0 unless configured (5 s by default when NODE_ENV=production)', () => {
+    expect(parseConfig({}).drainDelay).toBe(0);
+    expect(loadConfig({ NODE_ENV: 'production' }).drainDelay).toBe(5);
+    expect(loadConfig({ NODE_ENV: 'production', TESSERA_DRAIN_DELAY: '0' }).drainDelay).toBe(0);
+    expect(loadConfig({ TESSERA_DRAIN_DELAY: '10s' }).drainDelay).toBe(10);
+    expect(() => loadConfig({ TESSERA_DRAIN_DELAY: '-1' })).toThrow(/TESSERA_DRAIN_DELAY/);
+    expect(() => loadConfig({ TESSERA_DRAIN_DELAY: '1h' })).toThrow(/TESSERA_DRAIN_DELAY/);
   });
 });
 
