@@ -1,0 +1,163 @@
+/**
+ * The whole conformance table (test/conformance/scenarios.ts) through the Hono
+ * and Fetch adapters served by Bun, Deno and workerd (with and without
+ * nodejs_compat), in both profiles, over real HTTP. Tokens are minted and
+ * answers checked in Node by the same driver as the Node run; the apps run on
+ * the other runtime (conformance-app.ts), one server per runtime with every
+ * adapter × profile × row config mounted under its own prefix.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Miniflare } from 'miniflare';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TokenManager } from '../../src/manager/token-manager.js';
+import type { TestUser } from '../conformance/apps.js';
+import { buildManager, check, NOW, placeholders, revokedJtis, SECRET, send } from '../conformance/driver.js';
+import { type ConfigOverrides, PROFILES, type Profile, SCENARIOS } from '../conformance/scenarios.js';
+import type { ConformanceAppSpec, ConformanceServerConfig } from './conformance-app.js';
+import { BIN, bundle, PACKAGE_DIR, writeJson } from './harness.js';
+
+const ADAPTERS = ['hono', 'fetch'] as const;
+const configKeys = [...new Set(SCENARIOS.map((row) => JSON.stringify(row.config ?? {})))];
+
+function appId(adapter: string, profile: Profile, config: ConfigOverrides | undefined): string {
+  return `${adapter}-${profile}-${configKeys.indexOf(JSON.stringify(config ?? {}))}`;
+}
+
+const serverConfig: ConformanceServerConfig = {
+  secret: SECRET,
+  now: NOW,
+  apps: ADAPTERS.flatMap((adapter) =>
+    PROFILES.flatMap((profile) =>
+      configKeys.map(
+        (key): ConformanceAppSpec => ({
+          id: appId(adapter, profile, JSON.parse(key) as ConfigOverrides),
+          adapter,
+          profile,
+          config: JSON.parse(key) as ConfigOverrides,
+        }),
+      ),
+    ),
+  ),
+};
+
+/** Node-side managers (same secret and clock) for minting and for reading cookies set by the apps. */
+const managers = new Map<string, TokenManager<TestUser>>();
+function managerFor(profile: Profile, config: ConfigOverrides | undefined): TokenManager<TestUser> {
+  const key = `${profile} ${JSON.stringify(config ?? {})}`;
+  let manager = managers.get(key);
+  if (manager === undefined) {
+    manager = buildManager(profile, config);
+    managers.set(key, manager);
+  }
+  return manager;
+}
+
+interface Served {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** Spawn the bundled server, resolve once it prints its port. */
+function spawnServer(command: string, args: readonly string[]): Promise<Served> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`no LISTENING line: ${output}`)), 30_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /LISTENING (\d+)/.exec(output);
+      if (match !== null) {
+        clearTimeout(timer);
+        resolve({
+          url: `http://127.0.0.1:${match[1]}`,
+          stop: async () => {
+            child.kill();
+          },
+        });
+      }
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code}: ${output}`));
+    });
+  });
+}
+
+async function serveOnWorkerd(flags: string[]): Promise<Served> {
+  const script = readFileSync(await bundle(join(PACKAGE_DIR, 'test/runtimes/conformance-worker.ts')), 'utf8');
+  const mf = new Miniflare({
+    modules: true,
+    script,
+    compatibilityDate: '2025-09-01',
+    compatibilityFlags: flags,
+    bindings: { CONFORMANCE_CONFIG: JSON.stringify(serverConfig) },
+    host: '127.0.0.1',
+    port: 0,
+  });
+  const url = await mf.ready;
+  return { url: url.origin, stop: () => mf.dispose() };
+}
+
+async function serveWith(runtime: 'bun' | 'deno'): Promise<Served> {
+  const file = await bundle(join(PACKAGE_DIR, 'test/runtimes/conformance-serve.ts'));
+  const configFile = writeJson(serverConfig);
+  return runtime === 'bun'
+    ? spawnServer(join(BIN, 'bun'), ['run', file, configFile])
+    : spawnServer(join(BIN, 'deno'), ['run', '--allow-net', '--allow-read', '--allow-env', file, configFile]);
+}
+
+const RUNTIMES: ReadonlyArray<readonly [string, () => Promise<Served>]> = [
+  ['bun', () => serveWith('bun')],
+  ['deno', () => serveWith('deno')],
+  ['workerd with nodejs_compat', () => serveOnWorkerd(['nodejs_compat'])],
+  ['workerd without nodejs_compat', () => serveOnWorkerd([])],
+];
+
+describe.each(RUNTIMES)('%s', (_runtime, start) => {
+  let served: Served;
+  const synced = new Set<string>();
+
+  beforeAll(async () => {
+    served = await start();
+  }, 120_000);
+
+  afterAll(async () => {
+    await served?.stop();
+  });
+
+  /** Hand the jtis the Node side revoked so far to the apps' tokenInBlocklist. */
+  async function syncRevoked(): Promise<void> {
+    const fresh = [...revokedJtis].filter((jti) => !synced.has(jti));
+    if (fresh.length === 0) return;
+    const response = await fetch(`${served.url}/__revoked`, { method: 'POST', body: JSON.stringify(fresh) });
+    expect(response.status).toBe(204);
+    for (const jti of fresh) synced.add(jti);
+  }
+
+  for (const adapter of ADAPTERS) {
+    for (const profile of PROFILES) {
+      describe(`${adapter} / ${profile}`, () => {
+        for (const row of SCENARIOS) {
+          it(`${row.id}${row.pyCase ? ` (${row.pyCase})` : ''} ${row.title}`, async () => {
+            const manager = managerFor(profile, row.config);
+            const ph = await placeholders(manager, row.request);
+            await syncRevoked();
+            const base = `${served.url}/${appId(adapter, profile, row.config)}`;
+            const answer = await send(base, row, ph);
+            const framework = row.frameworkAnswers?.[adapter];
+            if (framework !== undefined) {
+              expect(answer.status, framework.reason).toBe(framework.status);
+              return;
+            }
+            await check(answer, row.expect[profile], manager, `${adapter} / ${profile} / ${row.id}`);
+          });
+        }
+      });
+    }
+  }
+});
