@@ -287,6 +287,15 @@ export async function verifyJwtInRequest<TUser>(
   options: JwtRequiredOptions = {},
   locations: readonly TokenLocation[] = routeLocations(options.locations, manager.config.transport.locations),
 ): Promise<JwtContext<TUser> | null> {
+  const classes = simpleJwtClasses(manager, options);
+  if (classes !== undefined) {
+    // No response to build here: the first class's error explains the refusal.
+    return verifyClasses(manager, req, options, locations, routeVerifyOptions(options), classes).catch(
+      (error: unknown) => {
+        throw error instanceof ClassesRefused ? error.first : error;
+      },
+    );
+  }
   return verifyInRequest(manager, req, options, locations);
 }
 

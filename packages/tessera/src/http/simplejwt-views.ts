@@ -103,8 +103,8 @@ export function createSimpleJwtViews(manager: TokenManager, options: SimpleJwtVi
   async function checked(token: string, type: 'refresh' | 'sliding'): Promise<VerifiedToken> {
     const payload = await manager.decodeToken(token);
     const header = decodeProtectedHeader(token);
-    if (config.store !== undefined && (await manager.isRevoked(header, payload)))
-      throw new RevokedTokenError({ header, payload });
+    // The store and the tokenInBlocklist callback, as verification would ask them.
+    if (await manager.isRevoked(header, payload)) throw new RevokedTokenError({ header, payload });
     const actual = payload[config.profile.typeClaim];
     if (actual === undefined) throw new WrongTokenTypeError('Token has no type', { header, payload });
     if (actual !== type) throw new WrongTokenTypeError('Token has wrong type', { header, payload });
@@ -331,11 +331,9 @@ function fieldErrors(
  * @example
  * ```ts
  * const redirect = appendSlash(['/api/token/', '/api/protected/']);
- * app.use((req, res, next) => {
- *   const answer = redirect({ method: req.method, url: req.originalUrl, header: (n) => req.get(n) });
- *   if (answer === undefined) return next();
- *   res.status(answer.status).set(answer.headers).send(answer.body);
- * });
+ * // Before the routes: send the answer when there is one (Express: docs/migrating-from-simplejwt.md).
+ * const answer = redirect({ method: 'POST', url: '/api/token?next=1', header: () => undefined });
+ * // answer: 301, location '/api/token/?next=1', empty body
  * ```
  */
 export function appendSlash(paths: readonly string[]): (req: RequestLike) => ResponseData | undefined {

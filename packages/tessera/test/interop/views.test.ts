@@ -267,3 +267,43 @@ describe.runIf(run)('SimpleJWT views against djangorestframework-simplejwt', () 
     expect(ok).toMatchObject({ status: 200, body: { user_id: 1 } });
   });
 });
+
+// No peer needed: what the refresh views ask of the application's callbacks.
+describe('SimpleJWT refresh views and the callbacks', () => {
+  const request = (path: string, body: Record<string, string>) => ({
+    method: 'POST',
+    url: path,
+    header: (name: string) => (name.toLowerCase() === 'content-type' ? 'application/json' : undefined),
+    body: () => body,
+  });
+
+  it('never run userLookup (D86/D87), but still ask tokenInBlocklist without a store', async () => {
+    const lookups: unknown[] = [];
+    const blocked = new Set<string>();
+    const manager = new TokenManager({
+      profile: 'simplejwt',
+      secret: PEER_HS_SECRET,
+      callbacks: {
+        userLookup: (_header, payload) => {
+          lookups.push(payload.user_id);
+          return null; // every user deleted
+        },
+        tokenInBlocklist: (_header, payload) => blocked.has(payload.jti as string),
+      },
+    });
+    const views = createSimpleJwtViews(manager, { authenticate: () => 1 });
+    const refresh = await manager.createRefreshToken({ identity: 7 });
+    const sliding = await manager.createSlidingToken({ identity: 7 });
+    expect((await views.tokenRefresh(request('/api/token/refresh/', { refresh }))).status).toBe(200);
+    expect(
+      (await views.tokenRefreshSliding(request('/api/token/sliding/refresh/', { token: sliding }))).status,
+    ).toBe(200);
+    expect(lookups).toEqual([]);
+    blocked.add((await manager.decodeToken(refresh)).jti as string);
+    const refused = await views.tokenRefresh(request('/api/token/refresh/', { refresh }));
+    expect({ status: refused.status, body: JSON.parse(refused.body) }).toEqual({
+      status: 401,
+      body: { detail: 'Token is blacklisted', code: 'token_not_valid' },
+    });
+  });
+});
