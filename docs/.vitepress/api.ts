@@ -38,19 +38,19 @@ export function entryPoints(): EntryPoint[] {
   return entries;
 }
 
+/** The subpath whose modules re-export the whole package: documented as a reference of its own. */
+const BUILDING_BLOCKS = 'tessera-auth/core';
+
 /**
- * Generate the reference into <generated public dir>/api/. Written to a scratch directory first and
- * moved into place, so a reader (a build running meanwhile) never sees half a reference.
+ * One TypeDoc run over `entries` into `out`. TypeDoc documents a symbol once, under an
+ * entry point that exports it, so the building-blocks entry (which re-exports the root's
+ * names) gets its own run: otherwise `TokenManager` would be filed under it.
  */
-export async function generateApiReference(): Promise<string> {
-  mkdirSync(generatedPublicDir, { recursive: true });
-  const out = `${generatedPublicDir}api`;
-  const scratch = `${generatedPublicDir}.api-${process.pid}`;
-  const entries = entryPoints();
+async function renderReference(entries: readonly EntryPoint[], out: string, name: string): Promise<void> {
   const app = await Application.bootstrapWithPlugins({
     entryPoints: entries.map((entry) => `${packageDir}src/${entry.source}`),
     tsconfig: `${packageDir}tsconfig.json`,
-    name: 'tessera-auth API',
+    name,
     readme: 'none',
     excludePrivate: true,
     excludeInternal: true,
@@ -63,12 +63,29 @@ export async function generateApiReference(): Promise<string> {
     validation: { notExported: false, invalidLink: false, rewrittenLink: false },
   });
   const project = await app.convert();
-  if (!project) throw new Error('TypeDoc could not convert the tessera-auth entry points');
+  if (!project) throw new Error(`TypeDoc could not convert ${entries.map((e) => e.specifier).join(', ')}`);
   // TypeDoc names modules by file path (`adapters/express`); readers import package names.
   const byPath = new Map(entries.map((entry) => [entry.source.replace(/\.ts$/, ''), entry.specifier]));
+  if (entries.length === 1 && entries[0] !== undefined) project.name = entries[0].specifier;
   for (const module of project.children ?? []) module.name = byPath.get(module.name) ?? module.name;
+  await app.generateDocs(project, out);
+}
+
+/**
+ * Generate the reference into <generated public dir>/api/ (the application's entry
+ * points) and api/core/ (the building blocks). Written to a scratch directory first and
+ * moved into place, so a reader (a build running meanwhile) never sees half a reference.
+ */
+export async function generateApiReference(): Promise<string> {
+  mkdirSync(generatedPublicDir, { recursive: true });
+  const out = `${generatedPublicDir}api`;
+  const scratch = `${generatedPublicDir}.api-${process.pid}`;
+  const entries = entryPoints();
+  const application = entries.filter((entry) => entry.specifier !== BUILDING_BLOCKS);
+  const blocks = entries.filter((entry) => entry.specifier === BUILDING_BLOCKS);
   rmSync(scratch, { recursive: true, force: true });
-  await app.generateDocs(project, scratch);
+  await renderReference(application, scratch, 'tessera-auth API');
+  if (blocks.length > 0) await renderReference(blocks, `${scratch}/core`, `${BUILDING_BLOCKS} API`);
   rmSync(out, { recursive: true, force: true });
   renameSync(scratch, out);
   return out;

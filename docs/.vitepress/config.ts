@@ -67,6 +67,7 @@ const reference: DefaultTheme.SidebarItem[] = [
       { text: 'Architecture', link: '/architecture' },
       { text: 'Python peers: cases', link: '/reference/python-peers' },
       { text: 'API (TypeDoc)', link: '/api/index.html', target: '_self' },
+      { text: 'API: building blocks', link: '/api/core/index.html', target: '_self' },
     ],
   },
 ];

@@ -115,6 +115,7 @@ describe('docs site', () => {
       'api/index.html',
       'api/modules/tessera-auth_express.html',
       'api/classes/tessera-auth.TokenManager.html',
+      'api/core/index.html',
     ]) {
       expect(existsSync(join(outDir, page)), page).toBe(true);
     }
