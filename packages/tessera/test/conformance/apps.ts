@@ -1,6 +1,6 @@
 /**
- * The one conformance app, built six times: on each adapter (express, fastify,
- * hono, koa, fetch) and once directly on the framework-neutral guard
+ * The one conformance app, built seven times: on each adapter (express, fastify,
+ * hono, koa, fetch, nestjs) and once directly on the framework-neutral guard
  * ("reference", plain node:http). Every build serves the same routes and answers
  * the same JSON, so any difference in what a client sees is an adapter's doing.
  *
@@ -37,7 +37,7 @@ export interface RunningApp {
 /** Builds and starts one app around a manager. */
 export type AppFactory = (manager: TokenManager<TestUser>) => Promise<RunningApp>;
 
-export type AppName = 'reference' | 'express' | 'fastify' | 'hono' | 'koa' | 'fetch';
+export type AppName = 'reference' | 'express' | 'fastify' | 'hono' | 'koa' | 'fetch' | 'nestjs';
 
 /** The guarded routes and what each requires. */
 export const GUARDED_ROUTES: ReadonlyArray<readonly [RouteName, JwtRequiredOptions]> = [
@@ -497,6 +497,121 @@ export const fetchAdapter: AppFactory = async (manager) => {
   return running;
 };
 
+// ---------------------------------------------------------------------------
+// NestJS on @nestjs/platform-express (decorators applied as calls: the repo
+// compiles without experimentalDecorators). No body parser, as the Express app:
+// the guard reads bodies itself, with the adapters' bound.
+
+export const nestjs: AppFactory = async (manager) => {
+  const common = await import('@nestjs/common');
+  const { NestFactory } = await import('@nestjs/core');
+  const nest = await import('../../src/adapters/nestjs.js');
+  type Decorator = MethodDecorator | import('../../src/adapters/nestjs.js').RouteDecorator;
+  const route = (
+    target: { prototype: object },
+    name: string,
+    decorators: readonly Decorator[],
+    params: readonly ParameterDecorator[] = [],
+  ) => {
+    for (const [index, decorate] of params.entries()) decorate(target.prototype, name, index);
+    const descriptor = Object.getOwnPropertyDescriptor(target.prototype, name)!;
+    for (const decorate of [...decorators].reverse()) decorate(target.prototype, name, descriptor);
+  };
+  const hooked = new nest.TesseraAuth(manager, {
+    onError: (error, req, response) => hookedAnswer(error, req.originalUrl ?? '', response),
+  });
+  const refresh = {
+    plain: undefined as ReturnType<typeof hooked.refresh> | undefined,
+    hooked: hooked.refresh(),
+  };
+
+  class ConformanceController {
+    readonly #auth: import('../../src/adapters/nestjs.js').TesseraAuth<TestUser>;
+    constructor(auth: import('../../src/adapters/nestjs.js').TesseraAuth<TestUser>) {
+      this.#auth = auth;
+      refresh.plain ??= auth.refresh();
+    }
+    guarded(jwt: JwtContext<TestUser> | null) {
+      return routeAnswer(jwt);
+    }
+    async login(res: ServerResponse) {
+      const { access, refresh: refreshToken } = await loginTokens(manager);
+      this.#auth.setAccessCookies(res, access);
+      this.#auth.setRefreshCookies(res, refreshToken);
+      return LOGIN_ANSWER;
+    }
+    logout(res: ServerResponse) {
+      this.#auth.unsetJwtCookies(res);
+      return LOGOUT_ANSWER;
+    }
+    refresh(req: never, res: ServerResponse) {
+      return refresh.plain!(req, res);
+    }
+    async sessionLogout(jwt: JwtContext<TestUser>, res: ServerResponse) {
+      await manager.logout(jwt.payload);
+      this.#auth.unsetJwtCookies(res);
+      return LOGOUT_ANSWER;
+    }
+    hookedRefresh(req: never, res: ServerResponse) {
+      return refresh.hooked(req, res);
+    }
+    hookedProtected(req: object) {
+      return routeAnswer(hooked.getJwt(req));
+    }
+  }
+  common.Controller()(ConformanceController);
+  common.Inject(nest.TesseraAuth)(ConformanceController, undefined, 0);
+  // One method per guarded route: the guard's options are recorded per handler.
+  for (const [path, options] of GUARDED_ROUTES) {
+    const name = `guarded${path.replace(/\W/g, '_')}`;
+    Object.defineProperty(ConformanceController.prototype, name, {
+      value: function (this: ConformanceController, jwt: JwtContext<TestUser> | null) {
+        return this.guarded(jwt);
+      },
+      configurable: true,
+      writable: true,
+    });
+    route(
+      ConformanceController,
+      name,
+      [common.All(path), common.HttpCode(200), nest.JwtRequired(options)],
+      [nest.CurrentJwt()],
+    );
+  }
+  const passthrough = common.Res({ passthrough: true });
+  route(ConformanceController, 'login', [common.Post('login/cookies'), common.HttpCode(200)], [passthrough]);
+  route(ConformanceController, 'logout', [common.Post('logout'), common.HttpCode(200)], [passthrough]);
+  route(ConformanceController, 'refresh', [common.Post('auth/refresh')], [common.Req(), common.Res()]);
+  route(
+    ConformanceController,
+    'sessionLogout',
+    [common.Post(LOGOUT_ROUTE.slice(1)), common.HttpCode(200), nest.JwtRequired()],
+    [nest.CurrentJwt(), passthrough],
+  );
+  route(
+    ConformanceController,
+    'hookedRefresh',
+    [common.Post('hooked/refresh')],
+    [common.Req(), common.Res()],
+  );
+  route(
+    ConformanceController,
+    'hookedProtected',
+    [common.Get('hooked/protected'), common.UseGuards(new nest.JwtGuard(hooked as never))],
+    [common.Req()],
+  );
+
+  class ConformanceModule {}
+  common.Module({
+    imports: [nest.TesseraModule.forRoot({ manager })],
+    controllers: [ConformanceController],
+  })(ConformanceModule);
+  const app = await NestFactory.create(ConformanceModule, { logger: false, bodyParser: false });
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => app.close() };
+};
+
 /** Every app, by name. */
 export const APPS: Readonly<Record<AppName, AppFactory>> = {
   reference,
@@ -505,4 +620,5 @@ export const APPS: Readonly<Record<AppName, AppFactory>> = {
   hono,
   koa,
   fetch: fetchAdapter,
+  nestjs,
 };
