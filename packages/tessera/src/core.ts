@@ -12,6 +12,7 @@
  * @packageDocumentation
  */
 export * from './errors.js';
+export * from './events.js';
 export * from './http/index.js';
 export * from './jws/index.js';
 export * from './keys/index.js';

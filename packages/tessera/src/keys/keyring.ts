@@ -7,6 +7,7 @@
  * A lookup allocates nothing; the clock is read only while a key is retiring.
  */
 import { ConfigError } from '../errors.js';
+import { type KeyringEventMap, TesseraEvents } from '../events.js';
 import type { JwsHeader } from '../jws/header.js';
 import { refuseUnknownOptions } from '../known-options.js';
 import type { TesseraKey } from './key.js';
@@ -41,6 +42,8 @@ export class Keyring implements KeySource {
   /** The key that signs now: cached, recomputed on every change. */
   #signer: TesseraKey | undefined;
   #index = new KeyIndex([]);
+  /** `key_rotated` when the signing key changes (a TokenManager built on this ring repeats it). */
+  readonly events = new TesseraEvents<KeyringEventMap>();
 
   /** A ring holding `keys`; the first one that can sign signs until {@link use} picks another. */
   constructor(keys: Iterable<TesseraKey> = [], options: KeyringOptions = {}) {
@@ -182,7 +185,12 @@ export class Keyring implements KeySource {
   #rebuild(): void {
     this.#index = new KeyIndex(this.#keys);
     this.#nextExpiry = Math.min(Number.POSITIVE_INFINITY, ...this.#retiring.values());
+    const previous = this.#signer;
     this.#signer =
       this.#chosen ?? this.#keys.find((key) => key.signing !== undefined && !this.#retiring.has(key));
+    if (this.#signer !== previous && this.events.listening('key_rotated')) {
+      const signer = this.#signer;
+      this.events.emit('key_rotated', { kid: signer?.kid, alg: signer?.alg, previousKid: previous?.kid });
+    }
   }
 }

@@ -4,12 +4,14 @@
  * verification in Flask-JWT-Extended's order (verification.ts), and sessions:
  * refresh families, rotation, logout and revocation (sessions.ts).
  */
-import { MissingClaimError, TokenExpiredError } from '../errors.js';
+import { MissingClaimError, RefreshTokenReusedError, TesseraError, TokenExpiredError } from '../errors.js';
+import { TesseraEvents, type TokenManagerEventMap, type TokenOperation } from '../events.js';
 import type { JwsHeader } from '../jws/header.js';
+import { Keyring } from '../keys/keyring.js';
 import { refuseUnknownOptions } from '../known-options.js';
 import type { SessionInfo } from '../stores/types.js';
 import type { JwtPayload } from '../tokens/validate.js';
-import { TokenVerifier } from '../tokens/verifier.js';
+import { isPromise, TokenVerifier } from '../tokens/verifier.js';
 import { type ResolvedConfig, resolveConfig } from './config.js';
 import { Minter } from './minting.js';
 import { CALL_OPTION_KEYS } from './option-keys.js';
@@ -58,12 +60,26 @@ export class TokenManager<TUser = unknown> {
   readonly config: ResolvedConfig<TUser>;
   /** The synchronous verification core (signature and registered claims only). */
   readonly verifier: TokenVerifier;
+  /**
+   * Events to subscribe to: `token_refused`, `refresh_reuse_detected`,
+   * `session_revoked`, `key_rotated` (when `keys` is a Keyring), and
+   * `sign_in_refused`, which the application emits itself. See docs/events.md.
+   */
+  readonly events: TesseraEvents<TokenManagerEventMap>;
   readonly #minter: Minter<TUser>;
   readonly #verification: Verification<TUser>;
   readonly #sessions: Sessions<TUser>;
 
   constructor(options: TokenManagerOptions<TUser>) {
     this.config = resolveConfig(options);
+    const ring = options.keys instanceof Keyring ? options.keys : undefined;
+    // The ring is subscribed to only once somebody listens here, so a manager
+    // nobody watches leaves no listener behind on a long-lived ring.
+    this.events = new TesseraEvents<TokenManagerEventMap>((name) => {
+      if (name === 'key_rotated' && ring !== undefined) {
+        ring.events.on('key_rotated', (event) => this.events.emit('key_rotated', event));
+      }
+    });
     this.verifier = new TokenVerifier({
       keys: this.config.verificationKeys,
       rules: this.config.rules,
@@ -143,13 +159,23 @@ export class TokenManager<TUser = unknown> {
    */
   async decodeToken(token: string, options: DecodeTokenOptions = NO_OPTIONS): Promise<JwtPayload> {
     refuseUnknownOptions(options, CALL_OPTION_KEYS.decodeToken, 'decodeToken options');
-    return (await this.#verification.decode(token, options)).payload;
+    try {
+      return (await this.#verification.decode(token, options)).payload;
+    } catch (error) {
+      this.#refused('decode', error);
+      throw error;
+    }
   }
 
   /** Decode and run every check a protected route makes. */
   async verifyToken(token: string, options: VerifyTokenOptions = NO_OPTIONS): Promise<VerifiedToken<TUser>> {
     refuseUnknownOptions(options, CALL_OPTION_KEYS.verifyToken, 'verifyToken options');
-    return this.#verification.verify(token, options);
+    try {
+      return await this.#verification.verify(token, options);
+    } catch (error) {
+      this.#refused('verify', error);
+      throw error;
+    }
   }
 
   /**
@@ -164,7 +190,19 @@ export class TokenManager<TUser = unknown> {
     token: string,
     options: VerifyTokenOptions = NO_OPTIONS,
   ): VerifiedToken<TUser> | Promise<VerifiedToken<TUser>> {
-    return this.#verification.verify(token, options);
+    // Nobody listening: no wrapper on the hot path.
+    if (!this.events.listening('token_refused')) return this.#verification.verify(token, options);
+    try {
+      const result = this.#verification.verify(token, options);
+      if (!isPromise(result)) return result;
+      return result.then(undefined, (error: unknown) => {
+        this.#refused('verify', error);
+        throw error;
+      });
+    } catch (error) {
+      this.#refused('verify', error);
+      throw error;
+    }
   }
 
   /**
@@ -202,6 +240,19 @@ export class TokenManager<TUser = unknown> {
     options: RefreshTokensOptions = NO_OPTIONS,
   ): Promise<RefreshResult> {
     refuseUnknownOptions(options, CALL_OPTION_KEYS.refreshTokens, 'refreshTokens options');
+    try {
+      return await this.#refreshTokens(refreshToken, options);
+    } catch (error) {
+      if (error instanceof RefreshTokenReusedError) this.#reuseDetected(error);
+      this.#refused('refresh', error);
+      throw error;
+    }
+  }
+
+  async #refreshTokens(
+    refreshToken: string | VerifiedToken<unknown>,
+    options: RefreshTokensOptions,
+  ): Promise<RefreshResult> {
     let presented: VerifiedToken<unknown>;
     if (typeof refreshToken === 'string') {
       presented = await this.#verification.verify(refreshToken, {
@@ -269,7 +320,12 @@ export class TokenManager<TUser = unknown> {
    */
   async logout(token: string | JwtPayload): Promise<void> {
     this.#sessions.requireStore('logout');
-    return this.#sessions.logout(await this.#payloadOf(token));
+    const payload = await this.#payloadOf(token);
+    await this.#sessions.logout(payload);
+    if (typeof payload.fam === 'string' && this.events.listening('session_revoked')) {
+      const identity = payload[this.config.profile.identityClaim];
+      this.events.emit('session_revoked', { reason: 'logout', familyId: payload.fam, identity });
+    }
   }
 
   /**
@@ -278,7 +334,8 @@ export class TokenManager<TUser = unknown> {
    * second as the call stay valid, so a token minted right after it works.
    */
   async revokeAllTokens(identity: unknown): Promise<void> {
-    return this.#sessions.revokeAllTokens(identity);
+    await this.#sessions.revokeAllTokens(identity);
+    this.events.emit('session_revoked', { reason: 'revoke_all', familyId: undefined, identity });
   }
 
   /** A user's live sessions (refresh families), newest first. */
@@ -288,7 +345,10 @@ export class TokenManager<TUser = unknown> {
 
   /** Revoke one session by its family id. Returns whether it existed. */
   async revokeSession(familyId: string): Promise<boolean> {
-    return this.#sessions.revokeSession(familyId);
+    const existed = await this.#sessions.revokeSession(familyId);
+    if (existed)
+      this.events.emit('session_revoked', { reason: 'revoke_session', familyId, identity: undefined });
+    return existed;
   }
 
   /**
@@ -299,6 +359,21 @@ export class TokenManager<TUser = unknown> {
    */
   async isRevoked(header: JwsHeader, payload: JwtPayload): Promise<boolean> {
     return this.#verification.isRevoked(header, payload);
+  }
+
+  #refused(operation: TokenOperation, error: unknown): void {
+    if (!(error instanceof TesseraError) || !this.events.listening('token_refused')) return;
+    this.events.emit('token_refused', { code: error.code, kind: error.kind, operation, error });
+  }
+
+  // The store revoked the whole family before answering 'reused'.
+  #reuseDetected(error: RefreshTokenReusedError): void {
+    const payload = error.jwtPayload ?? {};
+    const familyId = typeof payload.fam === 'string' ? payload.fam : undefined;
+    const identity = payload[this.config.profile.identityClaim];
+    const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
+    this.events.emit('refresh_reuse_detected', { familyId, jti, identity });
+    this.events.emit('session_revoked', { reason: 'reuse_detected', familyId, identity });
   }
 
   async #payloadOf(token: string | JwtPayload): Promise<JwtPayload> {
