@@ -59,6 +59,7 @@ const reference: DefaultTheme.SidebarItem[] = [
     text: 'Reference',
     items: [
       { text: 'Errors', link: '/errors' },
+      { text: 'Events and OpenTelemetry', link: '/events' },
       ...ifPage({ text: 'Runtimes', link: '/runtimes' }),
       ...ifPage({ text: 'The auth service', link: '/service' }),
       ...ifPage({ text: 'The tessera CLI', link: '/cli' }),
