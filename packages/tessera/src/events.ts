@@ -93,8 +93,11 @@ const defaultReporter: ListenerErrorReporter = (error, eventName) => {
  *
  * @example
  * ```ts
+ * import { TokenManager } from 'tessera-auth';
+ *
+ * const manager = new TokenManager({ secret: 'a-secret-of-at-least-32-characters-long' });
  * manager.events.on('refresh_reuse_detected', (event) => {
- *   alertSecurityTeam(`refresh token reused in session ${event.familyId}`);
+ *   console.warn(`refresh token reused: session ${event.familyId} revoked`);
  * });
  * ```
  */
