@@ -7,7 +7,14 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Redis } from 'ioredis';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  type SqliteDatabase,
+  SqliteDialect,
+  type SqliteStatement,
+  sql,
+} from 'kysely';
 import type { TokenStore } from 'tessera-auth';
 import { SqlStore } from 'tessera-auth/stores/sql';
 import type { ServiceConfig } from '../config.js';
@@ -38,7 +45,7 @@ export async function openStores(config: ServiceConfig, log: (error: unknown) =>
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const file = new BetterSqlite3(join(dir, 'tessera.sqlite'), { timeout: QUERY_TIMEOUT_MS });
       file.pragma('journal_mode = WAL');
-      const db = new Kysely<AnyDB>({ dialect: new SqliteDialect({ database: file }) });
+      const db = new Kysely<AnyDB>({ dialect: new SqliteDialect({ database: keptStatements(file) }) });
       closers.push(() => db.destroy());
       database = { db, dialect: 'sqlite', t: tables(config.tablePrefix) };
     } else {
@@ -117,4 +124,30 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
       timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** Most prepared statements kept; past it the oldest goes (`in (…)` lists make one statement per length). */
+const KEPT_STATEMENTS = 512;
+
+/**
+ * The SQLite file as Kysely sees it, with its prepared statements kept by SQL
+ * text: Kysely prepares every query anew, and under refresh and /auth/me load
+ * that preparation was the largest single cost in the profile. better-sqlite3
+ * runs a statement synchronously to the end (Kysely does not stream here), so
+ * one statement can serve every call.
+ */
+function keptStatements(file: BetterSqlite3.Database): SqliteDatabase {
+  const kept = new Map<string, SqliteStatement>();
+  return {
+    close: () => file.close(),
+    prepare(text) {
+      let statement = kept.get(text);
+      if (statement === undefined) {
+        statement = file.prepare(text) as unknown as SqliteStatement;
+        if (kept.size >= KEPT_STATEMENTS) kept.delete(kept.keys().next().value as string);
+        kept.set(text, statement);
+      }
+      return statement;
+    },
+  };
 }
