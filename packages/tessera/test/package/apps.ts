@@ -209,6 +209,7 @@ export const ENTRY_POINTS = [
   'tessera-auth/koa',
   'tessera-auth/fetch',
   'tessera-auth/nestjs',
+  'tessera-auth/otel',
   'tessera-auth/stores/sql',
   'tessera-auth/stores/redis',
 ] as const;
@@ -217,6 +218,7 @@ export const ENTRY_POINTS = [
 export const DECLARATION_DEPENDENCIES: readonly string[] = [
   ...new Set([
     ...Object.values(APP_DEPENDENCIES).flat(),
+    '@opentelemetry/api',
     'kysely',
     'ioredis',
     'pg',
