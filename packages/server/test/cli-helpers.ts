@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const BIN = join(ROOT, 'packages/server/dist/cli/main.js');
-/** The link npm makes for the workspace's bin (present only after an npm install that saw the bin entry). */
+/** The link npm makes at install for the workspace's bin (bin/tessera.mjs, which runs the build). */
 export const LINKED_BIN = join(ROOT, 'node_modules/.bin/tessera');
 const SRC = join(ROOT, 'packages/server/src');
 
