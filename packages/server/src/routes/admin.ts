@@ -4,8 +4,7 @@
  * log. Callers are users with the `admin` role (checked in the database, not
  * only in the token) or API keys with the `admin` scope.
  */
-import type { Context, Hono, Next } from 'hono';
-import { createHonoAuth } from 'tessera-auth/hono';
+import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv, ServiceContext } from '../context.js';
 import { HttpError, param, readBody, tokenJson } from '../http.js';
@@ -19,34 +18,13 @@ import {
   UsernameTakenError,
   type UserWithHash,
 } from '../users.js';
-import { apiKeyInHeader, requireApiKey } from './api-keys.js';
-import { currentUser } from './auth.js';
+import { createAdminGuard } from './admin-guard.js';
 
 const roles = z.array(z.string().regex(ROLE_PATTERN, 'lowercase identifiers')).max(20);
 
 export function adminRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
-  const auth = createHonoAuth(ctx.manager);
-  const jwtGuard = auth.jwtRequired();
   const admins = new WeakMap<Context, UserWithHash>();
-
-  /** Admin by JWT (role in the database) or by API key (scope `admin`, owner still an admin). */
-  const requireAdmin = async (c: Context<AppEnv>, next: Next) => {
-    let user: UserWithHash;
-    if (apiKeyInHeader(c) !== undefined) {
-      user = (await requireApiKey(c, ctx, 'admin')).user;
-    } else {
-      let passed = false;
-      const refused = await jwtGuard(c, async () => {
-        passed = true;
-      });
-      if (!passed) return refused;
-      user = await currentUser(c, ctx);
-    }
-    if (!user.roles.includes('admin'))
-      throw new HttpError(403, 'admin_required', 'The admin role is required');
-    admins.set(c, user);
-    await next();
-  };
+  const requireAdmin = createAdminGuard(ctx, (c, user) => admins.set(c, user));
   const actor = (c: Context) => admins.get(c)?.username ?? null;
   const target = async (c: Context): Promise<UserWithHash> => {
     const user = await ctx.users.byUsername(param(c, 'username'));

@@ -5,15 +5,13 @@
  * admin role in the database (not only in the token), or an API key with the
  * `admin` scope whose owner is still an admin.
  */
-import type { Context, Hono, Next } from 'hono';
+import type { Hono } from 'hono';
 import { sql } from 'kysely';
-import { createHonoAuth } from 'tessera-auth/hono';
 import { z } from 'zod';
 import type { AppEnv, ServiceContext } from '../context.js';
 import { clientAddress, HttpError, tokenJson } from '../http.js';
-import { publicUser, type User, type UserWithHash } from '../users.js';
-import { apiKeyInHeader, requireApiKey } from './api-keys.js';
-import { currentUser } from './auth.js';
+import { publicUser, type User } from '../users.js';
+import { createAdminGuard } from './admin-guard.js';
 
 /** Audit types the activity chart counts as sign-ins and as refusals. */
 const SIGN_IN_TYPES = ['login'] as const;
@@ -31,24 +29,7 @@ const RANGES = {
 export function consoleApiRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
   const { db, t } = ctx.stores.database;
   const at = sql.ref('at');
-  const jwtGuard = createHonoAuth(ctx.manager).jwtRequired();
-
-  const requireAdmin = async (c: Context<AppEnv>, next: Next) => {
-    let user: UserWithHash;
-    if (apiKeyInHeader(c) !== undefined) {
-      user = (await requireApiKey(c, ctx, 'admin')).user;
-    } else {
-      let passed = false;
-      const refused = await jwtGuard(c, async () => {
-        passed = true;
-      });
-      if (!passed) return refused;
-      user = await currentUser(c, ctx);
-    }
-    if (!user.roles.includes('admin'))
-      throw new HttpError(403, 'admin_required', 'The admin role is required');
-    await next();
-  };
+  const requireAdmin = createAdminGuard(ctx);
 
   app.get('/admin/console/users', requireAdmin, async (c) => {
     const query = z
