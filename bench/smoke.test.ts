@@ -12,10 +12,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceAvailable, services } from '../packages/tessera/test/stores/services.js';
+import { pingRedis, serviceAvailable, services } from '../packages/tessera/test/stores/services.js';
 import { median, pairedRatios, runInterleaved } from './harness.js';
 import { FRAMEWORKS, type HttpServer, startHttpServer } from './http.js';
 import type { Framework, ServerSpec } from './http-server.js';
@@ -25,21 +24,7 @@ import { makeKeys, makeManager, mintPool, NAMES, runTokens } from './tokens.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-smoke-'));
 
-const redisUp = await serviceAvailable('Redis', async () => {
-  const probe = new Redis({
-    ...services.redis,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    await probe.ping();
-  } finally {
-    probe.disconnect();
-  }
-});
+const redisUp = await serviceAvailable('Redis', pingRedis);
 const pgUp = await serviceAvailable('PostgreSQL', async () => {
   const client = new pg.Client({ ...services.postgres, connectionTimeoutMillis: 3000 });
   await client.connect();

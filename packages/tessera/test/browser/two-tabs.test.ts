@@ -17,7 +17,7 @@ import { RedisStore } from 'tessera-auth/stores/redis';
 import { SqlStore } from 'tessera-auth/stores/sql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenNode, type Started } from '../adapters/scenarios.js';
-import { runId, serviceAvailable, services } from '../stores/services.js';
+import { pingRedis, runId, serviceAvailable, services } from '../stores/services.js';
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -247,21 +247,7 @@ twoTabs('SQLite', async () => {
   return { store, done: () => store.close() };
 });
 
-const redisUp = await serviceAvailable('Redis', async () => {
-  const probe = new Redis({
-    ...services.redis,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    await probe.ping();
-  } finally {
-    probe.disconnect();
-  }
-});
+const redisUp = await serviceAvailable('Redis', pingRedis);
 if (redisUp) {
   twoTabs('Redis', async () => {
     const prefix = `tessera-test:tabs:${runId()}:`;

@@ -20,7 +20,7 @@ import { MemoryStore, type RefreshResult, TesseraError, TokenManager, type Token
 import { RedisStore } from 'tessera-auth/stores/redis';
 import { SqlStore } from 'tessera-auth/stores/sql';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runId, serviceAvailable, services } from '../stores/services.js';
+import { pingRedis, runId, serviceAvailable, services } from '../stores/services.js';
 
 const SECRET = 'sessions-every-store-secret-0123456789abcdef';
 const GRACE = 5;
@@ -41,21 +41,7 @@ const mysqlUp = await serviceAvailable('MariaDB/MySQL', async () => {
   const conn = await mysql.createConnection({ ...services.mysql, connectTimeout: 3000 });
   await conn.end();
 });
-const redisUp = await serviceAvailable('Redis', async () => {
-  const probe = new Redis({
-    ...services.redis,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    await probe.ping();
-  } finally {
-    probe.disconnect();
-  }
-});
+const redisUp = await serviceAvailable('Redis', pingRedis);
 
 /** A clock shared by the manager and its store, so that the test can move time for both. */
 interface Clock {

@@ -5,26 +5,12 @@ import { RedisStore, subscriberName } from 'tessera-auth/stores/redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatRevocationMessage, parseRevocationMessage } from '../../src/stores/redis-cache.js';
 import { describeStoreContract } from './contract.js';
-import { runId, serviceAvailable, services } from './services.js';
+import { pingRedis, runId, serviceAvailable, services } from './services.js';
 
 const run = runId();
 const base = `tessera-test:${run}:`;
 
-const redisUp = await serviceAvailable('Redis', async () => {
-  const probe = new Redis({
-    ...services.redis,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    await probe.ping();
-  } finally {
-    probe.disconnect();
-  }
-});
+const redisUp = await serviceAvailable('Redis', pingRedis);
 
 /** Kills the pub/sub connections of the stores using `prefix` (and nobody else's). Returns how many. */
 async function killSubscribers(admin: Redis, prefix: string): Promise<number> {

@@ -4,6 +4,7 @@
  * the suite fails under CI (a silently skipped store test would prove nothing)
  * and is skipped with a printed reason on a developer machine.
  */
+import { Redis } from 'ioredis';
 import { describe, it } from 'vitest';
 
 const env = process.env;
@@ -83,5 +84,22 @@ export async function serviceAvailable(
     return false;
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** A probe for {@link serviceAvailable}: one connection to the test Redis, one PING, no retries. */
+export async function pingRedis(): Promise<void> {
+  const probe = new Redis({
+    ...services.redis,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    await probe.ping();
+  } finally {
+    probe.disconnect();
   }
 }
