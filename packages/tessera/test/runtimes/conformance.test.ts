@@ -111,6 +111,24 @@ async function serveWith(runtime: 'bun' | 'deno'): Promise<Served> {
     : spawnServer(join(BIN, 'deno'), ['run', '--allow-net', '--allow-read', '--allow-env', file, configFile]);
 }
 
+/**
+ * One retry when the connection was reset before any answer came: miniflare's
+ * loopback proxy may close an idle keep-alive connection just as fetch reuses it.
+ * A retry cannot hide a refusal or a crash: a crashed server refuses the retry,
+ * and a request that did reach the app (a spent token) answers differently the
+ * second time, which fails the row.
+ */
+async function sendOnce<T>(request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause;
+    if (cause?.code !== 'ECONNRESET') throw error;
+    console.warn('[runtimes] connection reset before an answer; the request is sent once more');
+    return request();
+  }
+}
+
 const RUNTIMES: ReadonlyArray<readonly [string, () => Promise<Served>]> = [
   ['bun', () => serveWith('bun')],
   ['deno', () => serveWith('deno')],
@@ -148,7 +166,7 @@ describe.each(RUNTIMES)('%s', (_runtime, start) => {
             const ph = await placeholders(manager, row.request);
             await syncRevoked();
             const base = `${served.url}/${appId(adapter, profile, row.config)}`;
-            const answer = await send(base, row, ph);
+            const answer = await sendOnce(() => send(base, row, ph));
             const framework = row.frameworkAnswers?.[adapter];
             if (framework !== undefined) {
               expect(answer.status, framework.reason).toBe(framework.status);
