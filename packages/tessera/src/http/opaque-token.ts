@@ -2,7 +2,7 @@
  * Opaque API tokens in the style of DRF's TokenAuthentication: 40 lowercase hex
  * characters sent as `Authorization: Token <key>`. Only a SHA-256 hash of the key
  * is stored, so a leaked table grants nothing, and lookups by hash leak no timing
- * about the key itself. Messages and statuses follow DRF 3.14 (python-peers.md 5).
+ * about the key itself. Messages and statuses follow DRF 3.14 (docs/reference/python-peers.md 5).
  */
 import { bytesToHex, randomBytes } from '../bytes.js';
 import { sha256 } from '../crypto/select.js';

@@ -2,7 +2,7 @@
  * SimpleJWT's token endpoints as framework-neutral handlers: obtain pair,
  * refresh, verify, blacklist, obtain sliding, refresh sliding. Request and
  * response shapes, statuses and messages follow djangorestframework-simplejwt
- * 5.2 (python-peers.md 4.3 and 4.6), so a Django client keeps working when its
+ * 5.2 (docs/reference/python-peers.md 4.3 and 4.6), so a Django client keeps working when its
  * auth service moves to TypeScript. Where SimpleJWT answers 500 (a refresh token
  * without jti), these answer 401.
  */

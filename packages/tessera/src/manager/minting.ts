@@ -131,7 +131,7 @@ export class Minter<TUser> {
   /**
    * SimpleJWT's `RefreshToken.access_token`: an access token that copies every claim
    * of a (verified) refresh token but its type, exp and jti, `iat` included;
-   * `exp` counts from now (python-peers Q8).
+   * `exp` counts from now (docs/reference/python-peers.md Q8).
    */
   async accessFromRefresh(refresh: JwtPayload): Promise<string> {
     const { profile } = this.#config;

@@ -281,7 +281,7 @@ export class TokenManager<TUser = unknown> {
   /**
    * SimpleJWT's `RefreshToken.access_token`: an access token that copies every claim
    * of a (verified) refresh token but its type, exp and jti, `iat` included;
-   * `exp` counts from now (python-peers Q8).
+   * `exp` counts from now (docs/reference/python-peers.md Q8).
    */
   async createAccessTokenFromRefresh(refresh: JwtPayload): Promise<string> {
     return this.#minter.accessFromRefresh(refresh);
@@ -290,7 +290,7 @@ export class TokenManager<TUser = unknown> {
   /**
    * SimpleJWT's sliding refresh: a sliding token that is still valid, and whose
    * `refresh_exp` has not passed, gets a new `exp` and `iat` with the same `jti`
-   * and `refresh_exp` (python-peers Q9).
+   * and `refresh_exp` (docs/reference/python-peers.md Q9).
    */
   async refreshSlidingToken(token: string): Promise<string> {
     const verified = await this.#verification.verify(token, { tokenType: 'sliding' });

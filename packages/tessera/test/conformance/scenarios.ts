@@ -2,7 +2,7 @@
  * The conformance table: one row per request scenario, with the answer expected
  * from every adapter in the `standard` profile and in the `flask-jwt-extended`
  * profile. `pyCase` names the observed Flask-JWT-Extended case of
- * /work/shared/design/python-peers.md (sections 3.5-3.7) the row reproduces.
+ * docs/reference/python-peers.md (sections 3.5-3.7) the row reproduces.
  *
  * Rows are plain data. Strings in a request may use these placeholders:
  * - `$token`: the row's token (see {@link TokenRecipe});
@@ -103,7 +103,7 @@ export interface ProfileExpectation {
 export interface Scenario {
   readonly id: string;
   readonly title: string;
-  /** The python-peers.md case this reproduces (or is derived from). */
+  /** The docs/reference/python-peers.md case this reproduces (or is derived from). */
   readonly pyCase?: string;
   readonly config?: ConfigOverrides;
   readonly route: RouteName;
@@ -123,7 +123,7 @@ export interface Scenario {
 
 // ---------------------------------------------------------------------------
 // Expectation builders. Standard profile: RFC 6750 statuses and challenges,
-// body {"msg", "code"}; flask profile: python-peers.md 3.6, body {"msg"} + "\n".
+// body {"msg", "code"}; flask profile: docs/reference/python-peers.md 3.6, body {"msg"} + "\n".
 
 type Both = Scenario['expect'];
 

@@ -1,5 +1,5 @@
 /**
- * Two-way compatibility with the REAL Flask-JWT-Extended 4.4.4 (python-peers.md
+ * Two-way compatibility with the REAL Flask-JWT-Extended 4.4.4 (docs/reference/python-peers.md
  * section 3), through the peer app in ./peers/flask_peer.py:
  *
  * 1. tokens Flask mints verify in Tessera with the same identity and claims;
@@ -196,7 +196,7 @@ interface FlaskCase {
   readonly stricterEncoding?: string;
   /**
    * A `crit` case: PyJWT checks `crit` only with Debian's CVE-2026-32597 patch
-   * (2.6.0-1+deb12u1, python-peers.md 1). With the patch both sides must agree;
+   * (2.6.0-1+deb12u1, docs/reference/python-peers.md 1). With the patch both sides must agree;
    * without it Flask accepts the token and Tessera must refuse it with this message.
    */
   readonly critMessage?: string;
@@ -868,7 +868,7 @@ describe.skipIf(!peers.ok)('Flask-JWT-Extended ⇄ Tessera, HS256, headers + coo
       await expect(twin.manager.verifyToken(token)).resolves.toMatchObject({ identity: 'bob' });
     });
 
-    it('a Flask token at a Tessera simplejwt manager fails with "Token has no type" (python-peers 6)', async () => {
+    it('a Flask token at a Tessera simplejwt manager fails with "Token has no type" (docs/reference/python-peers.md 6)', async () => {
       const { access } = await login(flask);
       const simplejwt = new TokenManager({ profile: 'simplejwt', secret: PEER_HS_SECRET });
       await expect(simplejwt.verifyToken(access)).rejects.toMatchObject({

@@ -1,7 +1,7 @@
 /**
  * Smoke suite for the Python peer fixtures: proves that the Flask-JWT-Extended and
  * SimpleJWT apps started by `peers.ts` reproduce the reference behaviour recorded in
- * python-peers.md (case ids in test names). Tessera itself is not involved here.
+ * docs/reference/python-peers.md (case ids in test names). Tessera itself is not involved here.
  */
 import { createPrivateKey, createPublicKey, randomUUID, sign, verify } from 'node:crypto';
 import { createServer, type Server } from 'node:http';

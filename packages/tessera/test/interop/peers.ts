@@ -11,7 +11,7 @@
  *
  * Configuration uses each library's own setting names (`JWT_*` for Flask-JWT-Extended,
  * the `SIMPLE_JWT` keys for SimpleJWT), so values can be copied from
- * `python-peers.md` and the libraries' documentation.
+ * `docs/reference/python-peers.md` and the libraries' documentation.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -54,7 +54,7 @@ export type FlaskTokenLocation = 'headers' | 'cookies' | 'query_string' | 'json'
 
 /**
  * Flask `app.config` entries, copied verbatim into the app. Names and meanings are
- * Flask-JWT-Extended's (python-peers.md section 3.1). Lifetimes are integer seconds or
+ * Flask-JWT-Extended's (docs/reference/python-peers.md section 3.1). Lifetimes are integer seconds or
  * `false`. `null` becomes Python `None` (e.g. `JWT_SECRET_KEY: null` removes the default secret).
  */
 export interface FlaskJwtConfig {
@@ -101,7 +101,7 @@ export interface FlaskPeerOptions {
 export type SimpleJwtTokenClass = 'access' | 'refresh' | 'sliding' | 'untyped' | (string & {});
 
 /**
- * The Django `SIMPLE_JWT` settings dict (python-peers.md section 4.1), SimpleJWT's own
+ * The Django `SIMPLE_JWT` settings dict (docs/reference/python-peers.md section 4.1), SimpleJWT's own
  * names. `*_LIFETIME` values are numbers of seconds. To verify tokens through a published
  * JWKS, set `ALGORITHM` to RS256/ES256 and `JWK_URL`, and leave `VERIFYING_KEY` unset
  * (the tokens then need a `kid` found in that JWKS).

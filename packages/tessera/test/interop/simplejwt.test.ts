@@ -1,6 +1,6 @@
 /**
  * Two-way compatibility with the REAL djangorestframework-simplejwt 5.2.2
- * (python-peers.md section 4), through the peer app in ./peers/django_peer.py:
+ * (docs/reference/python-peers.md section 4), through the peer app in ./peers/django_peer.py:
  *
  * 1. tokens SimpleJWT mints (access, refresh, sliding) verify in a Tessera
  *    simplejwt-profile manager with the same identity (`user_id`) and claims;
@@ -424,7 +424,7 @@ describe.skipIf(!peers.ok)('SimpleJWT ⇄ Tessera, HS256 (rotation + blacklist)'
       await expect(twin.manager.verifyToken(old)).rejects.toMatchObject({ code: 'token_expired' });
     });
 
-    it('a SimpleJWT token at a Tessera flask-profile manager fails with "Missing claim: sub" (python-peers 6)', async () => {
+    it('a SimpleJWT token at a Tessera flask-profile manager fails with "Missing claim: sub" (docs/reference/python-peers.md 6)', async () => {
       const { access } = await obtainPair(django);
       const flask = new TokenManager({ profile: 'flask-jwt-extended', secret: PEER_HS_SECRET });
       await expect(flask.decodeToken(access)).rejects.toMatchObject({

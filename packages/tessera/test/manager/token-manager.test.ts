@@ -1,7 +1,7 @@
 /**
  * TokenManager: configuration errors, lifetimes, the claim and header layout of
- * python-peers.md 3.4 / 4.4, every callback (sync and async), the order of checks
- * of python-peers.md 3.5, the verified-token cache, and the simplejwt profile.
+ * docs/reference/python-peers.md 3.4 / 4.4, every callback (sync and async), the order of checks
+ * of docs/reference/python-peers.md 3.5, the verified-token cache, and the simplejwt profile.
  * Every time-dependent test injects `now`.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -231,7 +231,7 @@ describe('lifetimes', () => {
   });
 });
 
-describe('claim and header layout (python-peers.md 3.4)', () => {
+describe('claim and header layout (docs/reference/python-peers.md 3.4)', () => {
   it('access tokens: fresh, iat, jti, type, sub, nbf, exp in that order', async () => {
     for (const profile of ['standard', 'flask-jwt-extended'] as const) {
       const token = await manager({ profile }).createAccessToken({ identity: 'alice' });
@@ -274,7 +274,7 @@ describe('claim and header layout (python-peers.md 3.4)', () => {
     expect(refresh.csrf).toMatch(UUID4);
     expect(access.csrf).not.toBe(refresh.csrf);
     expect(access.jti).not.toBe(refresh.jti);
-    // The same layout as a real token from the Flask peer (python-peers.md 3.4).
+    // The same layout as a real token from the Flask peer (docs/reference/python-peers.md 3.4).
     const peer = {
       fresh: true,
       iat: 1795709377,
@@ -552,7 +552,7 @@ describe('decodeToken', () => {
   });
 });
 
-describe('verifyToken order of checks (python-peers.md 3.5)', () => {
+describe('verifyToken order of checks (docs/reference/python-peers.md 3.5)', () => {
   it('expiry before type (F94): an expired refresh token at an access route is token_expired', async () => {
     const { m, set } = clocked();
     const refresh = await m.createRefreshToken({ identity: 'alice', expiresIn: 10 });

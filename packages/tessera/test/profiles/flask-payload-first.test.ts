@@ -2,7 +2,7 @@
  * Flask-JWT-Extended reads a token's claims unverified before it checks the
  * signature (its decode-key loader gets them), so a payload that is not a JSON
  * object answers PyJWT's `Invalid payload string: …` whatever the signature
- * (python-peers F55/F56). The flask-jwt-extended profile does the same; the other
+ * (docs/reference/python-peers.md F55/F56). The flask-jwt-extended profile does the same; the other
  * profiles check the signature first and parse nothing an attacker sent unsigned.
  * The texts are also compared with the installed PyJWT when python3 has it.
  */

@@ -1,7 +1,7 @@
 /**
  * validateClaims on its own: PyJWT's order of checks (iat, nbf, exp, iss, aud,
  * then exp presence, jti, identity), its boundaries, and its wording
- * (python-peers.md section 8).
+ * (docs/reference/python-peers.md section 8).
  */
 import { describe, expect, it } from 'vitest';
 import { type ErrorCode, TesseraError } from '../../src/errors.js';
