@@ -153,6 +153,7 @@ export class Sessions<TUser> {
           now,
           graceSeconds: rotation.graceSeconds,
           expiresAt,
+          userKey: userKey(payload[profile.identityClaim]),
           ...(check === undefined ? {} : { presented: check }),
         }),
       );

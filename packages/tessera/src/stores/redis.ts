@@ -360,19 +360,20 @@ export class RedisStore implements TokenStore {
 
   /**
    * {@link TokenStore.rotationChecksRevocation}: with `presented`, the rotation
-   * script checks the presented token first, and the token's user names the
-   * keys the script needs, so a refresh is one script call (one round trip).
+   * script checks the presented token first; the request's user (`userKey` or
+   * the presented token's) names the keys the script needs, so a refresh is one
+   * script call (one round trip).
    */
   readonly rotationChecksRevocation = true;
 
   async rotateFamily(r: RotateRequest): Promise<RotateOutcome> {
     checkRotateRequest(r);
     const answer = await this.#guard('rotateFamily', async (c): Promise<unknown> => {
-      // The script needs the keys of the family's user. The presented token names it (the
-      // family was filed under the same user key); otherwise read it first (a family's user
-      // never changes, so reading it first is race-free). A wrong guess changes nothing: the
-      // script names the family's user and is asked once more.
-      let user = r.presented?.userKey ?? (await c.hget(this.#key('f', r.familyId), 'u'));
+      // The script needs the keys of the family's user. The request names it (the presented
+      // token's user: the family was filed under the same user key); otherwise read it first
+      // (a family's user never changes, so reading it first is race-free). A wrong guess
+      // changes nothing: the script names the family's user and is asked once more.
+      let user = r.userKey ?? r.presented?.userKey ?? (await c.hget(this.#key('f', r.familyId), 'u'));
       if (user === null) return 'unknown';
       for (let attempt = 0; ; attempt++) {
         const answer = await this.#rotateScript(c, r, user);

@@ -72,6 +72,7 @@ export function checkRotateRequest(r: RotateRequest): void {
   checkTime('graceSeconds', r.graceSeconds);
   checkTime('expiresAt', r.expiresAt);
   if (r.nextJti === r.presentedJti) throw new TypeError('nextJti must differ from presentedJti');
+  if (r.userKey !== undefined) checkId('userKey', r.userKey);
   const p = r.presented;
   if (p === undefined) return;
   if (typeof p !== 'object' || p === null) throw new TypeError('presented must be an object');

@@ -106,6 +106,12 @@ export interface RotateRequest {
   /** The new expiry of the family (the next refresh token's `exp`) if this call rotates. */
   expiresAt: number;
   /**
+   * The family's user as the presented token names it (optional). A hint: a
+   * store that files keys by user (Redis) need not read the family first to
+   * find them. A value that is not the family's user must not change the answer.
+   */
+  userKey?: string;
+  /**
    * The presented refresh token's own revocation facts, when the caller has not
    * asked {@link TokenStore.isRevoked} about it: what `isRevoked` would be asked
    * (`jti`, `userKey`, `iat`; `familyId`, if set, is this request's `familyId`).

@@ -604,40 +604,44 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         expect(await store.isRevoked({ familyId: f.familyId })).toBe(true);
       });
 
-      it("the family's own user decides its cut-off, whatever user the presented token names", async () => {
+      it("the family's own user decides its cut-off, whatever user the request names", async () => {
         const { store, clock } = await open();
         const t = clock.t;
-        const old = await family(store, t - 10);
-        const young = await family(store, t, old.user);
-        await store.revokeUserBefore(old.user, t, t + 600);
-        const r = { now: t, graceSeconds: 0, expiresAt: t + 600 };
         const other = uid('user');
-        const presented = (f: { familyId: string; jti: string }) => ({
-          jti: f.jti,
-          userKey: other,
-          iat: t,
-          familyId: f.familyId,
-        });
-        expect(
-          await store.rotateFamily({
-            ...r,
-            familyId: old.familyId,
-            presentedJti: old.jti,
-            nextJti: uid('j'),
-            presented: presented(old),
+        // The user named as a hint (userKey), or as the presented token's user.
+        const forms = [
+          (_f: { familyId: string; jti: string }) => ({ userKey: other }),
+          (f: { familyId: string; jti: string }) => ({
+            presented: { jti: f.jti, userKey: other, iat: t, familyId: f.familyId },
           }),
-        ).toEqual({ status: 'revoked' });
-        expect(
-          (
+        ];
+        for (const form of forms) {
+          const old = await family(store, t - 10);
+          const young = await family(store, t, old.user);
+          await store.revokeUserBefore(old.user, t, t + 600);
+          const r = { now: t, graceSeconds: 0, expiresAt: t + 600 };
+          expect(
+            await store.rotateFamily({
+              ...r,
+              familyId: old.familyId,
+              presentedJti: old.jti,
+              nextJti: uid('j'),
+              ...form(old),
+            }),
+          ).toEqual({ status: 'revoked' });
+          const next = uid('j');
+          expect(
             await store.rotateFamily({
               ...r,
               familyId: young.familyId,
               presentedJti: young.jti,
-              nextJti: uid('j'),
-              presented: presented(young),
-            })
-          ).status,
-        ).toBe('rotated');
+              nextJti: next,
+              ...form(young),
+            }),
+          ).toEqual({ status: 'rotated', currentJti: next, expiresAt: t + 600 });
+          // The right user's index still lists it.
+          expect((await store.listSessions(old.user, t)).map((s) => s.familyId)).toEqual([young.familyId]);
+        }
       });
 
       it('refuses a presented family other than the one rotated', async () => {
