@@ -791,6 +791,39 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         expect(await store.isRevoked({ familyId })).toBe(true);
       });
 
+      it('200 concurrent redeems checking the presented token: one rotated; none once it is revoked', async () => {
+        const { store, clock } = await open();
+        const t = clock.t;
+        const user = uid('u');
+        const redeemAll = (familyId: string, jti: string) =>
+          Promise.all(
+            Array.from({ length: 200 }, (_, i) =>
+              store.rotateFamily({
+                familyId,
+                presentedJti: jti,
+                nextJti: `${jti}-next-${i}`,
+                now: t,
+                graceSeconds: 0,
+                expiresAt: t + 1000,
+                userKey: user,
+                presented: { jti, userKey: user, iat: t, familyId },
+              }),
+            ),
+          );
+        const live = { familyId: uid('f'), jti: uid('j') };
+        await store.createFamily({ ...live, userKey: user, now: t, expiresAt: t + 1000 });
+        const counts = tally(await redeemAll(live.familyId, live.jti));
+        expect(counts.rotated).toBe(1);
+        expect(counts.reused).toBe(1);
+        expect(counts.revoked).toBe(198);
+        // A revoked token, redeemed 200 times at once: never rotated, never taken as reuse.
+        const revoked = { familyId: uid('f'), jti: uid('j') };
+        await store.createFamily({ ...revoked, userKey: user, now: t, expiresAt: t + 1000 });
+        await store.revokeToken(revoked.jti, t + 1000);
+        expect(tally(await redeemAll(revoked.familyId, revoked.jti))).toEqual({ revoked: 200 });
+        expect(await store.isRevoked({ familyId: revoked.familyId })).toBe(false);
+      });
+
       it('200 concurrent redeems inside a grace window: one rotated, the rest grace', async () => {
         const { store, clock } = await open();
         const familyId = uid('f');
