@@ -382,7 +382,8 @@ async function implicitRefresh<TUser>(
   return setAccessCookies(manager.config, await manager.reissueAccessToken(jwt));
 }
 
-function routeLocations(
+/** A route's `locations` option, checked (ConfigError), or the configured ones. */
+export function routeLocations(
   value: TokenLocation | readonly TokenLocation[] | undefined,
   fallback: readonly TokenLocation[],
 ): readonly TokenLocation[] {

@@ -1,16 +1,18 @@
 /**
  * The refresh endpoint, framework-neutral: find the refresh token where the
  * configuration says (Authorization header, cookie with its CSRF value, JSON
- * body), exchange it through `TokenManager.refreshTokens` with rotation and
- * reuse detection, and answer the new tokens, or the profile's refusal, exactly
- * as a guarded route would be refused. Adapters wrap it as `auth.refresh()`.
+ * body), verify and exchange it in one `TokenManager.refreshTokens` call with
+ * rotation and reuse detection, and answer the new tokens, or the profile's
+ * refusal, exactly as a guarded route would be refused. Adapters wrap it as
+ * `auth.refresh()`.
  */
 import { ConfigError, NoAuthorizationError, TesseraError } from '../errors.js';
 import { refuseUnknownOptions } from '../known-options.js';
 import type { ResponseData, TokenLocation } from '../manager/options.js';
 import type { RefreshResult, TokenManager } from '../manager/token-manager.js';
 import { getCsrfToken, setAccessCookies, setRefreshCookies } from './cookies.js';
-import { createGuard } from './guard.js';
+import { routeLocations } from './guard.js';
+import { type FoundToken, locateToken } from './locate.js';
 import type { RequestLike } from './request.js';
 import { errorResponse, jsonResponse } from './responses.js';
 
@@ -78,25 +80,33 @@ export function createRefreshHandler<TUser>(
   if (mode !== 'auto' && typeof mode !== 'boolean') {
     throw new ConfigError(`refresh handler options: cookies must be 'auto', true or false`);
   }
-  const guard = createGuard(manager, { refresh: true, locations: options.locations });
+  const locations = routeLocations(options.locations, config.transport.locations);
+  // A guard lets OPTIONS through without a token (not in the simplejwt profile); there
+  // is nothing to refresh, so that request is refused as a missing token.
+  const exemptOptions = config.profile.name !== 'simplejwt';
   const refused = async (error: unknown): Promise<RefreshOutcome> => {
     if (!(error instanceof TesseraError) || error.kind === 'configuration') throw error;
     return { ok: false, error, response: await errorResponse(config, error) };
   };
   return async (req) => {
-    const verdict = await guard(req);
-    if (!verdict.ok) return { ok: false, error: verdict.error, response: verdict.response };
-    const jwt = verdict.jwt;
+    let found: FoundToken;
     let result: RefreshResult;
     try {
-      // The guard lets OPTIONS through without a token; there is nothing to refresh.
-      if (jwt === null) throw new NoAuthorizationError('Missing refresh token');
-      // The token the guard verified: one refresh costs one signature check.
-      result = await manager.refreshTokens(jwt);
+      if (exemptOptions && req.method.toUpperCase() === 'OPTIONS') {
+        throw new NoAuthorizationError('Missing refresh token');
+      }
+      found = await locateToken(req, config.transport, config.profile.name, locations, true);
+      // Verified and redeemed in one call: the checks a `refresh: true` guard makes, with
+      // the store's revocation check made inside the rotation when the store can (one
+      // store operation per refresh; see TokenStore.rotationChecksRevocation).
+      result = await manager.refreshTokens(
+        found.token,
+        found.csrfValue === undefined ? NO_OPTIONS : { csrfValue: found.csrfValue },
+      );
     } catch (error) {
       return refused(error);
     }
-    const asCookies = mode === 'auto' ? jwt.location === 'cookies' : mode;
+    const asCookies = mode === 'auto' ? found.location === 'cookies' : mode;
     if (!asCookies) {
       const body: RefreshBody =
         result.refreshToken === undefined
@@ -116,6 +126,8 @@ export function createRefreshHandler<TUser>(
 }
 
 const REFRESH_OPTIONS = ['locations', 'cookies'];
+
+const NO_OPTIONS = Object.freeze({});
 
 // RFC 6749 5.1: a response carrying tokens is not to be cached.
 const NO_STORE = { 'cache-control': 'no-store' };

@@ -13,11 +13,16 @@ import {
   StoreUnavailableError,
   TesseraError,
 } from '../errors.js';
-import { FamilyExistsError, type SessionInfo, type TokenStore } from '../stores/types.js';
+import {
+  FamilyExistsError,
+  type RevocationCheck,
+  type SessionInfo,
+  type TokenStore,
+} from '../stores/types.js';
 import type { JwtPayload } from '../tokens/validate.js';
 import { newJti } from './claims.js';
 import type { ResolvedConfig } from './config.js';
-import { type Minted, type Minter, userKey } from './minting.js';
+import { isKeyableUserKey, type Minted, type Minter, userKey } from './minting.js';
 import type {
   CreateRefreshTokenOptions,
   CreateTokenPairOptions,
@@ -25,6 +30,7 @@ import type {
   TokenPair,
   VerifiedToken,
 } from './types.js';
+import { revocationCheck } from './verification.js';
 
 /** Refresh families, rotation and revocation in the configured store. */
 export class Sessions<TUser> {
@@ -39,6 +45,15 @@ export class Sessions<TUser> {
   /** Whether refresh tokens live in families here (rotation on; config ensures a store). */
   get rotating(): boolean {
     return this.#config.rotation.enabled && this.#config.store !== undefined;
+  }
+
+  /**
+   * Whether a refresh can leave the store's revocation check to the rotation:
+   * rotation on, in a store whose `rotateFamily` checks the presented token
+   * (`rotationChecksRevocation`). See {@link refresh}'s `storeCheck`.
+   */
+  get rotationChecksRevocation(): boolean {
+    return this.rotating && this.#config.store!.rotationChecksRevocation === true;
   }
 
   /**
@@ -97,14 +112,29 @@ export class Sessions<TUser> {
    * Redeem a verified refresh token: a new access token (never fresh) and,
    * under rotation, the family's successor refresh token. See
    * {@link TokenManager.refreshTokens}.
+   *
+   * `storeCheck`, when given, is the store's revocation check the verification
+   * left undone. A token with a family has it made inside the rotation
+   * (`RotateRequest.presented`: one store operation); any other token has it
+   * made here first, before anything else can refuse the token.
    */
-  async refresh(presented: VerifiedToken<unknown>): Promise<RefreshResult> {
+  async refresh(presented: VerifiedToken<unknown>, storeCheck?: () => Promise<void>): Promise<RefreshResult> {
     const { rotation, profile } = this.#config;
     const { payload } = presented;
     const parts = { header: presented.header, payload };
     const now = this.#minter.issueTime();
     let familyId: string | undefined = typeof payload.fam === 'string' ? payload.fam : undefined;
     let refreshToken: string | undefined;
+    let check: RevocationCheck | undefined;
+    if (storeCheck !== undefined) {
+      const foldable =
+        this.rotationChecksRevocation &&
+        familyId !== undefined &&
+        typeof payload.jti === 'string' &&
+        isKeyableUserKey(userKey(payload[profile.identityClaim]));
+      if (foldable) check = revocationCheck(payload, profile.identityClaim);
+      else await storeCheck();
+    }
     if (this.rotating) {
       const store = this.#config.store!;
       const presentedJti = payload.jti;
@@ -123,9 +153,12 @@ export class Sessions<TUser> {
           now,
           graceSeconds: rotation.graceSeconds,
           expiresAt,
+          userKey: userKey(payload[profile.identityClaim]),
+          ...(check === undefined ? {} : { presented: check }),
         }),
       );
-      // The store has already revoked the whole family when it answers 'reused'.
+      // The store has already revoked the whole family when it answers 'reused'. A presented
+      // token the store has revoked (checked inside the rotation) is 'revoked', as before.
       if (outcome.status === 'reused') throw new RefreshTokenReusedError(parts);
       if (outcome.status !== 'rotated' && outcome.status !== 'grace') throw new RevokedTokenError(parts);
       // Inside the grace window the family did not move: hand out the successor the

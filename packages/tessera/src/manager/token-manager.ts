@@ -221,7 +221,12 @@ export class TokenManager<TUser = unknown> {
    * {@link VerifiedToken} a guard already produced for it (a route with
    * `refresh: true`), so that the refresh costs one signature check; a
    * `VerifiedToken` is trusted as verified, only its type (and `csrfValue`, if
-   * given) is checked again.
+   * given) is checked again, and its revocation is not asked again.
+   *
+   * Given the string, with a store whose rotation checks revocation
+   * (`rotationChecksRevocation`: every store Tessera ships), the store's
+   * revocation check is made inside the rotation: a refresh is one store
+   * operation, and a revoked token is refused as `token_revoked` all the same.
    *
    * New tokens are minted from the verified claims: the identity claim as it
    * is (the userIdentity callback is not run on it again), the application's
@@ -253,19 +258,26 @@ export class TokenManager<TUser = unknown> {
     refreshToken: string | VerifiedToken<unknown>,
     options: RefreshTokensOptions,
   ): Promise<RefreshResult> {
-    let presented: VerifiedToken<unknown>;
     if (typeof refreshToken === 'string') {
-      presented = await this.#verification.verify(refreshToken, {
-        refresh: true,
-        csrfValue: options.csrfValue,
-      });
-    } else {
-      const { header, payload } = refreshToken;
-      this.#verification.checkType(header, payload, { refresh: true });
-      if (options.csrfValue !== undefined) this.#verification.checkCsrf(payload, options.csrfValue, header);
-      presented = refreshToken;
+      // A store whose rotation checks revocation gets one operation per refresh: the
+      // verification leaves its check to the rotation (tokenInBlocklist still runs here).
+      const defer = this.#sessions.rotationChecksRevocation;
+      const verification = this.#verification;
+      const presented = await verification.verify(
+        refreshToken,
+        { refresh: true, csrfValue: options.csrfValue },
+        defer ? 'deferred' : 'now',
+      );
+      if (!defer) return this.#sessions.refresh(presented);
+      return this.#sessions.refresh(presented, () =>
+        verification.checkStore(presented.header, presented.payload),
+      );
     }
-    return this.#sessions.refresh(presented);
+    // A verified token (a guard's context) had its revocation checked where it was verified.
+    const { header, payload } = refreshToken;
+    this.#verification.checkType(header, payload, { refresh: true });
+    if (options.csrfValue !== undefined) this.#verification.checkCsrf(payload, options.csrfValue, header);
+    return this.#sessions.refresh(refreshToken);
   }
 
   /**

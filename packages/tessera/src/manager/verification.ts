@@ -41,11 +41,25 @@ export class Verification<TUser> {
     this.#verifier = verifier;
   }
 
-  /** Every check a route makes; synchronous when nothing has to wait. */
-  verify(token: string, options: VerifyTokenOptions): VerifiedToken<TUser> | Promise<VerifiedToken<TUser>> {
+  /**
+   * Every check a route makes; synchronous when nothing has to wait.
+   *
+   * `storeCheck: 'deferred'` (a refresh that rotates in a store whose rotation
+   * checks revocation) leaves the store's revocation check to the caller, who
+   * makes it inside the rotation; tokenInBlocklist and the other callbacks run
+   * here. A token refused by one of them is still answered `token_revoked`
+   * when the store has revoked it, as when the store is asked first: the
+   * store is asked before that refusal is thrown.
+   */
+  verify(
+    token: string,
+    options: VerifyTokenOptions,
+    storeCheck: 'now' | 'deferred' = 'now',
+  ): VerifiedToken<TUser> | Promise<VerifiedToken<TUser>> {
     const decoded = this.decode(token, options);
-    if (isPromise(decoded)) return decoded.then((verified) => this.#afterDecode(verified, options));
-    return this.#afterDecode(decoded, options);
+    if (isPromise(decoded))
+      return decoded.then((verified) => this.#afterDecode(verified, options, storeCheck));
+    return this.#afterDecode(decoded, options, storeCheck);
   }
 
   /** Signature, registered claims and CSRF; no type, freshness, revocation or user checks. */
@@ -82,12 +96,32 @@ export class Verification<TUser> {
     const store = this.#config.store;
     if (store !== undefined) {
       try {
-        if (await store.isRevoked(this.#revocationCheck(payload))) return true;
+        if (await store.isRevoked(revocationCheck(payload, this.#config.profile.identityClaim))) return true;
       } catch (error) {
         this.#storeFailed(error);
       }
     }
     return tokenInBlocklist !== undefined && (await tokenInBlocklist(header, payload));
+  }
+
+  /**
+   * The store's revocation check alone (not tokenInBlocklist): RevokedTokenError
+   * when the store has revoked the token. A store that cannot be reached fails
+   * closed (StoreUnavailableError) unless `revocationFailOpen` was chosen.
+   */
+  async checkStore(header: JwsHeader, payload: JwtPayload): Promise<void> {
+    const store = this.#config.store;
+    if (store === undefined) return;
+    let revoked = this.#isRevokedNow(payload);
+    if (revoked === undefined) {
+      try {
+        revoked = await store.isRevoked(revocationCheck(payload, this.#config.profile.identityClaim));
+      } catch (error) {
+        this.#storeFailed(error);
+        return;
+      }
+    }
+    if (revoked) throw new RevokedTokenError({ header, payload });
   }
 
   /** The type rules of the profile for what the route requires. */
@@ -129,11 +163,15 @@ export class Verification<TUser> {
   #afterDecode(
     { header, payload }: VerifiedJwt,
     options: VerifyTokenOptions,
+    storeCheck: 'now' | 'deferred' = 'now',
   ): VerifiedToken<TUser> | Promise<VerifiedToken<TUser>> {
     // The checks below build the error's { header, payload } only when they refuse.
     if (options.verifyType ?? true) this.checkType(header, payload, options);
     if (options.fresh && !this.#isFresh(payload)) throw new FreshTokenRequiredError({ header, payload });
     const { tokenVerification, userLookup, tokenInBlocklist } = this.#config.callbacks;
+    if (storeCheck === 'deferred' && !options.skipRevocationCheck && this.#config.store !== undefined) {
+      return this.#deferredChecks(header, payload);
+    }
     let revocation =
       !options.skipRevocationCheck && (this.#config.store !== undefined || tokenInBlocklist !== undefined);
     // A store with local state answers without a turn of the event loop.
@@ -171,6 +209,22 @@ export class Verification<TUser> {
     return { header, payload, identity, user };
   }
 
+  // The checks after revocation, the store's own left to the caller's rotation. A
+  // refusal here is confirmed with the store first: a revoked token is answered
+  // token_revoked whatever else is wrong with it, as when the store is asked first.
+  async #deferredChecks(header: JwsHeader, payload: JwtPayload): Promise<VerifiedToken<TUser>> {
+    try {
+      const { tokenInBlocklist } = this.#config.callbacks;
+      if (tokenInBlocklist !== undefined && (await tokenInBlocklist(header, payload))) {
+        throw new RevokedTokenError({ header, payload });
+      }
+      return await this.#callbackChecks(header, payload, false);
+    } catch (error) {
+      if (!(error instanceof RevokedTokenError)) await this.checkStore(header, payload);
+      throw error;
+    }
+  }
+
   #identityOf(header: JwsHeader, payload: JwtPayload): unknown {
     const identity = payload[this.#config.profile.identityClaim];
     if (identity === undefined) {
@@ -188,21 +242,11 @@ export class Verification<TUser> {
     const store = this.#config.store;
     if (store?.isRevokedNow === undefined) return undefined;
     try {
-      return store.isRevokedNow(this.#revocationCheck(payload));
+      return store.isRevokedNow(revocationCheck(payload, this.#config.profile.identityClaim));
     } catch (error) {
       this.#storeFailed(error);
       return false;
     }
-  }
-
-  #revocationCheck(payload: JwtPayload): RevocationCheck {
-    const identity = payload[this.#config.profile.identityClaim];
-    return {
-      jti: typeof payload.jti === 'string' ? payload.jti : undefined,
-      userKey: identity === undefined ? undefined : userKey(identity),
-      iat: typeof payload.iat === 'number' ? payload.iat : undefined,
-      familyId: typeof payload.fam === 'string' ? payload.fam : undefined,
-    };
   }
 
   // Fail closed, unless fail-open was chosen: then accept, and say so once.
@@ -249,4 +293,19 @@ export class Verification<TUser> {
     if (typeof fresh === 'boolean') return fresh;
     return typeof fresh === 'number' && fresh >= this.#config.now();
   }
+}
+
+/**
+ * What the store is asked about a token: its jti, its user (the identity claim
+ * as the store keys it), its iat and its refresh family. The same facts go into
+ * a rotation that checks revocation itself (`RotateRequest.presented`).
+ */
+export function revocationCheck(payload: JwtPayload, identityClaim: string): RevocationCheck {
+  const identity = payload[identityClaim];
+  return {
+    jti: typeof payload.jti === 'string' ? payload.jti : undefined,
+    userKey: identity === undefined ? undefined : userKey(identity),
+    iat: typeof payload.iat === 'number' ? payload.iat : undefined,
+    familyId: typeof payload.fam === 'string' ? payload.fam : undefined,
+  };
 }

@@ -189,9 +189,14 @@ export class MemoryStore implements TokenStore {
     this.#push(f.expiresAt, `f${f.familyId}`);
   }
 
+  /** {@link TokenStore.rotationChecksRevocation}: `presented` is checked inside the rotation. */
+  readonly rotationChecksRevocation = true;
+
   async rotateFamily(r: RotateRequest): Promise<RotateOutcome> {
     this.#open();
     checkRotateRequest(r);
+    // The presented token's own revocation first, as isRevoked would answer it.
+    if (r.presented !== undefined && this.isRevokedNow(r.presented)) return { status: 'revoked' };
     const family = this.#families.get(r.familyId);
     if (family === undefined) return { status: 'unknown' };
     if (!this.#isLive(family, r.now)) return { status: 'revoked' };

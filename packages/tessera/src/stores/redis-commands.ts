@@ -26,7 +26,7 @@ export const SCRIPTS = {
   tesseraV1RevokeToken: REVOKE_TOKEN,
   tesseraV1RevokeUserBefore: REVOKE_USER_BEFORE,
   tesseraV1CreateFamily: CREATE_FAMILY,
-  tesseraV2RotateFamily: ROTATE_FAMILY,
+  tesseraV3RotateFamily: ROTATE_FAMILY,
   tesseraV1RevokeFamilies: REVOKE_FAMILIES,
   tesseraV1PurgeKey: PURGE_KEY,
   tesseraV1PurgeFamily: PURGE_FAMILY,

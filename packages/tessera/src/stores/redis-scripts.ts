@@ -89,16 +89,53 @@ return 1
 
 /**
  * KEYS: family hash, user cut-off key, revoked-family marker, user index,
- * store-wide cut-off. ARGV: presented, next, now, graceSeconds, expiresAt,
- * channel, familyId.
+ * store-wide cut-off, then (when the presented token is checked, see below) its
+ * revoked-jti key if ARGV[12] is '1' and its user's cut-off key if ARGV[13] is '1'.
+ * ARGV: presented, next, now, graceSeconds, expiresAt, channel, familyId,
+ * [8] the user the KEYS were built for ('' when read from the family first),
+ * [9] check ('1': check the presented token), [10] the store's clock, [11] the
+ * token's iat ('' when absent or not finite: counts as older), [12] has jti key,
+ * [13] has cut-off key, [14] names the token ('1': the store-wide cut-off applies).
+ *
+ * With check, the presented token's own revocation is checked first, by the
+ * rules of `isRevoked` (its jti, its user's cut-off against its iat, the
+ * store-wide cut-off; its family is the one below): 'revoked', nothing changed.
+ * When the family's user is not the one the KEYS were built for, returns
+ * {'user', familyUser} and changes nothing: the caller asks again with that
+ * user's keys.
+ *
  * Returns {'rotated', next, expiresAt} or {'grace', current, expiresAt} (a retry
  * inside the window changes nothing but 'lu' and answers the successor already
  * minted), {'reused', message} (the family is revoked and the revocation
  * published in the same script), or the status alone ('revoked', 'unknown').
  */
 export const ROTATE_FAMILY = `${HELPERS}
-local f = redis.call('HMGET', KEYS[1], 'cur', 'prev', 'rot', 'exp', 'rev', 'c')
+if ARGV[9] == '1' then
+  local at = tonumber(ARGV[10])
+  local iat = tonumber(ARGV[11])
+  local k = 6
+  if ARGV[12] == '1' then
+    local exp = redis.call('GET', KEYS[k])
+    if exp and at < tonumber(exp) then return 'revoked' end
+    k = k + 1
+  end
+  if ARGV[13] == '1' then
+    local cut = redis.call('GET', KEYS[k])
+    if cut then
+      local bar = string.find(cut, '|', 1, true)
+      local before = tonumber(string.sub(cut, 1, bar - 1))
+      if at < tonumber(string.sub(cut, bar + 1)) and (not iat or iat < before) then return 'revoked' end
+    end
+  end
+  local g = redis.call('GET', KEYS[5])
+  if g and ARGV[14] == '1' then
+    local before = tonumber(string.sub(g, 1, string.find(g, '|', 1, true) - 1))
+    if before > 0 and (not iat or iat < before) then return 'revoked' end
+  end
+end
+local f = redis.call('HMGET', KEYS[1], 'cur', 'prev', 'rot', 'exp', 'rev', 'c', 'u')
 if not f[1] then return 'unknown' end
+if ARGV[8] ~= '' and f[7] ~= ARGV[8] then return {'user', f[7] or ''} end
 local now = tonumber(ARGV[3])
 if f[5] or tonumber(f[4]) <= now then return 'revoked' end
 if cut_off(redis.call('GET', KEYS[2]), f[6], now) then return 'revoked' end

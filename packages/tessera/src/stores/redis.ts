@@ -358,26 +358,71 @@ export class RedisStore implements TokenStore {
     if (created !== 1) throw new FamilyExistsError(f.familyId);
   }
 
+  /**
+   * {@link TokenStore.rotationChecksRevocation}: with `presented`, the rotation
+   * script checks the presented token first; the request's user (`userKey` or
+   * the presented token's) names the keys the script needs, so a refresh is one
+   * script call (one round trip).
+   */
+  readonly rotationChecksRevocation = true;
+
   async rotateFamily(r: RotateRequest): Promise<RotateOutcome> {
     checkRotateRequest(r);
     const answer = await this.#guard('rotateFamily', async (c): Promise<unknown> => {
-      // The script needs the user's keys; a family's user never changes, so reading it first is race-free.
-      const user = await c.hget(this.#key('f', r.familyId), 'u');
+      // The script needs the keys of the family's user. The request names it (the presented
+      // token's user: the family was filed under the same user key); otherwise read it first
+      // (a family's user never changes, so reading it first is race-free). A wrong guess
+      // changes nothing: the script names the family's user and is asked once more.
+      let user = r.userKey ?? r.presented?.userKey ?? (await c.hget(this.#key('f', r.familyId), 'u'));
       if (user === null) return 'unknown';
-      return callScript(
-        c,
-        'tesseraV2RotateFamily',
-        [
-          this.#key('f', r.familyId),
-          this.#key('c', user),
-          this.#key('rf', r.familyId),
-          this.#key('u', user),
-          this.#everyoneKey,
-        ],
-        [r.presentedJti, r.nextJti, r.now, r.graceSeconds, r.expiresAt, this.channel, r.familyId],
-      );
+      for (let attempt = 0; ; attempt++) {
+        const answer = await this.#rotateScript(c, r, user);
+        if (attempt > 0 || !Array.isArray(answer) || answer[0] !== 'user' || typeof answer[1] !== 'string')
+          return answer;
+        user = answer[1];
+      }
     });
     return this.#rotateOutcome(answer);
+  }
+
+  /** One call of the rotation script with the keys of `user` (see redis-scripts.ts). */
+  #rotateScript(c: Redis, r: RotateRequest, user: string): Promise<unknown> {
+    const keys = [
+      this.#key('f', r.familyId),
+      this.#key('c', user),
+      this.#key('rf', r.familyId),
+      this.#key('u', user),
+      this.#everyoneKey,
+    ];
+    const args: (string | number)[] = [
+      r.presentedJti,
+      r.nextJti,
+      r.now,
+      r.graceSeconds,
+      r.expiresAt,
+      this.channel,
+      r.familyId,
+      user,
+    ];
+    const p = r.presented;
+    if (p === undefined) {
+      args.push('0');
+    } else {
+      // The rules of #lookup (isRevoked), by the store's clock.
+      if (p.jti !== undefined) keys.push(this.#key('j', p.jti));
+      if (p.userKey !== undefined) keys.push(this.#key('c', p.userKey));
+      const namesToken =
+        p.jti !== undefined || p.userKey !== undefined || p.familyId !== undefined || p.iat !== undefined;
+      args.push(
+        '1',
+        this.#now(),
+        p.iat !== undefined && Number.isFinite(p.iat) ? String(p.iat) : '',
+        p.jti === undefined ? '0' : '1',
+        p.userKey === undefined ? '0' : '1',
+        namesToken ? '1' : '0',
+      );
+    }
+    return callScript(c, 'tesseraV3RotateFamily', keys, args);
   }
 
   /** Reads the rotation script's answer; anything unexpected is a store failure, never a success. */

@@ -72,6 +72,16 @@ export function checkRotateRequest(r: RotateRequest): void {
   checkTime('graceSeconds', r.graceSeconds);
   checkTime('expiresAt', r.expiresAt);
   if (r.nextJti === r.presentedJti) throw new TypeError('nextJti must differ from presentedJti');
+  if (r.userKey !== undefined) checkId('userKey', r.userKey);
+  const p = r.presented;
+  if (p === undefined) return;
+  if (typeof p !== 'object' || p === null) throw new TypeError('presented must be an object');
+  if (p.jti !== undefined) checkId('presented.jti', p.jti);
+  if (p.userKey !== undefined) checkId('presented.userKey', p.userKey);
+  if (p.iat !== undefined && typeof p.iat !== 'number') throw new TypeError('presented.iat must be a number');
+  if (p.familyId !== undefined && p.familyId !== r.familyId) {
+    throw new TypeError('presented.familyId must be the familyId being rotated');
+  }
 }
 
 /** The user's cut-off applies to a token or family created at `issuedAt` (undefined counts as older). */

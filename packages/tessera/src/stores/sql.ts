@@ -494,11 +494,24 @@ export class SqlStore implements TokenStore {
     });
   }
 
+  /**
+   * {@link TokenStore.rotationChecksRevocation}: with `presented`, every statement
+   * of the rotation also requires that the presented token is not revoked, so
+   * the normal case stays one statement (one round trip).
+   */
+  readonly rotationChecksRevocation = true;
+
   async rotateFamily(r: RotateRequest): Promise<RotateOutcome> {
     if (!kyselyLoaded) await loadKysely();
     checkRotateRequest(r);
     const fam = sql.table(this.tables.families);
-    const live = this.#livePredicate(r.now);
+    // A live family, and (when the caller left the check to the rotation) a presented
+    // token that isRevoked would not refuse: each branch below re-checks both in its WHERE.
+    const revokedNow = this.#presentedRevoked(r.presented);
+    const live =
+      revokedNow === undefined
+        ? this.#livePredicate(r.now)
+        : sql`(${this.#livePredicate(r.now)} AND NOT ${revokedNow})`;
     return this.#guard('rotateFamily', async () => {
       // 1. The normal case, decided by the row lock: exactly one caller can match current_jti.
       const rotated = await sql`UPDATE ${fam}
@@ -515,7 +528,7 @@ export class SqlStore implements TokenStore {
         if (grace !== undefined) return grace;
       }
 
-      // 3. Why did neither match? Missing, dead, or a spent jti.
+      // 3. Why did neither match? Missing, dead (or the presented token revoked), or a spent jti.
       const state = await sql<{ live: unknown }>`SELECT CASE WHEN ${live} THEN 1 ELSE 0 END AS live
           FROM ${fam} WHERE family_id = ${r.familyId}`.execute(this.#db);
       const row = state.rows[0];
@@ -523,12 +536,50 @@ export class SqlStore implements TokenStore {
       if (num(row.live) !== 1) return { status: 'revoked' };
 
       // 4. Reuse: revoke the family. Only the call that flips revoked_at reports 'reused'.
+      // A presented token revoked meanwhile is answered 'revoked', as isRevoked would first.
+      const notRevoked = revokedNow === undefined ? sql`` : sql` AND NOT ${revokedNow}`;
       const revoked = await sql`UPDATE ${fam} SET revoked_at = ${r.now}
-          WHERE family_id = ${r.familyId} AND revoked_at IS NULL AND current_jti <> ${r.presentedJti}`.execute(
+          WHERE family_id = ${r.familyId} AND revoked_at IS NULL AND current_jti <> ${r.presentedJti}${notRevoked}`.execute(
         this.#db,
       );
       return affected(revoked) === 1 ? { status: 'reused' } : { status: 'revoked' };
     });
+  }
+
+  /**
+   * The presented token's own revocation as one SQL condition, by the store's
+   * clock as {@link isRevoked} reads it: its jti revoked, or its user's live
+   * cut-off after its `iat` (a token without a finite `iat` counts as older).
+   * Its family is the row being rotated, whose revocation the live predicate
+   * covers. Undefined when there is nothing to check.
+   */
+  #presentedRevoked(p: RevocationCheck | undefined): RawBuilder<unknown> | undefined {
+    if (p === undefined) return undefined;
+    const now = this.#now();
+    const t = this.tables;
+    const checks: RawBuilder<unknown>[] = [];
+    if (p.jti !== undefined) {
+      checks.push(sql`EXISTS (SELECT 1 FROM ${sql.table(t.revokedTokens)}
+        WHERE ${sql.ref(`${t.revokedTokens}.jti`)} = ${p.jti}
+          AND ${sql.ref(`${t.revokedTokens}.expires_at`)} > ${now})`);
+    }
+    if (p.userKey !== undefined) {
+      // iat < revoked_before, with revoked_before an integer, is floor(iat) < revoked_before:
+      // the bound stays an integer, which every dialect compares with a BIGINT column.
+      const iat = p.iat;
+      const bar = iat === undefined || !Number.isFinite(iat) ? undefined : Math.floor(iat);
+      if (bar === undefined || bar <= Number.MAX_SAFE_INTEGER) {
+        const before =
+          bar === undefined || bar < 0
+            ? sql``
+            : sql` AND ${sql.ref(`${t.userCutoffs}.revoked_before`)} > ${bar}`;
+        checks.push(sql`EXISTS (SELECT 1 FROM ${sql.table(t.userCutoffs)}
+          WHERE ${sql.ref(`${t.userCutoffs}.user_key`)} = ${p.userKey}
+            AND ${sql.ref(`${t.userCutoffs}.keep_until`)} > ${now}${before})`);
+      }
+    }
+    if (checks.length === 0) return undefined;
+    return sql`(${sql.join(checks, sql` OR `)})`;
   }
 
   /**

@@ -105,6 +105,24 @@ export interface RotateRequest {
   graceSeconds: number;
   /** The new expiry of the family (the next refresh token's `exp`) if this call rotates. */
   expiresAt: number;
+  /**
+   * The family's user as the presented token names it (optional). A hint: a
+   * store that files keys by user (Redis) need not read the family first to
+   * find them. A value that is not the family's user must not change the answer.
+   */
+  userKey?: string;
+  /**
+   * The presented refresh token's own revocation facts, when the caller has not
+   * asked {@link TokenStore.isRevoked} about it: what `isRevoked` would be asked
+   * (`jti`, `userKey`, `iat`; `familyId`, if set, is this request's `familyId`).
+   * Passed only to a store whose {@link TokenStore.rotationChecksRevocation} is
+   * true. Such a store answers `revoked`, changing nothing, when `isRevoked` with
+   * these facts would answer true at that moment (by its own clock, as
+   * `isRevoked` reads it), checked in the same atomic operation as the rotation
+   * and before it, so a revoked token neither rotates, nor gets the grace
+   * answer, nor counts as reuse.
+   */
+  presented?: RevocationCheck;
 }
 
 /**
@@ -172,6 +190,17 @@ export interface TokenStore {
    */
   isRevokedNow?(check: RevocationCheck): boolean | undefined;
   /**
+   * True when {@link rotateFamily} honours {@link RotateRequest.presented}: it
+   * checks the presented token's revocation (every rule {@link isRevoked}
+   * applies) inside the rotation itself. The manager then makes no separate
+   * `isRevoked` call on the paths that verify and rotate in one go
+   * (`refreshTokens(tokenString)`, and `auth.refresh()` in every adapter), so a
+   * refresh costs one store operation. Optional: for a store without it (a
+   * custom store written before this flag), the manager asks `isRevoked`
+   * first and never passes `presented`, as before.
+   */
+  readonly rotationChecksRevocation?: boolean;
+  /**
    * Start a refresh-token family (a login session) whose current refresh token
    * is `jti`. Rejects with {@link FamilyExistsError} if the id is taken.
    */
@@ -182,7 +211,9 @@ export interface TokenStore {
    * give exactly one `rotated`; with `graceSeconds: 0` exactly one other call
    * gets `reused` (it revokes the family) and the calls that arrive after that
    * revocation get `revoked`; inside a grace window the others get `grace`,
-   * all carrying the `currentJti` of the one that rotated.
+   * all carrying the `currentJti` of the one that rotated. With
+   * {@link RotateRequest.presented} (see {@link rotationChecksRevocation}), a
+   * presented token that `isRevoked` would refuse is answered `revoked` first.
    */
   rotateFamily(r: RotateRequest): Promise<RotateOutcome>;
   /** Revoke one family (logout of one session). Returns whether the family exists. */

@@ -10,125 +10,14 @@
  * - a refresh token from `createRefreshToken()` is single-use under rotation, and
  *   so is a refresh token minted before any family existed.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
-import { MemoryStore, type RefreshResult, TesseraError, TokenManager, type TokenStore } from 'tessera-auth';
-import { RedisStore } from 'tessera-auth/stores/redis';
-import { SqlStore } from 'tessera-auth/stores/sql';
+import { type RefreshResult, TesseraError, TokenManager } from 'tessera-auth';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pingRedis, runId, serviceAvailable, services } from '../stores/services.js';
+import { type Clock, everyStore } from './every-store.js';
 
 const SECRET = 'sessions-every-store-secret-0123456789abcdef';
 const GRACE = 5;
-const run = runId();
-const dir = mkdtempSync(join(tmpdir(), 'tessera-sessions-'));
-const cleanups: Array<() => Promise<void>> = [];
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const pgUp = await serviceAvailable('PostgreSQL', async () => {
-  const client = new pg.Client({ ...services.postgres, connectionTimeoutMillis: 3000 });
-  await client.connect();
-  await client.end();
-});
-const mysqlUp = await serviceAvailable('MariaDB/MySQL', async () => {
-  const conn = await mysql.createConnection({ ...services.mysql, connectTimeout: 3000 });
-  await conn.end();
-});
-const redisUp = await serviceAvailable('Redis', pingRedis);
-
-/** A clock shared by the manager and its store, so that the test can move time for both. */
-interface Clock {
-  now: number;
-}
-
-type StoreFactory = (clock: Clock) => Promise<TokenStore>;
-
-let seq = 0;
-const prefix = () => `sess_${run}_${++seq}_`;
-
-async function dropSqlTables(store: SqlStore, drop: (table: string) => Promise<void>): Promise<void> {
-  for (const table of Object.values(store.tables)) await drop(table);
-}
-
-const factories: Array<[string, boolean, StoreFactory]> = [
-  ['memory', true, async (clock) => new MemoryStore({ now: () => clock.now })],
-  [
-    'SQLite',
-    true,
-    async (clock) => {
-      const store = await SqlStore.sqlite(join(dir, `${++seq}.sqlite`), { now: () => clock.now });
-      await store.migrate();
-      cleanups.push(() => store.close());
-      return store;
-    },
-  ],
-  [
-    'PostgreSQL',
-    pgUp,
-    async (clock) => {
-      const store = await SqlStore.postgres(
-        { ...services.postgres },
-        { now: () => clock.now, tablePrefix: prefix() },
-      );
-      await store.migrate();
-      cleanups.push(async () => {
-        await store.close();
-        const client = new pg.Client(services.postgres);
-        await client.connect();
-        await dropSqlTables(store, async (t) => void (await client.query(`DROP TABLE IF EXISTS "${t}"`)));
-        await client.end();
-      });
-      return store;
-    },
-  ],
-  [
-    'MariaDB',
-    mysqlUp,
-    async (clock) => {
-      const store = await SqlStore.mysql(
-        { ...services.mysql },
-        { now: () => clock.now, tablePrefix: prefix() },
-      );
-      await store.migrate();
-      cleanups.push(async () => {
-        await store.close();
-        const conn = await mysql.createConnection(services.mysql);
-        await dropSqlTables(store, async (t) => void (await conn.query(`DROP TABLE IF EXISTS \`${t}\``)));
-        await conn.end();
-      });
-      return store;
-    },
-  ],
-  ...(['Redis', 'Redis with local cache'] as const).map((name): [string, boolean, StoreFactory] => [
-    name,
-    redisUp,
-    async (clock) => {
-      const keyPrefix = `tessera-test:${prefix()}:`;
-      const store = new RedisStore({
-        redis: { ...services.redis },
-        prefix: keyPrefix,
-        localCache: name !== 'Redis',
-        now: () => clock.now,
-      });
-      await store.ready();
-      cleanups.push(async () => {
-        await store.close();
-        const admin = new Redis(services.redis);
-        const keys = await admin.keys(`${keyPrefix}*`);
-        if (keys.length > 0) await admin.unlink(...keys);
-        admin.disconnect();
-      });
-      return store;
-    },
-  ]),
-];
+const { backends, cleanup } = await everyStore('sess');
+afterAll(cleanup);
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -145,11 +34,11 @@ interface User {
   readonly name: string;
 }
 
-describe.each(factories)('sessions on %s', (_name, available, makeStore) => {
+describe.each(backends)('sessions on %s', (_name, available, make) => {
   async function setup(options: { userIdentity?: boolean } = {}) {
     // A real clock reading (Redis expires keys in real time), moved by hand.
     const clock: Clock = { now: Math.floor(Date.now() / 1000) };
-    const store = await makeStore(clock);
+    const { store } = await make(clock);
     const jwt = new TokenManager({
       secret: SECRET,
       store,

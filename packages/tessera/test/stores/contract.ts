@@ -484,6 +484,183 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
       });
     });
 
+    describe('rotateFamily with presented: the revocation check inside the rotation', () => {
+      /** A live family of `user` whose current jti is `jti`, created at `t`. */
+      async function family(store: TokenStore, t: number, user = uid('user')) {
+        const familyId = uid('f');
+        const jti = uid('j');
+        await store.createFamily({ familyId, userKey: user, jti, now: t, expiresAt: t + 600 });
+        return { familyId, jti, user };
+      }
+
+      it('declares the capability', async () => {
+        const { store } = await open();
+        expect(store.rotationChecksRevocation).toBe(true);
+      });
+
+      it('a revoked presented jti: revoked, and nothing moves until that revocation expires', async () => {
+        const { store, clock } = await open();
+        const t = clock.t;
+        const f = await family(store, t);
+        await store.revokeToken(f.jti, t + 60);
+        const next = uid('j');
+        const r = {
+          familyId: f.familyId,
+          presentedJti: f.jti,
+          nextJti: next,
+          now: t,
+          graceSeconds: 0,
+          expiresAt: t + 600,
+          presented: { jti: f.jti, userKey: f.user, iat: t, familyId: f.familyId },
+        };
+        expect(await store.rotateFamily(r)).toEqual({ status: 'revoked' });
+        // Neither rotated nor counted as reuse: the family is live and still at the same jti.
+        expect(await store.isRevoked({ familyId: f.familyId })).toBe(false);
+        expect((await store.listSessions(f.user, t)).map((s) => s.familyId)).toEqual([f.familyId]);
+        // The revocation is read by the store's clock, as isRevoked reads it.
+        clock.advance(60);
+        expect(await store.rotateFamily({ ...r, now: clock.t })).toEqual({
+          status: 'rotated',
+          currentJti: next,
+          expiresAt: t + 600,
+        });
+      });
+
+      it("the presented token's user cut-off against its iat (no iat counts as older)", async () => {
+        const { store, clock } = await open();
+        const t = clock.t;
+        const f = await family(store, t);
+        // The family itself (created at t) is not cut off by a cut-off at t; its older tokens are.
+        await store.revokeUserBefore(f.user, t, t + 600);
+        await store.revokeUserBefore(uid('user'), t + 100, t + 600);
+        const r = { familyId: f.familyId, presentedJti: f.jti, now: t, graceSeconds: 0, expiresAt: t + 600 };
+        const presented = { jti: f.jti, userKey: f.user, familyId: f.familyId };
+        for (const iat of [t - 1, t - 0.5, undefined]) {
+          expect(
+            await store.rotateFamily({ ...r, nextJti: uid('j'), presented: { ...presented, iat } }),
+          ).toEqual({ status: 'revoked' });
+        }
+        expect(await store.isRevoked({ familyId: f.familyId })).toBe(false);
+        const next = uid('j');
+        expect(
+          await store.rotateFamily({ ...r, nextJti: next, presented: { ...presented, iat: t } }),
+        ).toEqual({
+          status: 'rotated',
+          currentJti: next,
+          expiresAt: t + 600,
+        });
+      });
+
+      it('a revoked presented jti gets neither the grace answer nor the reuse revocation', async () => {
+        const { store, clock } = await open();
+        const t = clock.t;
+        for (const graceSeconds of [5, 0]) {
+          const f = await family(store, t);
+          const j2 = uid('j');
+          const rotate = { familyId: f.familyId, now: t, graceSeconds, expiresAt: t + 600 };
+          expect((await store.rotateFamily({ ...rotate, presentedJti: f.jti, nextJti: j2 })).status).toBe(
+            'rotated',
+          );
+          // SimpleJWT's blacklist after rotation: the spent token's jti is revoked.
+          await store.revokeToken(f.jti, t + 60);
+          const replay = {
+            ...rotate,
+            now: t + 1,
+            presentedJti: f.jti,
+            nextJti: uid('j'),
+            presented: { jti: f.jti, userKey: f.user, iat: t, familyId: f.familyId },
+          };
+          expect(await store.rotateFamily(replay)).toEqual({ status: 'revoked' });
+          // The family was not revoked as reused: its current token rotates on.
+          expect(await store.isRevoked({ familyId: f.familyId })).toBe(false);
+          expect(
+            (await store.rotateFamily({ ...rotate, now: t + 1, presentedJti: j2, nextJti: uid('j') })).status,
+          ).toBe('rotated');
+        }
+      });
+
+      it('a live presented token rotates, takes grace and is reused exactly as without presented', async () => {
+        const { store, clock } = await open();
+        const t = clock.t;
+        const f = await family(store, t);
+        const check = (jti: string) => ({ jti, userKey: f.user, iat: t, familyId: f.familyId });
+        const r = { familyId: f.familyId, now: t, graceSeconds: 5, expiresAt: t + 600 };
+        const j2 = uid('j');
+        expect(
+          await store.rotateFamily({ ...r, presentedJti: f.jti, nextJti: j2, presented: check(f.jti) }),
+        ).toEqual({ status: 'rotated', currentJti: j2, expiresAt: t + 600 });
+        expect(
+          await store.rotateFamily({ ...r, presentedJti: f.jti, nextJti: uid('j'), presented: check(f.jti) }),
+        ).toEqual({ status: 'grace', currentJti: j2, expiresAt: t + 600 });
+        const stranger = uid('j');
+        expect(
+          await store.rotateFamily({
+            ...r,
+            presentedJti: stranger,
+            nextJti: uid('j'),
+            presented: check(stranger),
+          }),
+        ).toEqual({ status: 'reused' });
+        expect(await store.isRevoked({ familyId: f.familyId })).toBe(true);
+      });
+
+      it("the family's own user decides its cut-off, whatever user the request names", async () => {
+        const { store, clock } = await open();
+        const t = clock.t;
+        const other = uid('user');
+        // The user named as a hint (userKey), or as the presented token's user.
+        const forms = [
+          (_f: { familyId: string; jti: string }) => ({ userKey: other }),
+          (f: { familyId: string; jti: string }) => ({
+            presented: { jti: f.jti, userKey: other, iat: t, familyId: f.familyId },
+          }),
+        ];
+        for (const form of forms) {
+          const old = await family(store, t - 10);
+          const young = await family(store, t, old.user);
+          await store.revokeUserBefore(old.user, t, t + 600);
+          const r = { now: t, graceSeconds: 0, expiresAt: t + 600 };
+          expect(
+            await store.rotateFamily({
+              ...r,
+              familyId: old.familyId,
+              presentedJti: old.jti,
+              nextJti: uid('j'),
+              ...form(old),
+            }),
+          ).toEqual({ status: 'revoked' });
+          const next = uid('j');
+          expect(
+            await store.rotateFamily({
+              ...r,
+              familyId: young.familyId,
+              presentedJti: young.jti,
+              nextJti: next,
+              ...form(young),
+            }),
+          ).toEqual({ status: 'rotated', currentJti: next, expiresAt: t + 600 });
+          // The right user's index still lists it.
+          expect((await store.listSessions(old.user, t)).map((s) => s.familyId)).toEqual([young.familyId]);
+        }
+      });
+
+      it('refuses a presented family other than the one rotated', async () => {
+        const { store, clock } = await open();
+        const t = clock.t;
+        const f = await family(store, t);
+        const r = {
+          familyId: f.familyId,
+          presentedJti: f.jti,
+          nextJti: uid('j'),
+          now: t,
+          graceSeconds: 0,
+          expiresAt: t + 600,
+          presented: { jti: f.jti, familyId: uid('f') },
+        };
+        await expect(store.rotateFamily(r)).rejects.toThrow(TypeError);
+      });
+    });
+
     describe('revokeFamily / revokeUserFamilies', () => {
       it('revokes one family: existing -> true, unknown -> false', async () => {
         const { store, clock } = await open();
@@ -612,6 +789,39 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
         expect(counts.reused).toBe(1);
         expect(counts.revoked).toBe(198);
         expect(await store.isRevoked({ familyId })).toBe(true);
+      });
+
+      it('200 concurrent redeems checking the presented token: one rotated; none once it is revoked', async () => {
+        const { store, clock } = await open();
+        const t = clock.t;
+        const user = uid('u');
+        const redeemAll = (familyId: string, jti: string) =>
+          Promise.all(
+            Array.from({ length: 200 }, (_, i) =>
+              store.rotateFamily({
+                familyId,
+                presentedJti: jti,
+                nextJti: `${jti}-next-${i}`,
+                now: t,
+                graceSeconds: 0,
+                expiresAt: t + 1000,
+                userKey: user,
+                presented: { jti, userKey: user, iat: t, familyId },
+              }),
+            ),
+          );
+        const live = { familyId: uid('f'), jti: uid('j') };
+        await store.createFamily({ ...live, userKey: user, now: t, expiresAt: t + 1000 });
+        const counts = tally(await redeemAll(live.familyId, live.jti));
+        expect(counts.rotated).toBe(1);
+        expect(counts.reused).toBe(1);
+        expect(counts.revoked).toBe(198);
+        // A revoked token, redeemed 200 times at once: never rotated, never taken as reuse.
+        const revoked = { familyId: uid('f'), jti: uid('j') };
+        await store.createFamily({ ...revoked, userKey: user, now: t, expiresAt: t + 1000 });
+        await store.revokeToken(revoked.jti, t + 1000);
+        expect(tally(await redeemAll(revoked.familyId, revoked.jti))).toEqual({ revoked: 200 });
+        expect(await store.isRevoked({ familyId: revoked.familyId })).toBe(false);
       });
 
       it('200 concurrent redeems inside a grace window: one rotated, the rest grace', async () => {

@@ -316,7 +316,27 @@ describe.skipIf(!redisUp)('RedisStore', () => {
           expect(await store.rotateFamily({ ...r, familyId: 'during', presentedJti: 'd1' })).toEqual({
             status: 'revoked',
           });
-          expect(await store.rotateFamily({ ...r, familyId: 'after', presentedJti: 'a1' })).toEqual({
+          // A rotation that checks the presented token applies the store-wide cut-off to it
+          // too: a token issued before the loss is refused even in a family created after it.
+          const token = { jti: 'a1', userKey: 'ann', familyId: 'after' };
+          for (const iat of [cutoff - 1, undefined]) {
+            expect(
+              await store.rotateFamily({
+                ...r,
+                familyId: 'after',
+                presentedJti: 'a1',
+                presented: { ...token, iat },
+              }),
+            ).toEqual({ status: 'revoked' });
+          }
+          expect(
+            await store.rotateFamily({
+              ...r,
+              familyId: 'after',
+              presentedJti: 'a1',
+              presented: { ...token, iat: cutoff },
+            }),
+          ).toEqual({
             status: 'rotated',
             currentJti: 'n',
             expiresAt: cutoff + 600,
