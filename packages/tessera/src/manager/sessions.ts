@@ -125,16 +125,18 @@ export class Sessions<TUser> {
     const now = this.#minter.issueTime();
     let familyId: string | undefined = typeof payload.fam === 'string' ? payload.fam : undefined;
     let refreshToken: string | undefined;
-    let check: RevocationCheck | undefined;
-    if (storeCheck !== undefined) {
-      const foldable =
-        this.rotationChecksRevocation &&
-        familyId !== undefined &&
-        typeof payload.jti === 'string' &&
-        isKeyableUserKey(userKey(payload[profile.identityClaim]));
-      if (foldable) check = revocationCheck(payload, profile.identityClaim);
-      else await storeCheck();
-    }
+    // A store that checks revocation inside the rotation is always handed the presented
+    // token, even when a guard already checked it: it costs no round trip, and a context
+    // from a guard built with `skipRevocationCheck` is then still refused when revoked.
+    const foldable =
+      this.rotationChecksRevocation &&
+      familyId !== undefined &&
+      typeof payload.jti === 'string' &&
+      isKeyableUserKey(userKey(payload[profile.identityClaim]));
+    const check: RevocationCheck | undefined = foldable
+      ? revocationCheck(payload, profile.identityClaim)
+      : undefined;
+    if (storeCheck !== undefined && !foldable) await storeCheck();
     if (this.rotating) {
       const store = this.#config.store!;
       const presentedJti = payload.jti;

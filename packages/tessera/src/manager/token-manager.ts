@@ -273,7 +273,8 @@ export class TokenManager<TUser = unknown> {
         verification.checkStore(presented.header, presented.payload),
       );
     }
-    // A verified token (a guard's context) had its revocation checked where it was verified.
+    // A guard's context: its guard asked the store (unless told to skip); the rotation is
+    // still handed the token where the store checks it for free (sessions.ts).
     const { header, payload } = refreshToken;
     this.#verification.checkType(header, payload, { refresh: true });
     if (options.csrfValue !== undefined) this.#verification.checkCsrf(payload, options.csrfValue, header);
