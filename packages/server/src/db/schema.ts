@@ -66,6 +66,8 @@ export interface InviteRow {
 export interface ThrottleRow {
   id: string;
   attempts: Int;
+  /** Of the attempts, failures (the rest are in flight). */
+  failures: Int;
   window_start: Int;
   locked_until: Int;
   lock_level: Int;
@@ -210,6 +212,14 @@ const STEPS: readonly Step[] = [
       .ifNotExists()
       .on(t.throttle)
       .column('forget_at')
+      .execute();
+  },
+  // 3: failures counted apart from attempts in flight, so that only failures lock. Rows written
+  // before count as attempts in flight: they hold the budget until their window ends, lock nobody.
+  async (db, t) => {
+    await db.schema
+      .alterTable(t.throttle)
+      .addColumn('failures', 'integer', (c) => c.notNull().defaultTo(0))
       .execute();
   },
 ];
