@@ -45,6 +45,9 @@ export async function openStores(config: ServiceConfig, log: (error: unknown) =>
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const file = new BetterSqlite3(join(dir, 'tessera.sqlite'), { timeout: QUERY_TIMEOUT_MS });
       file.pragma('journal_mode = WAL');
+      // FULL would fsync the WAL on every commit (each refresh, logout, sign-in), blocking the event
+      // loop for the disk's flush time (5 ms here): NORMAL fsyncs at checkpoints only. See docs/service.md.
+      file.pragma(`synchronous = ${config.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       const db = new Kysely<AnyDB>({ dialect: new SqliteDialect({ database: keptStatements(file) }) });
       closers.push(() => db.destroy());
       database = { db, dialect: 'sqlite', t: tables(config.tablePrefix) };
