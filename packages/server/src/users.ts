@@ -43,6 +43,18 @@ export function identityOf(profile: ProfileName, user: Pick<User, 'id' | 'userna
   return profile === 'simplejwt' ? user.id : user.username;
 }
 
+/**
+ * What the service mints tokens for: a user just read from the database. The
+ * token managers' callbacks take the identity claim and the roles from it, so
+ * minting reads nothing more (service.ts, `tokenManagerOptions`).
+ */
+export class TokenSubject {
+  readonly user: Pick<User, 'id' | 'username' | 'roles'>;
+  constructor(user: Pick<User, 'id' | 'username' | 'roles'>) {
+    this.user = user;
+  }
+}
+
 function toUser(row: UserRow): UserWithHash {
   return {
     id: int(row.id),

@@ -149,6 +149,50 @@ describe('login, me, refresh, logout', () => {
     expect(after).toMatchObject({ status: 401, body: { code: 'token_revoked' } });
   });
 
+  it('carries the roles in every token: signed in, rotated, and from /api/token/', async () => {
+    const first = await login(base, ADMIN.username, ADMIN.password);
+    const rotated = await call(base, 'POST', '/auth/refresh', { token: first.refresh_token });
+    const pair = await call(base, 'POST', '/api/token/', {
+      json: { username: ADMIN.username, password: ADMIN.password },
+    });
+    const again = await call(base, 'POST', '/api/token/refresh/', { json: { refresh: pair.body.refresh } });
+    const tokens = [
+      first.access_token,
+      first.refresh_token,
+      rotated.body.access_token,
+      rotated.body.refresh_token,
+      pair.body.access,
+      pair.body.refresh,
+      again.body.access,
+      again.body.refresh,
+    ] as string[];
+    for (const token of tokens) expect(claims(token).roles).toEqual(['admin']);
+  });
+
+  it('refuses a refresh token revoked on its own (not its session), as a header or a cookie', async () => {
+    const { manager } = svc.service.context;
+    const bearer = await login(base, ADMIN.username, ADMIN.password);
+    await manager.revokeToken(claims(bearer.refresh_token));
+    expect(await call(base, 'POST', '/auth/refresh', { token: bearer.refresh_token })).toMatchObject({
+      status: 401,
+      body: { code: 'token_revoked' },
+    });
+    const cookie = await call(base, 'POST', '/auth/login', {
+      json: { username: ADMIN.username, password: ADMIN.password, cookies: true },
+    });
+    const jar = cookie.headers
+      .getSetCookie()
+      .map((c) => c.split(';', 1)[0])
+      .join('; ');
+    const refreshCookie = /refresh_token_cookie=([^;]+)/.exec(jar)![1]!;
+    await manager.revokeToken(claims(refreshCookie));
+    expect(
+      await call(base, 'POST', '/auth/refresh', {
+        headers: { cookie: jar, 'x-csrf-token': cookie.body.csrf_refresh_token as string },
+      }),
+    ).toMatchObject({ status: 401, body: { code: 'token_revoked' } });
+  });
+
   it('logs out one session; the others keep working', async () => {
     const a = await login(base, ADMIN.username, ADMIN.password);
     const b = await login(base, ADMIN.username, ADMIN.password);
