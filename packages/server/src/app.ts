@@ -4,7 +4,8 @@
  * that turns every failure into a JSON answer: a 4xx for bad input, 503 when a
  * store is down, never a crash.
  */
-import { Hono } from 'hono';
+import type { IncomingMessage } from 'node:http';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { methodNotAllowed } from 'hono/method-not-allowed';
@@ -24,6 +25,25 @@ import { simpleJwtRoutes } from './routes/simplejwt.js';
 
 /** Largest CSV accepted by POST /admin/import. */
 const IMPORT_MAX_BYTES = 32 * 1024 * 1024;
+
+/**
+ * The body a request announces (RFC 9112 section 6): `chunked` under a
+ * Transfer-Encoding, else its Content-Length (an unreadable one counts as
+ * larger than any limit), else none. Read from Node's parsed headers when the
+ * request came through @hono/node-server.
+ */
+function announcedLength(c: Context<AppEnv>): number | 'none' | 'chunked' {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  const header = (name: string): string | undefined => {
+    if (incoming === undefined) return c.req.header(name);
+    const value = incoming.headers[name];
+    return Array.isArray(value) ? value.join(',') : value;
+  };
+  if (header('transfer-encoding') !== undefined) return 'chunked';
+  const length = header('content-length');
+  if (length === undefined) return 'none';
+  return /^\d{1,15}$/.test(length) ? Number(length) : Number.POSITIVE_INFINITY;
+}
 
 /** Counts requests in flight, so shutdown can wait for them. */
 export interface InFlight {
@@ -88,9 +108,21 @@ export function createApp(ctx: ServiceContext, inFlight: InFlight): Hono<AppEnv>
   const bodyLimitDefault = limit(ctx.config.maxBodyBytes);
   // User imports are the one large body (CSV of many users; admins only).
   const bodyLimitImport = limit(IMPORT_MAX_BYTES);
-  app.use('*', (c, next) =>
-    c.req.path === '/admin/import' ? bodyLimitImport(c, next) : bodyLimitDefault(c, next),
-  );
+  app.use('*', (c, next) => {
+    const max = c.req.path === '/admin/import' ? IMPORT_MAX_BYTES : ctx.config.maxBodyBytes;
+    // A request without a body, or with its length announced (Node's parser holds the body to it), is
+    // judged from its headers: asking hono's bodyLimit would build the full web Request (an
+    // AbortController, a stream) on every request, the largest cost of a GET /auth/me after the
+    // database. A chunked body is counted as it arrives, by bodyLimit.
+    const length = announcedLength(c);
+    if (length === 'none') return next();
+    if (length !== 'chunked') {
+      return length > max
+        ? c.json(errorBody('body_too_large', `The body is larger than ${max} bytes`), 413)
+        : next();
+    }
+    return max === IMPORT_MAX_BYTES ? bodyLimitImport(c, next) : bodyLimitDefault(c, next);
+  });
   app.use(
     '*',
     methodNotAllowed({

@@ -117,6 +117,19 @@ describe('login, me, refresh, logout', () => {
       json: { username: 'a', password: 'x'.repeat(70_000) },
     });
     expect(big).toMatchObject({ status: 413, body: { code: 'body_too_large' } });
+    // Chunked, with no length announced: counted as it arrives.
+    const chunks = async function* () {
+      for (let i = 0; i < 8; i++)
+        yield new TextEncoder().encode(`${i === 0 ? '{"password":"' : ''}${'x'.repeat(10_000)}`);
+    };
+    const chunked = await fetch(`${base}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: ReadableStream.from(chunks()),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect(await chunked.json()).toMatchObject({ code: 'body_too_large' });
     const method = await call(base, 'GET', '/auth/login');
     expect(method.status).toBe(405);
     expect(method.headers.get('allow')).toContain('POST');
