@@ -51,6 +51,28 @@ describe('configuration', () => {
     }
   });
 
+  it("reads users through prepared statements that never see another request's open transaction", async () => {
+    const svc = await startTestService();
+    try {
+      const { users, stores } = svc.service.context;
+      const { db, t } = stores.database;
+      const row = { password_hash: 'x', email: null, roles: '[]', disabled: 0, created_at: 1 };
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto(t.users)
+          .values({ username: 'uncommitted', ...row })
+          .execute();
+        expect(await users.byUsername('uncommitted')).toBeUndefined();
+      });
+      expect((await users.byUsername('uncommitted'))?.username).toBe('uncommitted');
+      const id = (await users.byUsername('uncommitted'))!.id;
+      expect((await users.byId(id))?.username).toBe('uncommitted');
+      expect(await users.byUsername('UNCOMMITTED')).toBeUndefined();
+    } finally {
+      await svc.stop();
+    }
+  });
+
   it('reads a JSON file under the environment', () => {
     const dir = tempDir();
     try {

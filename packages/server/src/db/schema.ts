@@ -121,11 +121,22 @@ export function tables(prefix: string): Tables {
 // biome-ignore lint/suspicious/noExplicitAny: Kysely's table map is keyed by runtime (prefixed) names.
 export type AnyDB = Record<string, any>;
 
+/**
+ * A prepared read of the row whose `column` equals a value, for hot paths
+ * (the user of every /auth/me and sign-in): no query building per call.
+ */
+export type SelectOne = (
+  table: string,
+  column: string,
+) => (value: string | number) => Promise<Record<string, unknown> | undefined>;
+
 /** Typed access to the prefixed tables. */
 export interface Database {
   readonly db: Kysely<AnyDB>;
   readonly dialect: Dialect;
   readonly t: Tables;
+  /** Prepared single-row reads (db/connect.ts); absent on a bare Kysely handle (tests), which then serves them. */
+  readonly selectOne?: SelectOne;
 }
 
 type Step = (db: Kysely<AnyDB>, t: Tables, dialect: Dialect) => Promise<void>;
