@@ -4,7 +4,6 @@
  * that turns every failure into a JSON answer: a 4xx for bad input, 503 when a
  * store is down, never a crash.
  */
-import type { IncomingMessage } from 'node:http';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -13,7 +12,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { StoreUnavailableError, TesseraError } from 'tessera-auth';
 import { errorResponse } from 'tessera-auth/core';
 import type { AppEnv, ServiceContext } from './context.js';
-import { errorBody, HttpError } from './http.js';
+import { errorBody, HttpError, requestHeader } from './http.js';
 import { adminRoutes } from './routes/admin.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { authRoutes } from './routes/auth.js';
@@ -29,18 +28,11 @@ const IMPORT_MAX_BYTES = 32 * 1024 * 1024;
 /**
  * The body a request announces (RFC 9112 section 6): `chunked` under a
  * Transfer-Encoding, else its Content-Length (an unreadable one counts as
- * larger than any limit), else none. Read from Node's parsed headers when the
- * request came through @hono/node-server.
+ * larger than any limit), else none.
  */
 function announcedLength(c: Context<AppEnv>): number | 'none' | 'chunked' {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  const header = (name: string): string | undefined => {
-    if (incoming === undefined) return c.req.header(name);
-    const value = incoming.headers[name];
-    return Array.isArray(value) ? value.join(',') : value;
-  };
-  if (header('transfer-encoding') !== undefined) return 'chunked';
-  const length = header('content-length');
+  if (requestHeader(c, 'transfer-encoding') !== undefined) return 'chunked';
+  const length = requestHeader(c, 'content-length');
   if (length === undefined) return 'none';
   return /^\d{1,15}$/.test(length) ? Number(length) : Number.POSITIVE_INFINITY;
 }
