@@ -109,9 +109,10 @@ export function createApp(ctx: ServiceContext, inFlight: InFlight): Hono<AppEnv>
     const length = announcedLength(c);
     if (length === 'none') return next();
     if (length !== 'chunked') {
-      return length > max
-        ? c.json(errorBody('body_too_large', `The body is larger than ${max} bytes`), 413)
-        : next();
+      if (length <= max) return next();
+      return Promise.resolve(
+        c.json(errorBody('body_too_large', `The body is larger than ${max} bytes`), 413),
+      );
     }
     return max === IMPORT_MAX_BYTES ? bodyLimitImport(c, next) : bodyLimitDefault(c, next);
   });

@@ -118,14 +118,20 @@ describe('login, me, refresh, logout', () => {
     });
     expect(big).toMatchObject({ status: 413, body: { code: 'body_too_large' } });
     // Chunked, with no length announced: counted as it arrives.
-    const chunks = async function* () {
-      for (let i = 0; i < 8; i++)
-        yield new TextEncoder().encode(`${i === 0 ? '{"password":"' : ''}${'x'.repeat(10_000)}`);
-    };
+    let sent = 0;
+    const chunks = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent === 8) return controller.close();
+        controller.enqueue(
+          new TextEncoder().encode(`${sent === 0 ? '{"password":"' : ''}${'x'.repeat(10_000)}`),
+        );
+        sent++;
+      },
+    });
     const chunked = await fetch(`${base}/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: ReadableStream.from(chunks()),
+      body: chunks,
       duplex: 'half',
     } as RequestInit);
     expect(chunked.status).toBe(413);

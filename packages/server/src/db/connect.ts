@@ -56,7 +56,9 @@ export async function openStores(config: ServiceConfig, log: (error: unknown) =>
       // WAL it reads the last commit without waiting for the writer, and never inside a transaction
       // another request holds open on the writer connection.
       let reader: BetterSqlite3.Database | undefined;
-      closers.push(async () => reader?.close());
+      closers.push(async () => {
+        reader?.close();
+      });
       database = {
         db,
         dialect: 'sqlite',
