@@ -9,7 +9,7 @@ import type { ApiKeys } from './api-keys.js';
 import type { Audit } from './audit.js';
 import { throttled } from './http.js';
 import { hashPassword, verifyDummy, verifyPassword } from './passwords/index.js';
-import { identityOf, type User, type Users, type UserWithHash } from './users.js';
+import { identityOf, TokenSubject, type User, type Users, type UserWithHash } from './users.js';
 
 /** What the throttle module offers (./throttle). */
 export interface ThrottleLike {
@@ -100,7 +100,7 @@ export class Accounts {
   /** A token pair for a signed-in user, the device and address as session labels (roles come from the manager's claims callback). */
   async issue(manager: TokenManager, user: User, origin: Origin): Promise<TokenPair> {
     return manager.createTokenPair({
-      identity: identityOf(manager.config.profile.name, user),
+      identity: new TokenSubject(user),
       metadata: { userAgent: origin.userAgent.slice(0, 200), address: origin.address },
     });
   }

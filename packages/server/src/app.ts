@@ -4,7 +4,7 @@
  * that turns every failure into a JSON answer: a 4xx for bad input, 503 when a
  * store is down, never a crash.
  */
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { methodNotAllowed } from 'hono/method-not-allowed';
@@ -12,7 +12,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { StoreUnavailableError, TesseraError } from 'tessera-auth';
 import { errorResponse } from 'tessera-auth/core';
 import type { AppEnv, ServiceContext } from './context.js';
-import { errorBody, HttpError } from './http.js';
+import { errorBody, HttpError, requestHeader } from './http.js';
 import { adminRoutes } from './routes/admin.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { authRoutes } from './routes/auth.js';
@@ -24,6 +24,18 @@ import { simpleJwtRoutes } from './routes/simplejwt.js';
 
 /** Largest CSV accepted by POST /admin/import. */
 const IMPORT_MAX_BYTES = 32 * 1024 * 1024;
+
+/**
+ * The body a request announces (RFC 9112 section 6): `chunked` under a
+ * Transfer-Encoding, else its Content-Length (an unreadable one counts as
+ * larger than any limit), else none.
+ */
+function announcedLength(c: Context<AppEnv>): number | 'none' | 'chunked' {
+  if (requestHeader(c, 'transfer-encoding') !== undefined) return 'chunked';
+  const length = requestHeader(c, 'content-length');
+  if (length === undefined) return 'none';
+  return /^\d{1,15}$/.test(length) ? Number(length) : Number.POSITIVE_INFINITY;
+}
 
 /** Counts requests in flight, so shutdown can wait for them. */
 export interface InFlight {
@@ -88,9 +100,22 @@ export function createApp(ctx: ServiceContext, inFlight: InFlight): Hono<AppEnv>
   const bodyLimitDefault = limit(ctx.config.maxBodyBytes);
   // User imports are the one large body (CSV of many users; admins only).
   const bodyLimitImport = limit(IMPORT_MAX_BYTES);
-  app.use('*', (c, next) =>
-    c.req.path === '/admin/import' ? bodyLimitImport(c, next) : bodyLimitDefault(c, next),
-  );
+  app.use('*', (c, next) => {
+    const max = c.req.path === '/admin/import' ? IMPORT_MAX_BYTES : ctx.config.maxBodyBytes;
+    // A request without a body, or with its length announced (Node's parser holds the body to it), is
+    // judged from its headers: asking hono's bodyLimit would build the full web Request (an
+    // AbortController, a stream) on every request, the largest cost of a GET /auth/me after the
+    // database. A chunked body is counted as it arrives, by bodyLimit.
+    const length = announcedLength(c);
+    if (length === 'none') return next();
+    if (length !== 'chunked') {
+      if (length <= max) return next();
+      return Promise.resolve(
+        c.json(errorBody('body_too_large', `The body is larger than ${max} bytes`), 413),
+      );
+    }
+    return max === IMPORT_MAX_BYTES ? bodyLimitImport(c, next) : bodyLimitDefault(c, next);
+  });
   app.use(
     '*',
     methodNotAllowed({

@@ -78,6 +78,7 @@ export const ENVIRONMENT: Readonly<Record<string, string>> = {
   port: 'PORT',
   host: 'HOST',
   dataDir: 'TESSERA_DATA_DIR',
+  sqliteSynchronous: 'TESSERA_SQLITE_SYNCHRONOUS',
   databaseUrl: 'DATABASE_URL',
   redisUrl: 'REDIS_URL',
   tablePrefix: 'TESSERA_TABLE_PREFIX',
@@ -114,6 +115,8 @@ const schema = z
     port: z.coerce.number().int().min(0).max(65535).default(8080),
     host: z.string().min(1).default('127.0.0.1'),
     dataDir: z.string().min(1).default('.data'),
+    // WAL + NORMAL: no fsync per commit (docs/service.md, "SQLite durability"); FULL: one per commit.
+    sqliteSynchronous: z.enum(['normal', 'full']).default('normal'),
     databaseUrl: z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')

@@ -3,6 +3,7 @@
  * bodies (zod), error answers with a stable `code`, the client's address, and
  * the headers every token response carries.
  */
+import type { IncomingMessage } from 'node:http';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -115,6 +116,18 @@ export async function readBody<S extends z.ZodType>(
     );
   }
   return result.data;
+}
+
+/**
+ * A request header, read from Node's parsed headers when the request came
+ * through @hono/node-server: `c.req.header()` would first build a web
+ * `Headers` from the raw ones, a cost on every request that reads one.
+ */
+export function requestHeader(c: Context, name: string): string | undefined {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (incoming === undefined) return c.req.header(name);
+  const value = incoming.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 /** The client's address: the socket peer, or the first X-Forwarded-For entry when a proxy is trusted. */

@@ -328,6 +328,45 @@ const OPERATIONS: readonly Operation[] = [
     security: 'admin',
     responses: { '200': 'Events' },
   },
+  {
+    method: 'get',
+    path: '/admin/console/users',
+    tag: 'Console',
+    summary:
+      'Users whose name contains ?q (case-insensitive; ?limit 1..200, default 50), and the total: {users, total}',
+    security: 'admin',
+    responses: { '200': '{users, total}', '400': 'q longer than 150 or limit out of range' },
+  },
+  {
+    method: 'get',
+    path: '/admin/console/keys',
+    tag: 'Console',
+    summary:
+      'Signing keys with the rotation schedule: {keys, rotation_seconds, grace_seconds, algorithm, next_rotation_at}',
+    security: 'admin',
+    responses: { '200': 'Keys and schedule' },
+  },
+  {
+    method: 'get',
+    path: '/admin/console/activity',
+    tag: 'Console',
+    summary:
+      'Sign-ins and refusals per time bucket over ?range (1h, 24h or 7d; default 24h), and the latest 100 security events (failures, throttling, refresh-token reuse, revocations)',
+    security: 'admin',
+    responses: { '200': '{range, bucket_seconds, buckets, events}', '400': 'Unknown range' },
+  },
+  {
+    method: 'get',
+    path: '/console/',
+    tag: 'Console',
+    summary:
+      'The web console (HTML; its assets under /console/assets/). Signs in through /auth/login in cookie mode; the admin views need the admin role',
+    security: 'none',
+    responses: {
+      '200': 'HTML',
+      '503': 'The console is not built (npm run build:web -w packages/server)',
+    },
+  },
 ];
 
 const ERROR = obj({ msg: str, code: str }, ['msg', 'code']);

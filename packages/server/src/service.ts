@@ -26,7 +26,7 @@ import {
   passwordParameters,
 } from './passwords/index.js';
 import { createThrottle } from './throttle/index.js';
-import { UsernameTakenError, Users } from './users.js';
+import { identityOf, TokenSubject, UsernameTakenError, Users } from './users.js';
 
 /** A running service. */
 export interface RunningService {
@@ -118,7 +118,7 @@ export async function startService(
     const audit = new Audit(database, (message, error) => warn(message)(error));
     const apiKeys = new ApiKeys(database);
     const common = (profile: ServiceConfig['profile']) =>
-      tokenManagerOptions(config, profile, { keys, store: stores.tokenStore, users });
+      tokenManagerOptions(config, profile, { keys, store: stores.tokenStore });
     const manager = new TokenManager(common(config.profile));
     const simpleJwt = config.profile === 'simplejwt' ? manager : new TokenManager(common('simplejwt'));
 
@@ -228,9 +228,9 @@ export async function startService(
 export function tokenManagerOptions(
   config: ServiceConfig,
   profile: ServiceConfig['profile'],
-  deps: { keys: ServiceKeys; store: TokenStore; users: Users },
+  deps: { keys: ServiceKeys; store: TokenStore },
 ): TokenManagerOptions {
-  const { keys, store, users } = deps;
+  const { keys, store } = deps;
   const https = config.publicUrl?.startsWith('https:') ?? false;
   return {
     profile,
@@ -247,11 +247,15 @@ export function tokenManagerOptions(
     rotation: { enabled: true, graceSeconds: 5, blacklistAfterRotation: profile === 'simplejwt' },
     verifiedTokenCache: 10_000,
     callbacks: {
-      // Roles ride in every token, read when it is minted (a refresh picks up a role change).
-      additionalClaims: async (identity: unknown) => {
-        const user = await users.byIdentity(identity);
-        return { roles: user?.roles ?? [] };
-      },
+      // Sign-ins mint for a TokenSubject (the user row just read): its identity claim in this profile.
+      // Any other identity is a claim value already (a re-issue, a revocation, a session listing).
+      userIdentity: (identity: unknown) =>
+        identity instanceof TokenSubject ? identityOf(profile, identity.user) : identity,
+      // Roles ride in every token: at sign-in from the row just read; a refresh carries the presented
+      // token's claims over, roles included (they win over this callback's), so it reads nothing. A
+      // role change revokes every token of the user, so no token outlives the roles it carries.
+      additionalClaims: (identity: unknown) =>
+        identity instanceof TokenSubject ? { roles: [...identity.user.roles] } : {},
     },
   };
 }

@@ -43,6 +43,18 @@ export function identityOf(profile: ProfileName, user: Pick<User, 'id' | 'userna
   return profile === 'simplejwt' ? user.id : user.username;
 }
 
+/**
+ * What the service mints tokens for: a user just read from the database. The
+ * token managers' callbacks take the identity claim and the roles from it, so
+ * minting reads nothing more (service.ts, `tokenManagerOptions`).
+ */
+export class TokenSubject {
+  readonly user: Pick<User, 'id' | 'username' | 'roles'>;
+  constructor(user: Pick<User, 'id' | 'username' | 'roles'>) {
+    this.user = user;
+  }
+}
+
 function toUser(row: UserRow): UserWithHash {
   return {
     id: int(row.id),
@@ -81,27 +93,29 @@ function isUniqueViolation(error: unknown): boolean {
 /** The user table. */
 export class Users {
   readonly #database: Database;
+  // Every /auth/me, sign-in and admin check reads one of these: prepared once (Database.selectOne).
+  readonly #byUsername: (username: string) => Promise<Record<string, unknown> | undefined>;
+  readonly #byId: (id: number) => Promise<Record<string, unknown> | undefined>;
 
   constructor(database: Database) {
     this.#database = database;
+    const { db, t, selectOne } = database;
+    this.#byUsername =
+      selectOne?.(t.users, 'username') ??
+      ((username) => db.selectFrom(t.users).selectAll().where('username', '=', username).executeTakeFirst());
+    this.#byId =
+      selectOne?.(t.users, 'id') ??
+      ((id) => db.selectFrom(t.users).selectAll().where('id', '=', id).executeTakeFirst());
   }
 
   async byUsername(username: string): Promise<UserWithHash | undefined> {
-    const { db, t } = this.#database;
-    const row = (await db
-      .selectFrom(t.users)
-      .selectAll()
-      .where('username', '=', username)
-      .executeTakeFirst()) as UserRow | undefined;
+    const row = (await this.#byUsername(username)) as UserRow | undefined;
     return row === undefined ? undefined : toUser(row);
   }
 
   async byId(id: number): Promise<UserWithHash | undefined> {
     if (!Number.isSafeInteger(id)) return undefined;
-    const { db, t } = this.#database;
-    const row = (await db.selectFrom(t.users).selectAll().where('id', '=', id).executeTakeFirst()) as
-      | UserRow
-      | undefined;
+    const row = (await this.#byId(id)) as UserRow | undefined;
     return row === undefined ? undefined : toUser(row);
   }
 

@@ -117,6 +117,25 @@ describe('login, me, refresh, logout', () => {
       json: { username: 'a', password: 'x'.repeat(70_000) },
     });
     expect(big).toMatchObject({ status: 413, body: { code: 'body_too_large' } });
+    // Chunked, with no length announced: counted as it arrives.
+    let sent = 0;
+    const chunks = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent === 8) return controller.close();
+        controller.enqueue(
+          new TextEncoder().encode(`${sent === 0 ? '{"password":"' : ''}${'x'.repeat(10_000)}`),
+        );
+        sent++;
+      },
+    });
+    const chunked = await fetch(`${base}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: chunks,
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect(await chunked.json()).toMatchObject({ code: 'body_too_large' });
     const method = await call(base, 'GET', '/auth/login');
     expect(method.status).toBe(405);
     expect(method.headers.get('allow')).toContain('POST');
@@ -147,6 +166,50 @@ describe('login, me, refresh, logout', () => {
       token: (third.body as { access_token: string }).access_token,
     });
     expect(after).toMatchObject({ status: 401, body: { code: 'token_revoked' } });
+  });
+
+  it('carries the roles in every token: signed in, rotated, and from /api/token/', async () => {
+    const first = await login(base, ADMIN.username, ADMIN.password);
+    const rotated = await call(base, 'POST', '/auth/refresh', { token: first.refresh_token });
+    const pair = await call(base, 'POST', '/api/token/', {
+      json: { username: ADMIN.username, password: ADMIN.password },
+    });
+    const again = await call(base, 'POST', '/api/token/refresh/', { json: { refresh: pair.body.refresh } });
+    const tokens = [
+      first.access_token,
+      first.refresh_token,
+      rotated.body.access_token,
+      rotated.body.refresh_token,
+      pair.body.access,
+      pair.body.refresh,
+      again.body.access,
+      again.body.refresh,
+    ] as string[];
+    for (const token of tokens) expect(claims(token).roles).toEqual(['admin']);
+  });
+
+  it('refuses a refresh token revoked on its own (not its session), as a header or a cookie', async () => {
+    const { manager } = svc.service.context;
+    const bearer = await login(base, ADMIN.username, ADMIN.password);
+    await manager.revokeToken(claims(bearer.refresh_token));
+    expect(await call(base, 'POST', '/auth/refresh', { token: bearer.refresh_token })).toMatchObject({
+      status: 401,
+      body: { code: 'token_revoked' },
+    });
+    const cookie = await call(base, 'POST', '/auth/login', {
+      json: { username: ADMIN.username, password: ADMIN.password, cookies: true },
+    });
+    const jar = cookie.headers
+      .getSetCookie()
+      .map((c) => c.split(';', 1)[0])
+      .join('; ');
+    const refreshCookie = /refresh_token_cookie=([^;]+)/.exec(jar)![1]!;
+    await manager.revokeToken(claims(refreshCookie));
+    expect(
+      await call(base, 'POST', '/auth/refresh', {
+        headers: { cookie: jar, 'x-csrf-token': cookie.body.csrf_refresh_token as string },
+      }),
+    ).toMatchObject({ status: 401, body: { code: 'token_revoked' } });
   });
 
   it('logs out one session; the others keep working', async () => {
@@ -267,6 +330,22 @@ describe('registration and passwords', () => {
     expect(locked.status).toBe(429);
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(locked.body).toMatchObject({ code: 'too_many_attempts' });
+  });
+
+  it('never locks an account out for right passwords sent at once', async () => {
+    await createUser(base, admin.access_token, 'busy', 'busy-password-1');
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        call(base, 'POST', '/auth/login', { json: { username: 'busy', password: 'busy-password-1' } }),
+      ),
+    );
+    // At most five are checked at once (the account's budget); the others are asked to retry in a second.
+    expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(5);
+    for (const a of answers.filter((a) => a.status !== 200)) {
+      expect(a.status).toBe(429);
+      expect(a.headers.get('retry-after')).toBe('1');
+    }
+    expect((await login(base, 'busy', 'busy-password-1')).access_token).toBeTypeOf('string');
   });
 });
 

@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig, ServiceConfigError } from '../src/config.js';
 import { decodeKek, openPrivateKey, sealPrivateKey } from '../src/keys.js';
@@ -26,7 +27,50 @@ describe('configuration', () => {
       keyRotation: 30 * 86_400,
       keyGrace: 30 * 86_400,
       corsOrigins: [],
+      sqliteSynchronous: 'normal',
     });
+  });
+
+  it('runs SQLite in WAL mode with synchronous NORMAL by default, FULL when asked', async () => {
+    expect(() => loadConfig({ TESSERA_SQLITE_SYNCHRONOUS: 'off' })).toThrow(/TESSERA_SQLITE_SYNCHRONOUS/);
+    for (const [setting, level] of [
+      [undefined, 1],
+      ['normal', 1],
+      ['full', 2],
+    ] as const) {
+      const svc = await startTestService(setting === undefined ? {} : { sqliteSynchronous: setting });
+      try {
+        const { db } = svc.service.context.stores.database;
+        const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(db);
+        const sync = await sql<{ synchronous: number }>`pragma synchronous`.execute(db);
+        expect(mode.rows[0]?.journal_mode).toBe('wal');
+        expect(sync.rows[0]?.synchronous, String(setting)).toBe(level);
+      } finally {
+        await svc.stop();
+      }
+    }
+  });
+
+  it("reads users through prepared statements that never see another request's open transaction", async () => {
+    const svc = await startTestService();
+    try {
+      const { users, stores } = svc.service.context;
+      const { db, t } = stores.database;
+      const row = { password_hash: 'x', email: null, roles: '[]', disabled: 0, created_at: 1 };
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto(t.users)
+          .values({ username: 'uncommitted', ...row })
+          .execute();
+        expect(await users.byUsername('uncommitted')).toBeUndefined();
+      });
+      expect((await users.byUsername('uncommitted'))?.username).toBe('uncommitted');
+      const id = (await users.byUsername('uncommitted'))!.id;
+      expect((await users.byId(id))?.username).toBe('uncommitted');
+      expect(await users.byUsername('UNCOMMITTED')).toBeUndefined();
+    } finally {
+      await svc.stop();
+    }
   });
 
   it('reads a JSON file under the environment', () => {

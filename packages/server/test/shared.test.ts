@@ -16,6 +16,7 @@ import {
   login,
   removeDir,
   runId,
+  sameSecondCutoff,
   startTestService,
   type TestService,
   tempDir,
@@ -126,6 +127,14 @@ describe.skipIf(!up)('two instances on PostgreSQL + Redis', () => {
     await eventually(async () => {
       expect((await call(b.base, 'GET', '/auth/me', { token: user.access_token })).status).toBe(401);
     });
+  });
+
+  it('a logout everywhere ends /api/token/ tokens of its second, and spares those issued after it', async () => {
+    const admin = await login(a.base, ADMIN.username, ADMIN.password);
+    const result = await sameSecondCutoff(a.base, admin.access_token, 'same-second-shared', 'logout-all');
+    expect(result.sameSecond).toBe(true);
+    expect(result.before).toEqual([400, 400, 401]);
+    expect(result.after).toEqual([200, 200, 200]);
   });
 
   it('keys rotated on one instance verify on the other, which then publishes and signs with them', async () => {

@@ -4,7 +4,15 @@
  * simplejwt profile.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, call, claims, startTestService, type TestService } from './support.js';
+import {
+  ADMIN,
+  call,
+  claims,
+  login,
+  sameSecondCutoff,
+  startTestService,
+  type TestService,
+} from './support.js';
 
 let svc: TestService;
 let base = '';
@@ -99,4 +107,16 @@ describe('SimpleJWT endpoints', () => {
       await other.stop();
     }
   });
+
+  it.each(['logout-all', 'password'] as const)(
+    '%s ends /api/token/ tokens issued in its second, and spares those issued after it',
+    async (via) => {
+      const admin = await login(base, ADMIN.username, ADMIN.password);
+      const result = await sameSecondCutoff(base, admin.access_token, `same-${via}`, via);
+      expect(result.sameSecond).toBe(true);
+      // verify access, verify refresh, refresh: blacklisted before, accepted after.
+      expect(result.before).toEqual([400, 400, 401]);
+      expect(result.after).toEqual([200, 200, 200]);
+    },
+  );
 });

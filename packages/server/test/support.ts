@@ -158,3 +158,45 @@ export async function nextSecond(): Promise<void> {
   const now = Date.now();
   await new Promise((r) => setTimeout(r, 1000 - (now % 1000) + 5));
 }
+
+/**
+ * User cut-offs are by the second: `/api/token/` tokens issued in the same second
+ * as a logout everywhere (or a password change) must end with it, and tokens
+ * issued just after it in that second must live. Their refresh family does it:
+ * every token the service mints carries one. Returns what each token got.
+ */
+export async function sameSecondCutoff(
+  base: string,
+  adminToken: string,
+  username: string,
+  via: 'logout-all' | 'password',
+): Promise<{ before: number[]; after: number[]; sameSecond: boolean }> {
+  const first = 'same-second-pass-1';
+  const second = via === 'password' ? 'same-second-pass-2' : first;
+  await createUser(base, adminToken, username, first);
+  const obtain = async (password: string) => {
+    const res = await call(base, 'POST', '/api/token/', { json: { username, password } });
+    if (res.status !== 200) throw new Error(`/api/token/ ${username}: ${res.status} ${res.text}`);
+    return { access: res.body.access as string, refresh: res.body.refresh as string };
+  };
+  // Start at the top of a second, so that all of it fits in one (checked below, and reported).
+  await nextSecond();
+  const before = await obtain(first);
+  const flask = await login(base, username, first);
+  const cut =
+    via === 'logout-all'
+      ? await call(base, 'POST', '/auth/logout-all', { token: flask.access_token })
+      : await call(base, 'POST', '/auth/password', {
+          token: flask.access_token,
+          json: { current_password: first, new_password: second },
+        });
+  if (cut.status !== 200) throw new Error(`${via}: ${cut.status} ${cut.text}`);
+  const after = await obtain(second);
+  const sameSecond = claims(before.access).iat === claims(after.access).iat;
+  const outcome = async (pair: { access: string; refresh: string }) => [
+    (await call(base, 'POST', '/api/token/verify/', { json: { token: pair.access } })).status,
+    (await call(base, 'POST', '/api/token/verify/', { json: { token: pair.refresh } })).status,
+    (await call(base, 'POST', '/api/token/refresh/', { json: { refresh: pair.refresh } })).status,
+  ];
+  return { before: await outcome(before), after: await outcome(after), sameSecond };
+}

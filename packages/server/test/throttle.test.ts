@@ -292,9 +292,55 @@ describe.each(backends)('throttle on %s', (_, factory) => {
     const keys = [acct('frank')];
     const verdicts = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).check(keys)));
     expect(verdicts.filter((v) => v.allowed)).toHaveLength(5);
+    // The five in flight hold the budget: the rest wait a second, and nothing is locked until they fail.
     for (const v of verdicts.filter((v) => !v.allowed)) {
-      expect(v).toEqual({ allowed: false, retryAfterSeconds: 900 });
+      expect(v).toEqual({ allowed: false, retryAfterSeconds: 1 });
     }
+    for (let i = 0; i < 5; i++) await (i % 2 ? a : b).fail(keys);
+    expect(await a.check(keys)).toEqual({ allowed: false, retryAfterSeconds: 900 });
+  });
+
+  it('never locks an account for right passwords given at once; only failures lock', async () => {
+    const clock = new Clock();
+    const throttle = factory()(clock);
+    const keys = [acct('hal'), 'ip:192.0.2.60'];
+    // Eight sign-ins at the same instant: five are checked, the rest wait a second (the budget is
+    // held by the five in flight), and none of them starts a lock.
+    const verdicts = await Promise.all(Array.from({ length: 8 }, () => throttle.check(keys)));
+    expect(verdicts.filter((v) => v.allowed)).toHaveLength(5);
+    for (const v of verdicts.filter((v) => !v.allowed))
+      expect(v).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    for (let i = 0; i < 5; i++) await throttle.succeed(keys);
+    expect(await throttle.check(keys)).toEqual({ allowed: true });
+    await throttle.succeed(keys);
+    // Four failures and a right password in flight together: the fifth attempt is the user's, no lock.
+    const ip = 'ip:192.0.2.61';
+    for (let i = 0; i < 5; i++) expect((await throttle.check([acct('ida'), ip])).allowed).toBe(true);
+    for (let i = 0; i < 4; i++) await throttle.fail([acct('ida'), ip]);
+    expect(await throttle.check([acct('ida'), ip])).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    await throttle.succeed([acct('ida'), ip]);
+    expect(await throttle.check([acct('ida'), ip])).toEqual({ allowed: true });
+    await throttle.close();
+  });
+
+  it('does not lock an address for the right passwords in flight beside one failure (refund rule)', async () => {
+    const clock = new Clock();
+    const throttle = factory()(clock, { rules: { ip: { limit: 4 } } });
+    const ip = 'ip:203.0.113.77';
+    const keys = (i: number) => [acct(`nat${i}`), ip];
+    for (let i = 0; i < 4; i++) expect((await throttle.check(keys(i))).allowed).toBe(true);
+    // One wrong password answers first, while three right ones are still being verified.
+    await throttle.fail(keys(0));
+    for (let i = 1; i < 4; i++) await throttle.succeed(keys(i));
+    expect(await throttle.check(keys(9))).toEqual({ allowed: true });
+    // Failures alone still lock it: three more make four.
+    await throttle.fail(keys(9));
+    for (let i = 10; i < 12; i++) {
+      expect((await throttle.check(keys(i))).allowed).toBe(true);
+      await throttle.fail(keys(i));
+    }
+    expect(await throttle.check(keys(20))).toEqual({ allowed: false, retryAfterSeconds: 900 });
+    await throttle.close();
   });
 
   it('ignores duplicate keys and separates accounts', async () => {
@@ -506,6 +552,8 @@ describe('throttle options', () => {
       },
     });
     expect((await throttle.check(['device:abc'])).allowed).toBe(true);
+    expect(await throttle.check(['device:abc'])).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    await throttle.fail(['device:abc']);
     expect(await throttle.check(['device:abc'])).toEqual({ allowed: false, retryAfterSeconds: 30 });
   });
 

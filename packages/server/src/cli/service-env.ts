@@ -118,7 +118,7 @@ export async function loadKeys(handle: ServiceHandle): Promise<ServiceKeys> {
 export async function managers(handle: ServiceHandle, keys: ServiceKeys): Promise<TokenManager[]> {
   // Loaded here, not at start: ../service.ts brings the whole HTTP app, which most commands never need.
   const { tokenManagerOptions } = await import('../service.js');
-  const deps = { keys, store: handle.stores.tokenStore, users: handle.users };
+  const deps = { keys, store: handle.stores.tokenStore };
   const main = new TokenManager(tokenManagerOptions(handle.config, handle.config.profile, deps));
   if (handle.config.profile === 'simplejwt') return [main];
   return [main, new TokenManager(tokenManagerOptions(handle.config, 'simplejwt', deps))];

@@ -3,6 +3,7 @@
  * default, PostgreSQL with `DATABASE_URL`; the token store (revocations,
  * refresh families) on the same database, or on Redis with `REDIS_URL`.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -43,11 +44,35 @@ export async function openStores(config: ServiceConfig, log: (error: unknown) =>
     if (config.databaseUrl === undefined) {
       const dir = resolve(config.dataDir);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const file = new BetterSqlite3(join(dir, 'tessera.sqlite'), { timeout: QUERY_TIMEOUT_MS });
+      const path = join(dir, 'tessera.sqlite');
+      const file = new BetterSqlite3(path, { timeout: QUERY_TIMEOUT_MS });
       file.pragma('journal_mode = WAL');
+      // FULL would fsync the WAL on every commit (each refresh, logout, sign-in), blocking the event
+      // loop for the disk's flush time (5 ms here): NORMAL fsyncs at checkpoints only. See docs/service.md.
+      file.pragma(`synchronous = ${config.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       const db = new Kysely<AnyDB>({ dialect: new SqliteDialect({ database: keptStatements(file) }) });
       closers.push(() => db.destroy());
-      database = { db, dialect: 'sqlite', t: tables(config.tablePrefix) };
+      // Prepared reads run on a read-only connection of their own, opened once the schema exists: under
+      // WAL it reads the last commit without waiting for the writer, and never inside a transaction
+      // another request holds open on the writer connection.
+      let reader: BetterSqlite3.Database | undefined;
+      closers.push(async () => {
+        reader?.close();
+      });
+      database = {
+        db,
+        dialect: 'sqlite',
+        t: tables(config.tablePrefix),
+        selectOne: (table, column) => {
+          reader ??= new BetterSqlite3(path, {
+            readonly: true,
+            fileMustExist: true,
+            timeout: QUERY_TIMEOUT_MS,
+          });
+          const statement = reader.prepare(`select * from ${quoted(table)} where ${quoted(column)} = ?`);
+          return async (value) => statement.get(value) as Record<string, unknown> | undefined;
+        },
+      };
     } else {
       // Loaded only when configured: the SQLite default starts without the PostgreSQL and Redis drivers.
       const { default: pg } = await import('pg');
@@ -61,7 +86,17 @@ export async function openStores(config: ServiceConfig, log: (error: unknown) =>
       pool.on('error', log);
       const db = new Kysely<AnyDB>({ dialect: new PostgresDialect({ pool }) });
       closers.push(() => db.destroy());
-      database = { db, dialect: 'postgres', t: tables(config.tablePrefix) };
+      database = {
+        db,
+        dialect: 'postgres',
+        t: tables(config.tablePrefix),
+        // A named statement: each pooled connection parses and plans it once.
+        selectOne: (table, column) => {
+          const text = `select * from ${quoted(table)} where ${quoted(column)} = $1`;
+          const name = `tessera_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+          return async (value) => (await pool.query({ name, text, values: [value] })).rows[0];
+        },
+      };
     }
     await migrate(database);
 
@@ -114,6 +149,11 @@ export async function openStores(config: ServiceConfig, log: (error: unknown) =>
     for (const close of closers.reverse()) await close().catch(() => undefined);
     throw error;
   }
+}
+
+/** An SQL identifier in double quotes (the names here are the service's own, from identifier characters). */
+function quoted(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

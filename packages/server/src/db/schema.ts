@@ -66,6 +66,8 @@ export interface InviteRow {
 export interface ThrottleRow {
   id: string;
   attempts: Int;
+  /** Of the attempts, failures (the rest are in flight). */
+  failures: Int;
   window_start: Int;
   locked_until: Int;
   lock_level: Int;
@@ -119,11 +121,22 @@ export function tables(prefix: string): Tables {
 // biome-ignore lint/suspicious/noExplicitAny: Kysely's table map is keyed by runtime (prefixed) names.
 export type AnyDB = Record<string, any>;
 
+/**
+ * A prepared read of the row whose `column` equals a value, for hot paths
+ * (the user of every /auth/me and sign-in): no query building per call.
+ */
+export type SelectOne = (
+  table: string,
+  column: string,
+) => (value: string | number) => Promise<Record<string, unknown> | undefined>;
+
 /** Typed access to the prefixed tables. */
 export interface Database {
   readonly db: Kysely<AnyDB>;
   readonly dialect: Dialect;
   readonly t: Tables;
+  /** Prepared single-row reads (db/connect.ts); absent on a bare Kysely handle (tests), which then serves them. */
+  readonly selectOne?: SelectOne;
 }
 
 type Step = (db: Kysely<AnyDB>, t: Tables, dialect: Dialect) => Promise<void>;
@@ -210,6 +223,14 @@ const STEPS: readonly Step[] = [
       .ifNotExists()
       .on(t.throttle)
       .column('forget_at')
+      .execute();
+  },
+  // 3: failures counted apart from attempts in flight, so that only failures lock. Rows written
+  // before count as attempts in flight: they hold the budget until their window ends, lock nobody.
+  async (db, t) => {
+    await db.schema
+      .alterTable(t.throttle)
+      .addColumn('failures', 'integer', (c) => c.notNull().defaultTo(0))
       .execute();
   },
 ];

@@ -8,7 +8,7 @@ import { createHonoAuth } from 'tessera-auth/hono';
 import { z } from 'zod';
 import { API_KEY_SCOPES, type ApiKeyInfo, apiKeyJson } from '../api-keys.js';
 import type { AppEnv, ServiceContext } from '../context.js';
-import { HttpError, param, readBody, tokenJson } from '../http.js';
+import { HttpError, param, readBody, requestHeader, tokenJson } from '../http.js';
 import type { UserWithHash } from '../users.js';
 import { currentUser } from './auth.js';
 
@@ -19,7 +19,7 @@ const API_KEY_HEADER = /^(?:Token|Bearer)[ \t]+(tsk_\S+)$/i;
 
 /** The API key in the Authorization header, if the header carries one (not a JWT). */
 export function apiKeyInHeader(c: Context): string | undefined {
-  const header = c.req.header('authorization');
+  const header = requestHeader(c, 'authorization');
   if (header === undefined) return undefined;
   return API_KEY_HEADER.exec(header.trim())?.[1];
 }

@@ -117,7 +117,11 @@ export function authRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
     return body.cookies ? cookieAnswer(c, pair) : tokenJson(c, pairBody(pair));
   });
 
-  app.post('/auth/refresh', auth.jwtRequired({ refresh: true }), async (c) => {
+  // The guard finds the token (header, or cookie with its CSRF value) and checks its signature and
+  // claims; the store is asked once, by refreshTokens on the token string, which checks revocation
+  // and rotates (a refusal reaches app.onError: the same answer as the guard's).
+  const refreshGuard = auth.jwtRequired({ refresh: true, skipRevocationCheck: true });
+  app.post('/auth/refresh', refreshGuard, async (c) => {
     const jwt = c.get('jwt')!;
     const next = await manager.refreshTokens(jwt.token, {
       csrfValue: jwt.location === 'cookies' ? (c.req.header('x-csrf-token') ?? undefined) : undefined,

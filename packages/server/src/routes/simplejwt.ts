@@ -10,7 +10,7 @@ import { isFormContentType, isJsonContentType } from 'tessera-auth/core';
 import type { Origin } from '../accounts.js';
 import type { AppEnv, ServiceContext } from '../context.js';
 import { NO_STORE, sendResponseData } from '../http.js';
-import { identityOf } from '../users.js';
+import { TokenSubject } from '../users.js';
 import { origin } from './auth.js';
 
 /** A Hono request as the library's neutral request; the body is read once, JSON or urlencoded. */
@@ -41,7 +41,7 @@ export function simpleJwtRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
     authenticate: async (username, password) => {
       const from = requestOrigin.getStore() ?? { address: 'unknown', userAgent: '' };
       const user = await ctx.accounts.authenticate(username, password, from);
-      return user === undefined ? null : identityOf('simplejwt', user);
+      return user === undefined ? null : new TokenSubject(user);
     },
   });
   const routes: [string, View][] = [

@@ -20,9 +20,11 @@
  * successful sign-in or a day after the last lock; a client address gets 100
  * attempts per 15 minutes with the same lock, and a success gives its attempt
  * back. `check` counts the attempt before the password is checked (and a
- * success undoes it), so concurrent attempts cannot exceed the budget. A side
- * effect: more than `limit` sign-ins to one account at the same instant are
- * refused even if all are right.
+ * success undoes it), so concurrent attempts cannot exceed the budget. Only
+ * failures lock: while attempts in flight hold the rest of a budget, a further
+ * one is refused with a wait of one second and no lock (more than `limit`
+ * sign-ins to one account at the same instant: the extra ones retry a second
+ * later, even if all are right).
  *
  * Backends: memory (one process; state lost on restart), Redis (ioredis
  * client given; one Lua script, atomic across instances) or SQL (the
@@ -43,7 +45,14 @@ import { ConfigError, StoreUnavailableError } from 'tessera-auth';
 import { refuseUnknownOptions } from 'tessera-auth/core';
 import type { Database } from '../db/schema.js';
 import { MemoryThrottleState } from './memory.js';
-import { type CompiledRule, compileRules, type ResolvedKey, resolveKeys, retrySeconds } from './policy.js';
+import {
+  BUSY_MS,
+  type CompiledRule,
+  compileRules,
+  type ResolvedKey,
+  resolveKeys,
+  retrySeconds,
+} from './policy.js';
 import { THROTTLE_SCRIPT } from './redis-script.js';
 import { SqlThrottleState } from './sql.js';
 
@@ -101,7 +110,7 @@ const OPTION_KEYS = [
   'operationTimeoutMs',
   'now',
 ] as const;
-const SCRIPT_NAME = 'tesseraThrottleV1';
+const SCRIPT_NAME = 'tesseraThrottleV2';
 
 /** Builds a throttle; options are checked here (unknown keys and ranges give a `ConfigError`). */
 export function createThrottle(options: ThrottleOptions = {}): Throttle {
@@ -234,7 +243,7 @@ function redisThrottle(
     if (closed) throw closedError();
     const resolved = resolveKeys(keys, rules);
     if (resolved.length === 0) return 0;
-    const args: string[] = [op, String(Math.floor(now()))];
+    const args: string[] = [op, String(Math.floor(now())), String(BUSY_MS)];
     for (const { rule } of resolved) {
       args.push(
         String(rule.limit),

@@ -6,9 +6,12 @@
  * A rule counts attempts in a fixed window that opens at the first attempt.
  * `check` counts the attempt before the password is checked, so that attempts
  * racing each other (many at once, or on several instances) cannot pass the
- * budget; `fail` starts the lock as soon as the budget is spent; `succeed`
- * forgives (`reset`: the whole record, including the backoff level; `refund`:
- * the one attempt). A lock lasts `lockSeconds · 2^level`, capped at
+ * budget: while attempts in flight hold the rest of it, a further one is
+ * refused for {@link BUSY_MS} without a lock. Only failures lock: `fail`
+ * turns its attempt into a failure and starts the lock once the failures
+ * reach the budget; `succeed` forgives (`reset`: the whole record, including
+ * the backoff level; `refund`: the one attempt, so right passwords never
+ * count towards a lock). A lock lasts `lockSeconds · 2^level`, capped at
  * `maxLockSeconds`; each lock raises the level, which falls back to 0 once
  * `backoffResetSeconds` have passed since the last lock ended. When a lock is
  * set the count starts again, so the budget returns when the lock ends.
@@ -159,8 +162,10 @@ export function resolveKeys(
 
 /** The stored record of one key. Times are unix milliseconds. */
 export interface ThrottleRecord {
-  /** Attempts counted in the current window. */
+  /** Attempts counted in the current window: failures and attempts still in flight. */
   n: number;
+  /** Of those, failures (at most `n`). */
+  f: number;
   /** Start of the current window. */
   ws: number;
   /** End of the current or last lock (0: never locked). */
@@ -174,6 +179,7 @@ export function current(record: ThrottleRecord, rule: CompiledRule, now: number)
   const fresh = record.ws + rule.windowMs <= now;
   return {
     n: fresh ? 0 : record.n,
+    f: fresh ? 0 : record.f,
     ws: fresh ? now : record.ws,
     lock: record.lock,
     level: record.lock + rule.resetMs <= now ? 0 : record.level,
@@ -183,13 +189,20 @@ export function current(record: ThrottleRecord, rule: CompiledRule, now: number)
 /** Sets a lock from `now` at the record's level, raises the level, starts the count again. */
 export function locked(record: ThrottleRecord, rule: CompiledRule, now: number): ThrottleRecord {
   const ms = Math.min(rule.lockMs * 2 ** Math.min(record.level, 40), rule.maxLockMs);
-  return { n: 0, ws: now, lock: now + ms, level: Math.min(record.level + 1, 64) };
+  return { n: 0, f: 0, ws: now, lock: now + ms, level: Math.min(record.level + 1, 64) };
 }
 
 /** When the record can be forgotten: its window, its lock and its backoff memory all over. */
 export function forgetAt(record: ThrottleRecord, rule: CompiledRule): number {
   return Math.max(record.ws + rule.windowMs, record.lock > 0 ? record.lock + rule.resetMs : 0);
 }
+
+/**
+ * The wait of an attempt refused because attempts in flight hold the rest of
+ * the budget: they settle within a password verification, after which the
+ * budget is back (successes) or the lock is set (failures).
+ */
+export const BUSY_MS = 1000;
 
 /** Seconds for Retry-After: whole seconds, rounded up, at least 1. */
 export function retrySeconds(ms: number): number {

@@ -63,6 +63,7 @@ export class SqlThrottleState {
           ids.map((id) => ({
             id,
             attempts: 0,
+            failures: 0,
             window_start: 0,
             locked_until: 0,
             lock_level: 0,
@@ -79,6 +80,7 @@ export class SqlThrottleState {
     for (const row of rows) {
       stored.set(row.id, {
         n: Number(row.attempts),
+        f: Number(row.failures),
         ws: Number(row.window_start),
         lock: Number(row.locked_until),
         level: Number(row.lock_level),
@@ -97,6 +99,7 @@ export class SqlThrottleState {
   #store(q: Executor, id: string, rule: CompiledRule, record: ThrottleRecord): Promise<unknown> {
     const values = {
       attempts: record.n,
+      failures: record.f,
       window_start: record.ws,
       locked_until: record.lock,
       lock_level: record.level,

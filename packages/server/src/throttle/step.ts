@@ -6,7 +6,14 @@
  *
  * @module
  */
-import { type CompiledRule, current, locked, type ResolvedKey, type ThrottleRecord } from './policy.js';
+import {
+  BUSY_MS,
+  type CompiledRule,
+  current,
+  locked,
+  type ResolvedKey,
+  type ThrottleRecord,
+} from './policy.js';
 
 /** The three operations of a throttle. */
 export type ThrottleOp = 'check' | 'fail' | 'succeed';
@@ -23,9 +30,10 @@ export interface StepResult {
 /**
  * Applies `op` at `now` to the stored records of `keys` (`undefined`: none stored).
  *
- * - `check` counts the attempt on every key, or none when one is locked or its
- *   budget is spent (which locks it now);
- * - `fail` locks every key whose budget is spent;
+ * - `check` counts the attempt on every key, or none when one is locked or
+ *   when attempts in flight hold the rest of its budget (a wait of
+ *   {@link BUSY_MS}, no lock);
+ * - `fail` makes the attempt a failure and locks every key whose failures reach the budget;
  * - `succeed` forgets `reset` keys and gives the attempt back on `refund` keys.
  */
 export function step(
@@ -44,14 +52,9 @@ export function step(
     }
     if (wait > 0) return { wait, write, remove };
     const next = keys.map(({ id, rule }) => [id, rule, current(stored.get(id) ?? EMPTY, rule, now)] as const);
-    for (const [id, rule, record] of next) {
-      if (record.n + 1 > rule.limit) {
-        const l = locked(record, rule, now);
-        write.set(id, { rule, record: l });
-        wait = Math.max(wait, l.lock - now);
-      }
-    }
-    if (wait > 0) return { wait, write, remove };
+    // Attempts in flight hold the rest of the budget (failures lock in `fail`, never here): wait, no
+    // lock, since right passwords among them must not lock anyone out.
+    if (next.some(([, rule, record]) => record.n + 1 > rule.limit)) return { wait: BUSY_MS, write, remove };
     for (const [id, rule, record] of next) write.set(id, { rule, record: { ...record, n: record.n + 1 } });
     return { wait: 0, write, remove };
   }
@@ -65,13 +68,18 @@ export function step(
     if (op === 'fail') {
       if (record.lock > now) continue;
       const live = current(record, rule, now);
-      if (live.n >= rule.limit) write.set(id, { rule, record: locked(live, rule, now) });
+      // The attempt was counted by its check (in this window, or the last: then it counts anew).
+      const f = live.f + 1;
+      const failed = { ...live, f, n: Math.max(live.n, f) };
+      write.set(id, { rule, record: f >= rule.limit ? locked(failed, rule, now) : failed });
     } else {
       const live = current(record, rule, now);
-      if (live.ws === record.ws && live.n > 0) write.set(id, { rule, record: { ...live, n: live.n - 1 } });
+      // Only an attempt in flight can be given back, never a failure.
+      if (live.ws === record.ws && live.n > live.f)
+        write.set(id, { rule, record: { ...live, n: live.n - 1 } });
     }
   }
   return { wait: 0, write, remove };
 }
 
-const EMPTY: ThrottleRecord = Object.freeze({ n: 0, ws: 0, lock: 0, level: 0 });
+const EMPTY: ThrottleRecord = Object.freeze({ n: 0, f: 0, ws: 0, lock: 0, level: 0 });
