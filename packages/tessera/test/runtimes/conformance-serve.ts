@@ -1,8 +1,9 @@
 /**
- * The conformance server under Bun (Bun.serve) or Deno (Deno.serve) on
- * 127.0.0.1, port 0. Prints `LISTENING <port>`; the configuration is read from
- * the JSON file named by the last argument.
+ * The conformance server under Bun (Bun.serve), Deno (Deno.serve) or Node (the
+ * Fetch adapter's serveFetch) on 127.0.0.1, port 0. Prints `LISTENING <port>`;
+ * the configuration is read from the JSON file named by the last argument.
  */
+import { serveFetch } from 'tessera-auth/fetch';
 import { type ConformanceServerConfig, conformanceServer } from './conformance-app.js';
 
 declare const Bun:
@@ -27,8 +28,13 @@ declare const process: { argv: string[] } | undefined;
 
 const args = typeof Deno !== 'undefined' ? Deno.args : (process?.argv.slice(2) ?? []);
 const file = args[args.length - 1] ?? '';
-const text =
-  typeof Deno !== 'undefined' ? await Deno.readTextFile(file) : await (Bun?.file(file).text() ?? '{}');
+async function readConfig(): Promise<string> {
+  if (typeof Deno !== 'undefined') return Deno.readTextFile(file);
+  if (typeof Bun !== 'undefined') return Bun.file(file).text();
+  const { readFile } = await import('node:fs/promises');
+  return readFile(file, 'utf8');
+}
+const text = await readConfig();
 const handler = conformanceServer(JSON.parse(text) as ConformanceServerConfig);
 
 if (typeof Bun !== 'undefined') {
@@ -39,4 +45,7 @@ if (typeof Bun !== 'undefined') {
     { port: 0, hostname: '127.0.0.1', onListen: ({ port }) => console.log(`LISTENING ${port}`) },
     handler,
   );
+} else {
+  const server = await serveFetch(handler, { port: 0, hostname: '127.0.0.1' });
+  console.log(`LISTENING ${server.port}`);
 }

@@ -1,7 +1,7 @@
 /**
  * The whole conformance table (test/conformance/scenarios.ts) through the Hono
- * and Fetch adapters served by Bun, Deno and workerd (with and without
- * nodejs_compat), in both profiles, over real HTTP. Tokens are minted and
+ * and Fetch adapters served by Bun, Deno, Node 22 and 24 and workerd (with and
+ * without nodejs_compat), in both profiles, over real HTTP. Tokens are minted and
  * answers checked in Node by the same driver as the Node run; the apps run on
  * the other runtime (conformance-app.ts), one server per runtime with every
  * adapter × profile × row config mounted under its own prefix.
@@ -16,7 +16,7 @@ import type { TestUser } from '../conformance/apps.js';
 import { buildManager, check, NOW, placeholders, revokedJtis, SECRET, send } from '../conformance/driver.js';
 import { type ConfigOverrides, PROFILES, type Profile, SCENARIOS } from '../conformance/scenarios.js';
 import type { ConformanceAppSpec, ConformanceServerConfig } from './conformance-app.js';
-import { BIN, bundle, PACKAGE_DIR, writeJson } from './harness.js';
+import { BIN, bundle, otherNodes, PACKAGE_DIR, writeJson } from './harness.js';
 
 const ADAPTERS = ['hono', 'fetch'] as const;
 const configKeys = [...new Set(SCENARIOS.map((row) => JSON.stringify(row.config ?? {})))];
@@ -103,12 +103,10 @@ async function serveOnWorkerd(flags: string[]): Promise<Served> {
   return { url: url.origin, stop: () => mf.dispose() };
 }
 
-async function serveWith(runtime: 'bun' | 'deno'): Promise<Served> {
+/** Serve the bundle with `command`: the arguments before the bundle's path, e.g. `['run']`. */
+async function serveWith(command: string, before: readonly string[]): Promise<Served> {
   const file = await bundle(join(PACKAGE_DIR, 'test/runtimes/conformance-serve.ts'));
-  const configFile = writeJson(serverConfig);
-  return runtime === 'bun'
-    ? spawnServer(join(BIN, 'bun'), ['run', file, configFile])
-    : spawnServer(join(BIN, 'deno'), ['run', '--allow-net', '--allow-read', '--allow-env', file, configFile]);
+  return spawnServer(command, [...before, file, writeJson(serverConfig)]);
 }
 
 /**
@@ -130,8 +128,11 @@ async function sendOnce<T>(request: () => Promise<T>): Promise<T> {
 }
 
 const RUNTIMES: ReadonlyArray<readonly [string, () => Promise<Served>]> = [
-  ['bun', () => serveWith('bun')],
-  ['deno', () => serveWith('deno')],
+  ['bun', () => serveWith(join(BIN, 'bun'), ['run'])],
+  ['deno', () => serveWith(join(BIN, 'deno'), ['run', '--allow-net', '--allow-read', '--allow-env'])],
+  ...otherNodes().map(
+    (node) => [`${node.name} (${node.version})`, () => serveWith(node.binary, [])] as const,
+  ),
   ['workerd with nodejs_compat', () => serveOnWorkerd(['nodejs_compat'])],
   ['workerd without nodejs_compat', () => serveOnWorkerd([])],
 ];

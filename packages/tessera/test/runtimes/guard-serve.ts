@@ -1,7 +1,9 @@
 /**
- * The guard app served by Bun (Bun.serve) or Deno (Deno.serve) on 127.0.0.1,
- * port 0. Prints `LISTENING <port>`; the configuration is the last argument.
+ * The guard app served by Bun (Bun.serve), Deno (Deno.serve) or Node (the Fetch
+ * adapter's serveFetch) on 127.0.0.1, port 0. Prints `LISTENING <port>`; the
+ * configuration is the last argument.
  */
+import { serveFetch } from 'tessera-auth/fetch';
 import { type GuardAppConfig, guardApp } from './guard-app.js';
 
 declare const Bun:
@@ -33,4 +35,7 @@ if (typeof Bun !== 'undefined') {
     { port: 0, hostname: '127.0.0.1', onListen: ({ port }) => console.log(`LISTENING ${port}`) },
     handler,
   );
+} else {
+  const server = await serveFetch(handler, { port: 0, hostname: '127.0.0.1' });
+  console.log(`LISTENING ${server.port}`);
 }

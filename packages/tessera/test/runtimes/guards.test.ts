@@ -1,7 +1,8 @@
 /**
  * The guard scenarios of the conformance table (ok, expired, bad signature,
  * missing token, wrong type) through the Hono and Fetch adapters, served by Bun,
- * Deno and workerd (with and without nodejs_compat) and called over HTTP. Every answer (status,
+ * Deno, Node 22 and 24 and workerd (with and without nodejs_compat) and called
+ * over HTTP. Every answer (status,
  * body, WWW-Authenticate) must equal the answer of the same app in Node, and
  * the statuses are checked against the standard profile's.
  */
@@ -13,7 +14,7 @@ import { Miniflare } from 'miniflare';
 import { TokenManager } from 'tessera-auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GuardAppConfig, guardApp } from './guard-app.js';
-import { BIN, bundle, PACKAGE_DIR } from './harness.js';
+import { BIN, bundle, otherNodes, PACKAGE_DIR } from './harness.js';
 import { tamper } from './suite.js';
 
 const NOW = 1_800_000_000;
@@ -181,17 +182,27 @@ afterAll(() => {
   for (const child of children) child.kill();
 });
 
-describe.each([
-  ['bun', (file: string) => [join(BIN, 'bun'), ['run', file, JSON.stringify(config)]] as const],
+/** A runtime that serves the bundle: its name, and the command line for a bundle file. */
+type Served = readonly [name: string, command: (file: string) => readonly [string, readonly string[]]];
+
+const SERVED: readonly Served[] = [
+  ['bun', (file) => [join(BIN, 'bun'), ['run', file, JSON.stringify(config)]]],
   [
     'deno',
-    (file: string) =>
-      [
-        join(BIN, 'deno'),
-        ['run', '--allow-net', '--allow-env', '--allow-read', file, JSON.stringify(config)],
-      ] as const,
+    (file) => [
+      join(BIN, 'deno'),
+      ['run', '--allow-net', '--allow-env', '--allow-read', file, JSON.stringify(config)],
+    ],
   ],
-])('%s', (_name, command) => {
+  ...otherNodes().map(
+    (node): Served => [
+      `${node.name} (${node.version})`,
+      (file) => [node.binary, [file, JSON.stringify(config)]],
+    ],
+  ),
+];
+
+describe.each(SERVED)('%s', (_name, command) => {
   it('serves every guard scenario over HTTP exactly as Node does', async () => {
     const file = await bundle(join(PACKAGE_DIR, 'test/runtimes/guard-serve.ts'));
     const [bin, args] = command(file);

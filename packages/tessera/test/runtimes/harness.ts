@@ -25,6 +25,8 @@ import {
   toJwks,
 } from 'tessera-auth';
 import { decodeJws, signJws, verifyJws } from 'tessera-auth/core';
+import { describe, it } from 'vitest';
+import { installedNode, NODE_VERSIONS, type NodeMajor } from './node-versions.js';
 import {
   ALL_ALGORITHMS,
   type ForeignToken,
@@ -210,4 +212,40 @@ export function parseResult(stdout: string): SuiteOutput {
   const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (line === undefined) throw new Error(`no RESULT line in output:\n${stdout.slice(0, 2000)}`);
   return JSON.parse(line.slice('RESULT '.length)) as SuiteOutput;
+}
+
+/** A pinned Node other than the one running the tests. */
+export interface OtherNode {
+  /** `node 22`, `node 24`. */
+  readonly name: string;
+  readonly version: string;
+  readonly binary: string;
+}
+
+/**
+ * The pinned Node 22 and 24 binaries (node-versions.ts) that are present. A
+ * missing one registers a failing test under CI (a runtime silently left out
+ * would prove nothing) and is skipped with a printed reason otherwise.
+ */
+export function otherNodes(): OtherNode[] {
+  const present: OtherNode[] = [];
+  for (const major of Object.keys(NODE_VERSIONS).map(Number) as NodeMajor[]) {
+    const version = NODE_VERSIONS[major];
+    const binary = installedNode(major);
+    if (binary !== undefined) {
+      present.push({ name: `node ${major}`, version, binary });
+      continue;
+    }
+    const reason = `Node ${version} is not in .cache/node/ (fetch it with \`node --import tsx packages/tessera/test/runtimes/node-versions.ts\`, as .ci/run does)`;
+    if (process.env.CI) {
+      describe(`node ${major}`, () => {
+        it('is installed (required under CI)', () => {
+          throw new Error(reason);
+        });
+      });
+    } else {
+      console.warn(`[runtimes] skipping Node ${major}: ${reason}; set CI=1 to fail instead`);
+    }
+  }
+  return present;
 }

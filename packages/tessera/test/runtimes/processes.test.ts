@@ -1,7 +1,9 @@
 /**
- * The runtime suite under Bun and Deno, from their npm packages: every algorithm
- * on each backend (node:crypto, which both provide, and Web Crypto) and on the
- * automatic choice, with tokens crossing to and from Node's node:crypto.
+ * The runtime suite in a child process of another runtime: Bun and Deno (from
+ * their npm packages) and the pinned Node 22 and 24 (node-versions.ts). Every
+ * algorithm on each backend (node:crypto, which all of them provide, and Web
+ * Crypto) and on the automatic choice, with tokens crossing to and from the
+ * node:crypto of the Node running the tests.
  */
 import type { Server } from 'node:http';
 import { join } from 'node:path';
@@ -11,6 +13,7 @@ import {
   bundle,
   failedChecks,
   managerProblems,
+  otherNodes,
   PACKAGE_DIR,
   parseResult,
   run,
@@ -35,24 +38,39 @@ afterAll(() => {
   jwks?.server.close();
 });
 
-const RUNTIMES = {
-  bun: (file: string) => run(join(BIN, 'bun'), ['run', file]),
-  deno: (file: string) => run(join(BIN, 'deno'), ['run', '--allow-net', '--allow-read', '--allow-env', file]),
-} as const;
+interface Runtime {
+  readonly name: string;
+  readonly run: (file: string) => Promise<string>;
+  /** The automatic choice: node:crypto on Node and Bun; Web Crypto on Deno, whose node:crypto is slower. */
+  readonly automatic: 'node' | 'webcrypto';
+}
 
-// The automatic choice: node:crypto on Bun; Web Crypto on Deno, whose node:crypto is slower.
-const AUTOMATIC = { bun: 'node', deno: 'webcrypto' } as const;
+const RUNTIMES: Runtime[] = [
+  { name: 'bun', run: (file) => run(join(BIN, 'bun'), ['run', file]), automatic: 'node' },
+  {
+    name: 'deno',
+    run: (file) => run(join(BIN, 'deno'), ['run', '--allow-net', '--allow-read', '--allow-env', file]),
+    automatic: 'webcrypto',
+  },
+  ...otherNodes().map(
+    (node): Runtime => ({
+      name: `${node.name} (${node.version})`,
+      run: (file) => run(node.binary, [file]),
+      automatic: 'node',
+    }),
+  ),
+];
 
-describe.each(Object.keys(RUNTIMES) as (keyof typeof RUNTIMES)[])('%s', (runtime) => {
+describe.each(RUNTIMES)('$name', (runtime) => {
   it.each([
-    ['auto', AUTOMATIC[runtime]],
+    ['auto', runtime.automatic],
     ['webcrypto', 'webcrypto'],
     ['node', 'node'],
   ] as const)(
     'backend %s: every check passes, node:crypto verifies what it and its TokenManager signed',
     async (backend, expected) => {
       const runner = writeRunner(bundlePath, { fromNode, jwksUrl: jwks.url }, backend);
-      const output = parseResult(await RUNTIMES[runtime](runner));
+      const output = parseResult(await runtime.run(runner));
       expect(output.backend).toBe(expected);
       expect(failedChecks(output)).toEqual([]);
       expect(output.signed).toHaveLength(13);
