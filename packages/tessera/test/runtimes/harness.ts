@@ -5,9 +5,9 @@
  * with the library source for runtimes that cannot read TypeScript.
  */
 
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -148,9 +148,20 @@ export function failedChecks(output: SuiteOutput, allowed: readonly RegExp[] = [
  */
 export async function bundle(
   entry: string,
-  options: { platform?: 'neutral' | 'browser' } = {},
+  options: {
+    platform?: 'neutral' | 'browser';
+    /**
+     * Packages left for the runtime to load from node_modules, as an application
+     * installed with npm would (the bundle is then written under the repository's
+     * node_modules/.cache, where module resolution finds them).
+     */
+    external?: readonly string[];
+  } = {},
 ): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-runtime-'));
+  const external = options.external ?? [];
+  const parent = external.length === 0 ? tmpdir() : join(REPO_DIR, 'node_modules/.cache/tessera-runtimes');
+  mkdirSync(parent, { recursive: true });
+  const dir = mkdtempSync(join(parent, 'tessera-runtime-'));
   const outfile = join(dir, 'bundle.mjs');
   await build({
     entryPoints: [entry],
@@ -159,7 +170,7 @@ export async function bundle(
     format: 'esm',
     platform: options.platform ?? 'neutral',
     target: 'es2022',
-    external: ['node:*'],
+    external: ['node:*', ...external],
     conditions: ['tessera-source'],
     mainFields: ['module', 'main'],
     logLevel: 'error',
@@ -248,4 +259,50 @@ export function otherNodes(): OtherNode[] {
     }
   }
   return present;
+}
+
+/** A server another runtime runs for a test. */
+export interface SpawnedServer {
+  /** `http://127.0.0.1:<port>`. */
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** What it printed so far (stdout and stderr), for failure messages. */
+  output(): string;
+}
+
+/**
+ * Spawn `command` (a serve-here.ts bundle under some runtime) and resolve once it
+ * prints `LISTENING <port>`; reject with its output if it exits first or stays
+ * silent for `timeoutMs`.
+ */
+export function spawnServer(
+  command: string,
+  args: readonly string[],
+  timeoutMs = 30_000,
+): Promise<SpawnedServer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let listening = false;
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`no LISTENING line within ${timeoutMs} ms: ${output}`));
+    }, timeoutMs);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /LISTENING (\d+)/.exec(output);
+      if (match !== null && !listening) {
+        listening = true;
+        clearTimeout(timer);
+        resolve({ url: `http://127.0.0.1:${match[1]}`, child, output: () => output });
+      }
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (!listening) reject(new Error(`exited with ${code}: ${output}`));
+    });
+  });
 }
