@@ -1,19 +1,17 @@
 /**
  * The Node side of the runtime tests: tokens and keys made with node:crypto for
  * the other runtime to verify, a real JWKS endpoint, the check that what the
- * other runtime signed verifies here, and bundling (esbuild) of an entry file
- * with the library source for runtimes that cannot read TypeScript.
+ * other runtime signed verifies here, and the other runtimes' processes (the
+ * bundling and running itself is in bundling.ts, shared with bench/runtimes.ts).
  */
 
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { join } from 'node:path';
 import {
   exportJwk,
   exportPem,
@@ -26,6 +24,7 @@ import {
 } from 'tessera-auth';
 import { decodeJws, signJws, verifyJws } from 'tessera-auth/core';
 import { describe, it } from 'vitest';
+import { resultLine } from './bundling.js';
 import { installedNode, NODE_VERSIONS, type NodeMajor } from './node-versions.js';
 import {
   ALL_ALGORITHMS,
@@ -35,10 +34,7 @@ import {
   type SuiteOutput,
 } from './suite.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const PACKAGE_DIR = resolve(here, '../..');
-export const REPO_DIR = resolve(PACKAGE_DIR, '../..');
-export const BIN = join(REPO_DIR, 'node_modules/.bin');
+export { BIN, bundle, PACKAGE_DIR, REPO_DIR, run } from './bundling.js';
 
 const NODE_CLAIMS = { sub: 'node-user', iat: 1_700_000_000, exp: 4_000_000_000 };
 
@@ -140,44 +136,6 @@ export function failedChecks(output: SuiteOutput, allowed: readonly RegExp[] = [
     .map((c) => `${c.name}: ${c.detail ?? ''}`);
 }
 
-/**
- * Bundle `entry` (with the library source: `tessera-auth` and its subpaths resolve
- * through the package's exports map, `tessera-source` condition) into
- * one ES module file for a runtime that runs JavaScript only. `node:*` stays
- * external: a runtime without them fails to load, as a user's bundle would.
- */
-export async function bundle(
-  entry: string,
-  options: {
-    platform?: 'neutral' | 'browser';
-    /**
-     * Packages left for the runtime to load from node_modules, as an application
-     * installed with npm would (the bundle is then written under the repository's
-     * node_modules/.cache, where module resolution finds them).
-     */
-    external?: readonly string[];
-  } = {},
-): Promise<string> {
-  const external = options.external ?? [];
-  const parent = external.length === 0 ? tmpdir() : join(REPO_DIR, 'node_modules/.cache/tessera-runtimes');
-  mkdirSync(parent, { recursive: true });
-  const dir = mkdtempSync(join(parent, 'tessera-runtime-'));
-  const outfile = join(dir, 'bundle.mjs');
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    format: 'esm',
-    platform: options.platform ?? 'neutral',
-    target: 'es2022',
-    external: ['node:*', ...external],
-    conditions: ['tessera-source'],
-    mainFields: ['module', 'main'],
-    logLevel: 'error',
-  });
-  return outfile;
-}
-
 /** Write `input` as a module next to nothing else, for an entry to import. */
 export function writeJson(value: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-input-'));
@@ -208,21 +166,9 @@ console.log('RESULT ' + JSON.stringify(output));
   return file;
 }
 
-/** Run a command, resolve with stdout; reject with stderr on a non-zero exit. */
-export function run(command: string, args: readonly string[], timeoutMs = 120_000): Promise<string> {
-  return new Promise((done, fail) => {
-    execFile(command, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) fail(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n${stderr}`));
-      else done(stdout);
-    });
-  });
-}
-
 /** The suite output from a runner's stdout. */
 export function parseResult(stdout: string): SuiteOutput {
-  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  if (line === undefined) throw new Error(`no RESULT line in output:\n${stdout.slice(0, 2000)}`);
-  return JSON.parse(line.slice('RESULT '.length)) as SuiteOutput;
+  return resultLine<SuiteOutput>(stdout);
 }
 
 /** A pinned Node other than the one running the tests. */
