@@ -61,7 +61,7 @@ const RUNTIMES: Runtime[] = [
   ),
 ];
 
-describe.each(RUNTIMES)('$name', (runtime) => {
+describe.each(RUNTIMES.map((runtime) => [runtime.name, runtime] as const))('%s', (_name, runtime) => {
   it.each([
     ['auto', runtime.automatic],
     ['webcrypto', 'webcrypto'],
