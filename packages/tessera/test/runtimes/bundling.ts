@@ -26,7 +26,10 @@ export const BIN = join(REPO_DIR, 'node_modules/.bin');
 export async function bundle(
   entry: string,
   options: {
-    platform?: 'neutral' | 'browser';
+    /** `node`: Node's built-in modules (bare `events`, `net`, ...) stay external too. */
+    platform?: 'neutral' | 'browser' | 'node';
+    /** Code put first in the bundle. */
+    banner?: string;
     /**
      * Packages left for the runtime to load from node_modules, as an application
      * installed with npm would (the bundle is then written under the repository's
@@ -50,6 +53,7 @@ export async function bundle(
     external: ['node:*', ...external],
     conditions: ['tessera-source'],
     mainFields: ['module', 'main'],
+    ...(options.banner === undefined ? {} : { banner: { js: options.banner } }),
     logLevel: 'error',
   });
   return outfile;

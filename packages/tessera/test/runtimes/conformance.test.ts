@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TokenManager } from '../../src/manager/token-manager.js';
-import type { TestUser } from '../conformance/web-apps.js';
 import { buildManager, check, NOW, placeholders, revokedJtis, SECRET, send } from '../conformance/driver.js';
 import { type ConfigOverrides, PROFILES, type Profile, SCENARIOS } from '../conformance/scenarios.js';
+import type { TestUser } from '../conformance/web-apps.js';
 import type { ConformanceAppSpec, ConformanceServerConfig } from './conformance-app.js';
 import { BIN, bundle, otherNodes, PACKAGE_DIR, spawnServer, writeJson } from './harness.js';
 

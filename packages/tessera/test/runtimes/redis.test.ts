@@ -6,9 +6,12 @@
  * the Redis and the key prefix through its own RedisStore in Node, so every
  * fact crosses between the two: a revocation made here reaches the runtime's
  * local cache by pub/sub, a family rotated there is seen here, and the other
- * way round.
+ * way round. Last, what ioredis does in workerd (nodejs_compat), as
+ * docs/runtimes.md describes it.
  */
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { Miniflare } from 'miniflare';
 import { TokenManager } from 'tessera-auth';
 import { RedisStore } from 'tessera-auth/stores/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -148,4 +151,52 @@ describe.skipIf(!redisUp).each(RUNTIMES)('RedisStore on %s', (runtime, command) 
     expect(response.status).toBe(204);
     expect(await store.isRevoked({ jti: String(jti) })).toBe(true);
   });
+});
+
+// What docs/runtimes.md says of Redis in Workers: ioredis loads and connects in workerd
+// (nodejs_compat, compatibility date 2026-04-20), but workerd ties a socket to the request
+// that opened it, so a store kept in the isolate serves only the request that created it.
+describe.skipIf(!redisUp)('RedisStore on workerd with nodejs_compat', () => {
+  const prefix = `tessera-test:${run}:workerd:`;
+  let store: RedisStore;
+  let mf: Miniflare | undefined;
+
+  beforeAll(async () => {
+    store = new RedisStore({ redis: { ...services.redis }, prefix });
+    await store.ready();
+  });
+
+  afterAll(async () => {
+    await mf?.dispose();
+    await store?.close();
+    await dropPrefix(prefix);
+  });
+
+  it('works in the request that created it; the next request cannot use its socket (store_unavailable)', async () => {
+    // ioredis is CommonJS: its require() calls of Node modules go through node:module.
+    const file = await bundle(join(PACKAGE_DIR, 'test/runtimes/redis-worker.ts'), {
+      platform: 'node',
+      banner:
+        "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire('/');",
+    });
+    mf = new Miniflare({
+      modules: [{ type: 'ESModule', path: file, contents: readFileSync(file, 'utf8') }],
+      modulesRoot: dirname(file),
+      compatibilityDate: '2026-04-20',
+      compatibilityFlags: ['nodejs_compat'],
+      bindings: { REDIS_CONFIG: JSON.stringify({ ...services.redis, prefix }) },
+    });
+    const ask = async (jti: string) =>
+      (await (await mf!.dispatchFetch(`http://worker.test/${basename(file)}?jti=${jti}`)).json()) as {
+        ok: boolean;
+        revoked?: boolean;
+        code?: string;
+      };
+    expect(await ask('first')).toEqual({ ok: true, revoked: true });
+    expect(await store.isRevoked({ jti: 'first' })).toBe(true);
+    const second = await ask('second');
+    expect(second.ok).toBe(false);
+    expect(second.code).toBe('store_unavailable');
+    expect(await store.isRevoked({ jti: 'second' })).toBe(false);
+  }, 60_000);
 });
