@@ -82,6 +82,13 @@ export interface Measured {
    * other work on the machine.
    */
   readonly around?: { readonly tessera: number; readonly jose: number };
+  /**
+   * Median CPU time of the process per verification, in µs (every thread: Web
+   * Crypto's work on Node runs on worker threads). Less moved by other work on the
+   * machine than the speeds, which also measure how much of the cores the
+   * process got. Where `process.cpuUsage` exists (Node, Bun, Deno).
+   */
+  readonly cpu?: { readonly tessera: number; readonly jose: number };
 }
 
 /**
@@ -100,14 +107,17 @@ export async function measure(
   for (const alg of algs) {
     const prepared = await prepare(lib, jose, alg);
     const samples: Record<Contender, number[]> = { tessera: [], jose: [] };
+    const cpu: Record<Contender, number[]> = { tessera: [], jose: [] };
     const ratios: number[] = [];
     await runOps(prepared.tessera, 50);
     await runOps(prepared.jose, 50);
     for (let round = 0; round < options.rounds; round++) {
       const speed: Partial<Record<Contender, number>> = {};
       for (const contender of round % 2 === 0 ? CONTENDERS : REVERSED) {
-        speed[contender] = await opsPerSecond(prepared[contender], options.sliceMs);
-        samples[contender].push(speed[contender]);
+        const slice = await timedSlice(prepared[contender], options.sliceMs);
+        speed[contender] = slice.opsPerSecond;
+        samples[contender].push(slice.opsPerSecond);
+        if (slice.cpuPerOp !== undefined) cpu[contender].push(slice.cpuPerOp);
       }
       ratios.push((speed.tessera ?? 0) / (speed.jose ?? 1));
     }
@@ -119,6 +129,7 @@ export async function measure(
       jose: median(samples.jose),
       ratio: median(ratios),
       ...(around === undefined ? {} : { around }),
+      ...(cpu.tessera.length === 0 ? {} : { cpu: { tessera: median(cpu.tessera), jose: median(cpu.jose) } }),
     });
   }
   return results;
@@ -127,14 +138,38 @@ export async function measure(
 const CONTENDERS = ['tessera', 'jose'] as const;
 const REVERSED = ['jose', 'tessera'] as const;
 
-async function opsPerSecond(fn: () => unknown, sliceMs: number): Promise<number> {
+/** The process's CPU time so far in µs, where the runtime tells it. */
+const cpuNow: (() => number) | undefined = (() => {
+  const usage = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process
+    ?.cpuUsage;
+  if (typeof usage !== 'function') return undefined;
+  return () => {
+    const { user, system } = usage();
+    return user + system;
+  };
+})();
+
+async function timedSlice(
+  fn: () => unknown,
+  sliceMs: number,
+): Promise<{ opsPerSecond: number; cpuPerOp: number | undefined }> {
+  const cpuStart = cpuNow?.();
   const start = performance.now();
   let ops = 0;
   while (performance.now() - start < sliceMs) {
     await runOps(fn, 10);
     ops += 10;
   }
-  return (ops * 1000) / (performance.now() - start);
+  const elapsed = performance.now() - start;
+  const cpuEnd = cpuNow?.();
+  return {
+    opsPerSecond: (ops * 1000) / elapsed,
+    cpuPerOp: cpuStart === undefined || cpuEnd === undefined ? undefined : (cpuEnd - cpuStart) / ops,
+  };
+}
+
+async function opsPerSecond(fn: () => unknown, sliceMs: number): Promise<number> {
+  return (await timedSlice(fn, sliceMs)).opsPerSecond;
 }
 
 /**

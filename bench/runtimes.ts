@@ -192,13 +192,13 @@ async function main(): Promise<void> {
     // not a checkout
   }
   const lines = [
-    `Commit ${commit}; node ${process.version}, ${version(join(BIN, 'bun'), ['--version'])} (bun), ${version(join(BIN, 'deno'), ['--version'])}, miniflare/workerd; ${rounds} rounds of one ${sliceMs} ms slice per contender, in alternating order; median ops/s and median of the per-round ratios. Around the call: µs per verification outside crypto.subtle.verify (Web Crypto only; the primitive answering at once), fastest round.`,
+    `Commit ${commit}; node ${process.version}, ${version(join(BIN, 'bun'), ['--version'])} (bun), ${version(join(BIN, 'deno'), ['--version'])}, miniflare/workerd; ${rounds} rounds of one ${sliceMs} ms slice per contender, in alternating order; median ops/s and median of the per-round ratios. CPU: the process's CPU time per verification (all threads), median. Around the call: µs per verification outside crypto.subtle.verify (Web Crypto only; the primitive answering at once), fastest round.`,
     '',
-    '| runtime | backend | alg | Tessera verify/s | jose verify/s | Tessera / jose | around the call, Tessera / jose (µs) |',
-    '|---|---|---|---:|---:|---:|---:|',
+    '| runtime | backend | alg | Tessera verify/s | jose verify/s | Tessera / jose | CPU per verify, Tessera / jose (µs) | around the call, Tessera / jose (µs) |',
+    '|---|---|---|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.runtime} | ${r.backend} | ${r.alg} | ${Math.round(r.tessera).toLocaleString('en-US')} | ${Math.round(r.jose).toLocaleString('en-US')} | ${r.ratio.toFixed(2)} | ${r.around === undefined ? '' : `${r.around.tessera.toFixed(1)} / ${r.around.jose.toFixed(1)}`} |`,
+        `| ${r.runtime} | ${r.backend} | ${r.alg} | ${Math.round(r.tessera).toLocaleString('en-US')} | ${Math.round(r.jose).toLocaleString('en-US')} | ${r.ratio.toFixed(2)} | ${r.cpu === undefined ? '' : `${r.cpu.tessera.toFixed(1)} / ${r.cpu.jose.toFixed(1)}`} | ${r.around === undefined ? '' : `${r.around.tessera.toFixed(1)} / ${r.around.jose.toFixed(1)}`} |`,
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
