@@ -1,80 +1,38 @@
 /**
- * `node --import tsx bench/runtimes.ts [--algs HS256,ES256|all] [--rounds N] [--slice MS] [--runtimes node,bun,deno,workerd]`
+ * `node --import tsx bench/runtimes.ts [--algs HS256,ES256|all] [--rounds N] [--slice MS] [--runtimes node,bun,deno,workerd,node22,node24]`
  *
  * Verify throughput per algorithm on every runtime, Tessera beside jose on the
  * same runtime and in the same process: Node, Bun and Deno on each backend
  * (node:crypto, chosen automatically there, and Web Crypto forced), and workerd
  * (miniflare; Web Crypto). The workload (bench/runtimes-workload.ts) and the
  * library source are bundled by esbuild into one plain JavaScript file that every
- * runtime runs as is. Prints a markdown table.
+ * runtime runs as is (test/runtimes/bundling.ts, as the runtime tests do). Node 22
+ * and 24 are the pinned binaries of test/runtimes/node-versions.ts, when fetched.
+ * Prints a markdown table.
  *
  * In workerd the clock stands still while a request computes (a Spectre
  * mitigation), so there each measurement is a request running a fixed number of
  * verifications, timed from Node; the request's own overhead is included, which
  * slightly favours neither contender.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
+import { BIN, bundle, resultLine, run } from '../packages/tessera/test/runtimes/bundling.js';
+import { installedNode } from '../packages/tessera/test/runtimes/node-versions.js';
+import { ALL_ALGORITHMS } from '../packages/tessera/test/runtimes/suite.js';
+import type { Measured } from './runtimes-workload.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const BIN = join(here, '../node_modules/.bin');
 
-const ALL = [
-  'HS256',
-  'HS384',
-  'HS512',
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-];
 const DEFAULT_ALGS = ['HS256', 'RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'];
 
-interface Row {
+interface Row extends Measured {
   readonly runtime: string;
   readonly backend: string;
-  readonly alg: string;
-  readonly tessera: number;
-  readonly jose: number;
-}
-
-async function bundle(): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
-  const entry = join(dir, 'entry.ts');
-  writeFileSync(
-    entry,
-    `export * as lib from 'tessera-auth/core';
-export * as jose from 'jose';
-export { measure, prepare, runOps } from ${JSON.stringify(join(here, 'runtimes-workload.ts'))};
-`,
-  );
-  const outfile = join(dir, 'bundle.mjs');
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    external: ['node:*'],
-    conditions: ['tessera-source'],
-    mainFields: ['module', 'main'],
-    nodePaths: [join(here, '../node_modules')],
-    logLevel: 'error',
-  });
-  return outfile;
 }
 
 function runner(
@@ -96,15 +54,6 @@ console.log('RESULT ' + JSON.stringify({ backend: lib.cryptoBackend(), results }
   return file;
 }
 
-function exec(command: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { timeout: 900_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${command} failed: ${error.message}\n${stderr}`));
-      else resolve(stdout);
-    });
-  });
-}
-
 async function inProcessRuntime(
   runtime: string,
   command: (file: string) => [string, string[]],
@@ -117,13 +66,7 @@ async function inProcessRuntime(
   // Both backends explicitly: the automatic choice differs by runtime (docs/runtimes.md).
   for (const backend of ['node', 'webcrypto']) {
     const [bin, args] = command(runner(bundlePath, backend, algs, rounds, sliceMs));
-    const stdout = await exec(bin, args);
-    const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-    if (line === undefined) throw new Error(`${runtime}: no result\n${stdout}`);
-    const parsed = JSON.parse(line.slice(7)) as {
-      backend: string;
-      results: Array<{ alg: string; tessera: number; jose: number }>;
-    };
+    const parsed = resultLine<{ backend: string; results: Measured[] }>(await run(bin, args, 900_000));
     for (const r of parsed.results) rows.push({ runtime, backend: parsed.backend, ...r });
     process.stderr.write(`${runtime} (${parsed.backend}) done\n`);
   }
@@ -168,11 +111,15 @@ export default {
       const probe = await call('tessera', 100);
       const n = Math.max(100, Math.round((100 * 200) / Math.max(1, probe)));
       const samples: Record<string, number[]> = { tessera: [], jose: [] };
+      const ratios: number[] = [];
       const empty = Math.min(await call('tessera', 0), await call('jose', 0));
       for (let round = 0; round < rounds; round++) {
-        for (const contender of ['tessera', 'jose']) {
-          samples[contender]?.push((n * 1000) / Math.max(0.001, (await call(contender, n)) - empty));
+        const speed: Record<string, number> = {};
+        for (const contender of round % 2 === 0 ? ['tessera', 'jose'] : ['jose', 'tessera']) {
+          speed[contender] = (n * 1000) / Math.max(0.001, (await call(contender, n)) - empty);
+          samples[contender]?.push(speed[contender]);
         }
+        ratios.push((speed.tessera ?? 0) / (speed.jose ?? 1));
       }
       rows.push({
         runtime: 'workerd',
@@ -180,6 +127,7 @@ export default {
         alg,
         tessera: median(samples.tessera ?? []),
         jose: median(samples.jose ?? []),
+        ratio: median(ratios),
       });
     }
   } finally {
@@ -211,42 +159,31 @@ async function main(): Promise<void> {
       runtimes: { type: 'string' },
     },
   });
-  const algs = values.algs === 'all' ? ALL : (values.algs?.split(',') ?? DEFAULT_ALGS);
-  const rounds = Number(values.rounds ?? 5);
-  const sliceMs = Number(values.slice ?? 200);
+  const algs = values.algs === 'all' ? [...ALL_ALGORITHMS] : (values.algs?.split(',') ?? DEFAULT_ALGS);
+  const rounds = Number(values.rounds ?? 9);
+  const sliceMs = Number(values.slice ?? 100);
   const runtimes = values.runtimes?.split(',') ?? ['node', 'bun', 'deno', 'workerd'];
-  const bundlePath = await bundle();
+  const bundlePath = await bundle(join(here, 'runtimes-entry.ts'));
+  const commands: Record<string, (file: string) => [string, string[]]> = {
+    node: (f) => [process.execPath, [f]],
+    bun: (f) => [join(BIN, 'bun'), ['run', f]],
+    deno: (f) => [join(BIN, 'deno'), ['run', '--allow-all', f]],
+  };
+  for (const major of [22, 24] as const) {
+    const binary = installedNode(major);
+    if (binary !== undefined) commands[`node${major}`] = (f) => [binary, [f]];
+    else if (runtimes.includes(`node${major}`))
+      throw new Error(
+        `node${major}: fetch it first (node --import tsx packages/tessera/test/runtimes/node-versions.ts)`,
+      );
+  }
   const rows: Row[] = [];
-  if (runtimes.includes('node')) {
-    rows.push(
-      ...(await inProcessRuntime('node', (f) => [process.execPath, [f]], bundlePath, algs, rounds, sliceMs)),
-    );
+  for (const runtime of runtimes) {
+    if (runtime === 'workerd') rows.push(...(await workerd(bundlePath, algs, rounds)));
+    else if (commands[runtime] !== undefined)
+      rows.push(...(await inProcessRuntime(runtime, commands[runtime], bundlePath, algs, rounds, sliceMs)));
+    else throw new Error(`unknown runtime ${runtime}`);
   }
-  if (runtimes.includes('bun')) {
-    rows.push(
-      ...(await inProcessRuntime(
-        'bun',
-        (f) => [join(BIN, 'bun'), ['run', f]],
-        bundlePath,
-        algs,
-        rounds,
-        sliceMs,
-      )),
-    );
-  }
-  if (runtimes.includes('deno')) {
-    rows.push(
-      ...(await inProcessRuntime(
-        'deno',
-        (f) => [join(BIN, 'deno'), ['run', '--allow-all', f]],
-        bundlePath,
-        algs,
-        rounds,
-        sliceMs,
-      )),
-    );
-  }
-  if (runtimes.includes('workerd')) rows.push(...(await workerd(bundlePath, algs, rounds)));
 
   let commit = 'unknown';
   try {
@@ -255,13 +192,13 @@ async function main(): Promise<void> {
     // not a checkout
   }
   const lines = [
-    `Commit ${commit}; node ${process.version}, ${version(join(BIN, 'bun'), ['--version'])} (bun), ${version(join(BIN, 'deno'), ['--version'])}, miniflare/workerd; ${rounds} rounds of ${sliceMs} ms, median ops/s.`,
+    `Commit ${commit}; node ${process.version}, ${version(join(BIN, 'bun'), ['--version'])} (bun), ${version(join(BIN, 'deno'), ['--version'])}, miniflare/workerd; ${rounds} rounds of one ${sliceMs} ms slice per contender, in alternating order; median ops/s and median of the per-round ratios. CPU: the process's CPU time per verification (all threads), median. Around the call: µs per verification outside crypto.subtle.verify (Web Crypto only; the primitive answering at once), fastest round.`,
     '',
-    '| runtime | backend | alg | Tessera verify/s | jose verify/s | Tessera / jose |',
-    '|---|---|---|---:|---:|---:|',
+    '| runtime | backend | alg | Tessera verify/s | jose verify/s | Tessera / jose | CPU per verify, Tessera / jose (µs) | around the call, Tessera / jose (µs) |',
+    '|---|---|---|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.runtime} | ${r.backend} | ${r.alg} | ${Math.round(r.tessera).toLocaleString('en-US')} | ${Math.round(r.jose).toLocaleString('en-US')} | ${(r.tessera / r.jose).toFixed(2)} |`,
+        `| ${r.runtime} | ${r.backend} | ${r.alg} | ${Math.round(r.tessera).toLocaleString('en-US')} | ${Math.round(r.jose).toLocaleString('en-US')} | ${r.ratio.toFixed(2)} | ${r.cpu === undefined ? '' : `${r.cpu.tessera.toFixed(1)} / ${r.cpu.jose.toFixed(1)}`} | ${r.around === undefined ? '' : `${r.around.tessera.toFixed(1)} / ${r.around.jose.toFixed(1)}`} |`,
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

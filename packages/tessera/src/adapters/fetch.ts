@@ -210,9 +210,13 @@ function toWebRequest(req: NodeRequest, hostname: string, Readable: ReadableModu
   // Concatenated, not resolved against a base: a target like `//other/x` stays a path.
   const url = new URL(`http://${req.headers.host ?? hostname}${req.url ?? '/'}`);
   const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+  // headersDistinct, not headers: Node keeps only the first of repeated Authorization
+  // lines there, where the Fetch API (and RequestLike) joins them with ', '.
+  for (const [name, values] of Object.entries(req.headersDistinct)) {
+    if (values === undefined) continue;
+    // Cookie lines combine with '; ' (RFC 9113 8.2.3), as Node's own record has them.
+    if (name === 'cookie') headers.set(name, values.join('; '));
+    else for (const value of values) headers.append(name, value);
   }
   const method = req.method ?? 'GET';
   const init: RequestInit & { duplex?: 'half' } = { method, headers };

@@ -268,6 +268,11 @@ function pem(label: string, der: Uint8Array): string {
 
 const encoder = new TextEncoder();
 
+/** Some engines throw for a signature of the wrong length: it simply does not verify. */
+function notVerified(): boolean {
+  return false;
+}
+
 /** The Web Crypto backend. */
 export function createWebBackend(): CryptoBackend {
   const subtle = globalThis.crypto.subtle;
@@ -323,28 +328,36 @@ export function createWebBackend(): CryptoBackend {
       })();
     },
     async sign(alg, key, data) {
-      const cryptoKey = await (key as WebKey).cryptoKey(alg);
+      const webKey = key as WebKey;
+      const cryptoKey = await webKey.cryptoKey(alg);
       return new Uint8Array(
-        await subtle.sign(
-          operationParameters(alg, key as WebKey),
-          cryptoKey,
-          data as Uint8Array<ArrayBuffer>,
-        ),
+        await subtle.sign(webKey.params(alg), cryptoKey, data as Uint8Array<ArrayBuffer>),
       );
     },
-    verify(alg, key, data, signature) {
+    verify: (alg, key, data, signature) => backend.verifier(alg, key)(data, signature),
+    verifier(alg, key) {
+      // Everything that does not depend on the token is settled here, once per bound
+      // key: the operation parameters, and the CryptoKey as soon as it is imported.
+      // A call then costs the encoding of the signing input and one subtle.verify.
       const webKey = key as WebKey;
-      // The signing input is base64url and dots: its UTF-8 bytes are its latin1 bytes.
-      const bytes = (typeof data === 'string' ? encoder.encode(data) : data) as Uint8Array<ArrayBuffer>;
-      const cryptoKey = webKey.cryptoKey(alg);
-      const check = (ready: CryptoKey): Promise<boolean> =>
-        subtle
-          .verify(webKey.params(alg), ready, signature as Uint8Array<ArrayBuffer>, bytes)
-          // Some engines throw for a signature of the wrong length: it simply does not verify.
-          .catch(() => false);
-      return cryptoKey instanceof Promise ? cryptoKey.then(check) : check(cryptoKey);
+      const params = webKey.params(alg);
+      let ready: CryptoKey | undefined;
+      return (data, signature) => {
+        // The signing input is base64url and dots: its UTF-8 bytes are its latin1 bytes.
+        const bytes = (typeof data === 'string' ? encoder.encode(data) : data) as Uint8Array<ArrayBuffer>;
+        const sig = signature as Uint8Array<ArrayBuffer>;
+        if (ready !== undefined) return subtle.verify(params, ready, sig, bytes).catch(notVerified);
+        const cryptoKey = webKey.cryptoKey(alg);
+        if (cryptoKey instanceof Promise) {
+          return cryptoKey.then((imported) => {
+            ready = imported;
+            return subtle.verify(params, imported, sig, bytes).catch(notVerified);
+          });
+        }
+        ready = cryptoKey;
+        return subtle.verify(params, cryptoKey, sig, bytes).catch(notVerified);
+      };
     },
-    verifier: (alg, key) => (data, signature) => backend.verify(alg, key, data, signature),
     sha256,
     async checkPair(alg, privateKey, publicKey) {
       const probe = latin1Encode('tessera pairwise consistency check');

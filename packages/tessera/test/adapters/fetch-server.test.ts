@@ -28,9 +28,9 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 /** Send raw bytes, resolve with everything the server answered until it closed or `settle` ms of quiet. */
-function rawExchange(bytes: string, settle = 300): Promise<string> {
+function rawExchange(bytes: string, settle = 300, port = server.port): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect(server.port, '127.0.0.1');
+    const socket = connect(port, '127.0.0.1');
     let answer = '';
     let timer: NodeJS.Timeout | undefined;
     const finish = () => {
@@ -92,5 +92,34 @@ describe('the fetch adapter answers 413 at once to a JSON body over the limit', 
     const answer = (await response.json()) as { who: string; body: { pad: string } };
     expect(answer.who).toBe('bob');
     expect(answer.body.pad).toHaveLength(512 * 1024);
+  });
+});
+
+describe('serveFetch hands the handler every line of a repeated header', () => {
+  it('two Authorization lines arrive joined with ", " (not the first alone), two Cookie lines with "; "', async () => {
+    const echo = await serveFetch(
+      (request) =>
+        Response.json({
+          authorization: request.headers.get('authorization'),
+          cookie: request.headers.get('cookie'),
+        }),
+      { port: 0, hostname: '127.0.0.1' },
+    );
+    try {
+      const answer = await rawExchange(
+        'GET /h HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer first\r\nAuthorization: Bearer second\r\n' +
+          'Cookie: a=1\r\nCookie: b=2\r\nConnection: close\r\n\r\n',
+        300,
+        echo.port,
+      );
+      expect(answer.split('\r\n', 1)[0]).toBe('HTTP/1.1 200 OK');
+      // The body comes chunked: the JSON is the one line between braces.
+      expect(JSON.parse(/\{.*\}/.exec(answer)?.[0] ?? 'null')).toEqual({
+        authorization: 'Bearer first, Bearer second',
+        cookie: 'a=1; b=2',
+      });
+    } finally {
+      await echo.close();
+    }
   });
 });

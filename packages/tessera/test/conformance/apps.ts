@@ -5,27 +5,38 @@
  * the same JSON, so any difference in what a client sees is an adapter's doing.
  *
  * Adapters are imported lazily, inside each factory: an adapter that is missing
- * or broken fails its own suite, loudly, and leaves the others running.
+ * or broken fails its own suite, loudly, and leaves the others running. The
+ * routes, answers and callbacks, and the Hono and Fetch builds, are in
+ * web-apps.ts, which the other runtimes serve too (test/runtimes/).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import createExpressApp from 'express';
 import Fastify from 'fastify';
-import { Hono } from 'hono';
 import Koa from 'koa';
-import { BodyInvalidError, BodyTooLargeError, type TesseraError } from '../../src/errors.js';
-import { createGuard, type JwtContext, type JwtRequiredOptions } from '../../src/http/guard.js';
+import { BodyInvalidError, BodyTooLargeError } from '../../src/errors.js';
+import { createGuard, type JwtContext } from '../../src/http/guard.js';
 import { createRefreshHandler } from '../../src/http/refresh.js';
 import type { RequestLike } from '../../src/http/request.js';
-import type { ResponseData } from '../../src/manager/options.js';
 import type { TokenManager } from '../../src/manager/token-manager.js';
 import type { RouteName } from './scenarios.js';
+import {
+  fetchConformanceHandler,
+  GUARDED_ROUTES,
+  honoConformanceApp,
+  hookedAnswer,
+  JSON_HEADERS,
+  LOGIN_ANSWER,
+  LOGOUT_ANSWER,
+  LOGOUT_ROUTE,
+  loginTokens,
+  METHODS,
+  routeAnswer,
+  type TestUser,
+} from './web-apps.js';
 
-/** What the test user lookup returns. */
-export interface TestUser {
-  readonly id: unknown;
-}
+export type { TestUser } from './web-apps.js';
 
 /** A started app. */
 export interface RunningApp {
@@ -38,58 +49,6 @@ export interface RunningApp {
 export type AppFactory = (manager: TokenManager<TestUser>) => Promise<RunningApp>;
 
 export type AppName = 'reference' | 'express' | 'fastify' | 'hono' | 'koa' | 'fetch' | 'nestjs';
-
-/** The guarded routes and what each requires. */
-export const GUARDED_ROUTES: ReadonlyArray<readonly [RouteName, JwtRequiredOptions]> = [
-  ['/protected', {}],
-  ['/optional', { optional: true }],
-  ['/fresh', { fresh: true }],
-  ['/refresh', { refresh: true }],
-  ['/no-type-check', { verifyType: false }],
-  ['/skip-revocation', { skipRevocationCheck: true }],
-  ['/headers-only', { locations: ['headers'] }],
-  ['/cookies-only', { locations: ['cookies'] }],
-];
-
-/** Methods every guarded route answers. */
-export const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-
-/** What a guarded route answers. */
-export function routeAnswer(jwt: JwtContext<TestUser> | null | undefined): Record<string, unknown> {
-  return { identity: jwt?.identity ?? null, claims: jwt?.payload ?? null, location: jwt?.location ?? null };
-}
-
-export const LOGIN_ANSWER = { login: true };
-export const LOGOUT_ANSWER = { logout: true };
-
-/** The tokens `/login/cookies` sets: a fresh access token and a refresh token for alice. */
-async function loginTokens(manager: TokenManager<TestUser>): Promise<{ access: string; refresh: string }> {
-  const access = await manager.createAccessToken({ identity: 'alice', fresh: true });
-  const refresh = await manager.createRefreshToken({ identity: 'alice' });
-  return { access, refresh };
-}
-
-const JSON_HEADERS = { 'content-type': 'application/json' };
-
-/**
- * The session routes every app also serves: POST /auth/refresh (the adapter's
- * refresh handler), POST /auth/logout (jwtRequired, then manager.logout), and
- * /hooked/refresh and /hooked/protected on a second binding built with
- * {@link hookedAnswer} as its onError hook.
- */
-export const LOGOUT_ROUTE = '/auth/logout';
-
-/**
- * The onError hook of the /hooked routes: a replacement answer naming the error
- * and the path the framework's own request object reports.
- */
-export function hookedAnswer(error: TesseraError, path: string, response: ResponseData): ResponseData {
-  return {
-    status: response.status,
-    headers: { ...response.headers, 'x-hooked': error.code },
-    body: JSON.stringify({ hooked: error.code, path }),
-  };
-}
 
 // ---------------------------------------------------------------------------
 // node:http helpers
@@ -319,33 +278,7 @@ export const fastify: AppFactory = async (manager) => {
 
 export const hono: AppFactory = async (manager) => {
   const { createHonoAuth } = await import('../../src/adapters/hono.js');
-  type Env = import('../../src/adapters/hono.js').JwtEnv<TestUser>;
-  const auth = createHonoAuth(manager);
-  const app = new Hono<Env>();
-  for (const [path, options] of GUARDED_ROUTES) {
-    app.on([...METHODS], path, auth.jwtRequired(options), (c) => c.json(routeAnswer(c.get('jwt'))));
-  }
-  app.post('/login/cookies', async (c) => {
-    const { access, refresh } = await loginTokens(manager);
-    auth.setAccessCookies(c, access);
-    auth.setRefreshCookies(c, refresh);
-    return c.json(LOGIN_ANSWER);
-  });
-  app.post('/logout', (c) => {
-    auth.unsetJwtCookies(c);
-    return c.json(LOGOUT_ANSWER);
-  });
-  app.post('/auth/refresh', auth.refresh());
-  app.post(LOGOUT_ROUTE, auth.jwtRequired(), async (c) => {
-    await manager.logout(c.get('jwt')!.payload);
-    auth.unsetJwtCookies(c);
-    return c.json(LOGOUT_ANSWER);
-  });
-  const hooked = createHonoAuth(manager, {
-    onError: (error, c, response) => hookedAnswer(error, c.req.path, response),
-  });
-  app.post('/hooked/refresh', hooked.refresh());
-  app.get('/hooked/protected', hooked.jwtRequired(), (c) => c.json(routeAnswer(c.get('jwt'))));
+  const app = honoConformanceApp(manager, createHonoAuth);
   return new Promise<RunningApp>((resolve) => {
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
       resolve({ url: `http://127.0.0.1:${info.port}`, close: () => closeServer(server as Server) });
@@ -421,45 +354,7 @@ export const koa: AppFactory = async (manager) => {
 
 export const fetchAdapter: AppFactory = async (manager) => {
   const { createFetchAuth } = await import('../../src/adapters/fetch.js');
-  const auth = createFetchAuth(manager);
-  const handlers = new Map<string, (request: Request) => Promise<Response>>(
-    GUARDED_ROUTES.map(([path, options]) => [
-      path,
-      auth.jwtRequired(options, (_request, jwt) => Response.json(routeAnswer(jwt))),
-    ]),
-  );
-  handlers.set('/login/cookies', async (request) => {
-    if (request.method !== 'POST') return new Response('not found', { status: 404 });
-    const { access, refresh } = await loginTokens(manager);
-    const headers = new Headers(JSON_HEADERS);
-    auth.setAccessCookies(headers, access);
-    auth.setRefreshCookies(headers, refresh);
-    return new Response(JSON.stringify(LOGIN_ANSWER), { status: 200, headers });
-  });
-  handlers.set('/logout', async (request) => {
-    if (request.method !== 'POST') return new Response('not found', { status: 404 });
-    const headers = new Headers(JSON_HEADERS);
-    auth.unsetJwtCookies(headers);
-    return new Response(JSON.stringify(LOGOUT_ANSWER), { status: 200, headers });
-  });
-  handlers.set('/auth/refresh', auth.refresh());
-  handlers.set(
-    LOGOUT_ROUTE,
-    auth.jwtRequired(undefined, async (_request, jwt) => {
-      await manager.logout(jwt!.payload);
-      const headers = new Headers(JSON_HEADERS);
-      auth.unsetJwtCookies(headers);
-      return new Response(JSON.stringify(LOGOUT_ANSWER), { status: 200, headers });
-    }),
-  );
-  const hooked = createFetchAuth(manager, {
-    onError: (error, request, response) => hookedAnswer(error, new URL(request.url).pathname, response),
-  });
-  handlers.set('/hooked/refresh', hooked.refresh());
-  handlers.set(
-    '/hooked/protected',
-    hooked.jwtRequired(undefined, (_request, jwt) => Response.json(routeAnswer(jwt))),
-  );
+  const handle = fetchConformanceHandler(manager, createFetchAuth);
   let base = '';
   const server = createServer((req, res) => {
     bridge(req, res).catch((error: unknown) => {
@@ -480,9 +375,7 @@ export const fetchAdapter: AppFactory = async (manager) => {
       headers,
       ...(hasBody ? { body: new Uint8Array(raw) } : {}),
     });
-    const handler = handlers.get(pathOf(req.url));
-    const response =
-      handler === undefined ? new Response('not found', { status: 404 }) : await handler(request);
+    const response = await handle(request);
     const out: Record<string, string | string[]> = {};
     response.headers.forEach((value, name) => {
       if (name !== 'set-cookie') out[name] = value;

@@ -11,7 +11,6 @@ import { generateKey } from '../../src/keys/generate.js';
 import { importSecret } from '../../src/keys/import.js';
 import type { TesseraKey } from '../../src/keys/key.js';
 import { TokenManager } from '../../src/manager/token-manager.js';
-import type { TestUser } from './apps.js';
 import type {
   ConfigOverrides,
   Profile,
@@ -20,6 +19,7 @@ import type {
   Scenario,
   TokenRecipe,
 } from './scenarios.js';
+import { conformanceCallbacks, type TestUser } from './web-apps.js';
 
 /** The managers' clock: fixed, so every time claim in the table is exact. */
 export const NOW = Math.floor(Date.now() / 1000);
@@ -40,15 +40,7 @@ export function buildManager(profile: Profile, config: ConfigOverrides | undefin
     profile,
     secret: SECRET,
     now: () => NOW,
-    callbacks: {
-      tokenInBlocklist: (_header, payload) => typeof payload.jti === 'string' && revokedJtis.has(payload.jti),
-      userLookup: (_header, payload) => {
-        const sub: unknown = payload.sub;
-        const ghost = typeof sub === 'object' && sub !== null && (sub as { ghost?: unknown }).ghost === true;
-        return sub === 'ghost' || sub === 42 || ghost ? null : { id: sub };
-      },
-      tokenVerification: (_header, payload) => payload.deny !== true,
-    },
+    callbacks: conformanceCallbacks(revokedJtis),
   });
 }
 

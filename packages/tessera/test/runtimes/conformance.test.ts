@@ -1,22 +1,21 @@
 /**
  * The whole conformance table (test/conformance/scenarios.ts) through the Hono
- * and Fetch adapters served by Bun, Deno and workerd (with and without
- * nodejs_compat), in both profiles, over real HTTP. Tokens are minted and
+ * and Fetch adapters served by Bun, Deno, Node 22 and 24 and workerd (with and
+ * without nodejs_compat), in both profiles, over real HTTP. Tokens are minted and
  * answers checked in Node by the same driver as the Node run; the apps run on
  * the other runtime (conformance-app.ts), one server per runtime with every
  * adapter × profile × row config mounted under its own prefix.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TokenManager } from '../../src/manager/token-manager.js';
-import type { TestUser } from '../conformance/apps.js';
 import { buildManager, check, NOW, placeholders, revokedJtis, SECRET, send } from '../conformance/driver.js';
 import { type ConfigOverrides, PROFILES, type Profile, SCENARIOS } from '../conformance/scenarios.js';
+import type { TestUser } from '../conformance/web-apps.js';
 import type { ConformanceAppSpec, ConformanceServerConfig } from './conformance-app.js';
-import { BIN, bundle, PACKAGE_DIR, writeJson } from './harness.js';
+import { BIN, bundle, otherNodes, PACKAGE_DIR, spawnServer, writeJson } from './harness.js';
 
 const ADAPTERS = ['hono', 'fetch'] as const;
 const configKeys = [...new Set(SCENARIOS.map((row) => JSON.stringify(row.config ?? {})))];
@@ -59,35 +58,6 @@ interface Served {
   stop(): Promise<void>;
 }
 
-/** Spawn the bundled server, resolve once it prints its port. */
-function spawnServer(command: string, args: readonly string[]): Promise<Served> {
-  return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`no LISTENING line: ${output}`)), 30_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /LISTENING (\d+)/.exec(output);
-      if (match !== null) {
-        clearTimeout(timer);
-        resolve({
-          url: `http://127.0.0.1:${match[1]}`,
-          stop: async () => {
-            child.kill();
-          },
-        });
-      }
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code}: ${output}`));
-    });
-  });
-}
-
 async function serveOnWorkerd(flags: string[]): Promise<Served> {
   const script = readFileSync(await bundle(join(PACKAGE_DIR, 'test/runtimes/conformance-worker.ts')), 'utf8');
   const mf = new Miniflare({
@@ -103,12 +73,16 @@ async function serveOnWorkerd(flags: string[]): Promise<Served> {
   return { url: url.origin, stop: () => mf.dispose() };
 }
 
-async function serveWith(runtime: 'bun' | 'deno'): Promise<Served> {
+/** Serve the bundle with `command`: the arguments before the bundle's path, e.g. `['run']`. */
+async function serveWith(command: string, before: readonly string[]): Promise<Served> {
   const file = await bundle(join(PACKAGE_DIR, 'test/runtimes/conformance-serve.ts'));
-  const configFile = writeJson(serverConfig);
-  return runtime === 'bun'
-    ? spawnServer(join(BIN, 'bun'), ['run', file, configFile])
-    : spawnServer(join(BIN, 'deno'), ['run', '--allow-net', '--allow-read', '--allow-env', file, configFile]);
+  const server = await spawnServer(command, [...before, file, writeJson(serverConfig)]);
+  return {
+    url: server.url,
+    stop: async () => {
+      server.child.kill();
+    },
+  };
 }
 
 /**
@@ -130,8 +104,11 @@ async function sendOnce<T>(request: () => Promise<T>): Promise<T> {
 }
 
 const RUNTIMES: ReadonlyArray<readonly [string, () => Promise<Served>]> = [
-  ['bun', () => serveWith('bun')],
-  ['deno', () => serveWith('deno')],
+  ['bun', () => serveWith(join(BIN, 'bun'), ['run'])],
+  ['deno', () => serveWith(join(BIN, 'deno'), ['run', '--allow-net', '--allow-read', '--allow-env'])],
+  ...otherNodes().map(
+    (node) => [`${node.name} (${node.version})`, () => serveWith(node.binary, [])] as const,
+  ),
   ['workerd with nodejs_compat', () => serveOnWorkerd(['nodejs_compat'])],
   ['workerd without nodejs_compat', () => serveOnWorkerd([])],
 ];

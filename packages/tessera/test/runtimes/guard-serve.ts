@@ -1,36 +1,8 @@
 /**
- * The guard app served by Bun (Bun.serve) or Deno (Deno.serve) on 127.0.0.1,
- * port 0. Prints `LISTENING <port>`; the configuration is the last argument.
+ * The guard app served by Bun, Deno or Node (serve-here.ts); the configuration
+ * is the last argument.
  */
 import { type GuardAppConfig, guardApp } from './guard-app.js';
+import { lastArgument, serveHere } from './serve-here.js';
 
-declare const Bun:
-  | {
-      serve(options: { port: number; hostname: string; fetch: (r: Request) => Promise<Response> }): {
-        port: number;
-      };
-    }
-  | undefined;
-declare const Deno:
-  | {
-      args: string[];
-      serve(
-        options: { port: number; hostname: string; onListen: (addr: { port: number }) => void },
-        handler: (r: Request) => Promise<Response>,
-      ): unknown;
-    }
-  | undefined;
-declare const process: { argv: string[] } | undefined;
-
-const args = typeof Deno !== 'undefined' ? Deno.args : (process?.argv.slice(2) ?? []);
-const handler = guardApp(JSON.parse(args[args.length - 1] ?? '{}') as GuardAppConfig);
-
-if (typeof Bun !== 'undefined') {
-  const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: handler });
-  console.log(`LISTENING ${server.port}`);
-} else if (typeof Deno !== 'undefined') {
-  Deno.serve(
-    { port: 0, hostname: '127.0.0.1', onListen: ({ port }) => console.log(`LISTENING ${port}`) },
-    handler,
-  );
-}
+await serveHere(guardApp(JSON.parse(lastArgument() || '{}') as GuardAppConfig));

@@ -1,11 +1,12 @@
 /**
  * The guard scenarios of the conformance table (ok, expired, bad signature,
  * missing token, wrong type) through the Hono and Fetch adapters, served by Bun,
- * Deno and workerd (with and without nodejs_compat) and called over HTTP. Every answer (status,
+ * Deno, Node 22 and 24 and workerd (with and without nodejs_compat) and called
+ * over HTTP. Every answer (status,
  * body, WWW-Authenticate) must equal the answer of the same app in Node, and
  * the statuses are checked against the standard profile's.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { Miniflare } from 'miniflare';
 import { TokenManager } from 'tessera-auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GuardAppConfig, guardApp } from './guard-app.js';
-import { BIN, bundle, PACKAGE_DIR } from './harness.js';
+import { BIN, bundle, otherNodes, PACKAGE_DIR, spawnServer } from './harness.js';
 import { tamper } from './suite.js';
 
 const NOW = 1_800_000_000;
@@ -151,51 +152,36 @@ describe('the guard app in Node (the reference)', () => {
   });
 });
 
-/** Spawn the bundled server under `command`, resolve with its base URL once it listens. */
-function startServer(command: string, args: string[]): Promise<{ url: string; child: ChildProcess }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`no LISTENING line: ${output}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /LISTENING (\d+)/.exec(output);
-      if (match !== null) {
-        clearTimeout(timer);
-        resolve({ url: `http://127.0.0.1:${match[1]}`, child });
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code}: ${output}`));
-    });
-  });
-}
-
 const children: ChildProcess[] = [];
 afterAll(() => {
   for (const child of children) child.kill();
 });
 
-describe.each([
-  ['bun', (file: string) => [join(BIN, 'bun'), ['run', file, JSON.stringify(config)]] as const],
+/** A runtime that serves the bundle: its name, and the command line for a bundle file. */
+type Served = readonly [name: string, command: (file: string) => readonly [string, readonly string[]]];
+
+const SERVED: readonly Served[] = [
+  ['bun', (file) => [join(BIN, 'bun'), ['run', file, JSON.stringify(config)]]],
   [
     'deno',
-    (file: string) =>
-      [
-        join(BIN, 'deno'),
-        ['run', '--allow-net', '--allow-env', '--allow-read', file, JSON.stringify(config)],
-      ] as const,
+    (file) => [
+      join(BIN, 'deno'),
+      ['run', '--allow-net', '--allow-env', '--allow-read', file, JSON.stringify(config)],
+    ],
   ],
-])('%s', (_name, command) => {
+  ...otherNodes().map(
+    (node): Served => [
+      `${node.name} (${node.version})`,
+      (file) => [node.binary, [file, JSON.stringify(config)]],
+    ],
+  ),
+];
+
+describe.each(SERVED)('%s', (_name, command) => {
   it('serves every guard scenario over HTTP exactly as Node does', async () => {
     const file = await bundle(join(PACKAGE_DIR, 'test/runtimes/guard-serve.ts'));
     const [bin, args] = command(file);
-    const server = await startServer(bin, [...args]);
+    const server = await spawnServer(bin, args);
     children.push(server.child);
     try {
       compare(await callAll(server.url));

@@ -1,19 +1,17 @@
 /**
  * The Node side of the runtime tests: tokens and keys made with node:crypto for
  * the other runtime to verify, a real JWKS endpoint, the check that what the
- * other runtime signed verifies here, and bundling (esbuild) of an entry file
- * with the library source for runtimes that cannot read TypeScript.
+ * other runtime signed verifies here, and the other runtimes' processes (the
+ * bundling and running itself is in bundling.ts, shared with bench/runtimes.ts).
  */
 
-import { execFile } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { join } from 'node:path';
 import {
   exportJwk,
   exportPem,
@@ -25,6 +23,9 @@ import {
   toJwks,
 } from 'tessera-auth';
 import { decodeJws, signJws, verifyJws } from 'tessera-auth/core';
+import { describe, it } from 'vitest';
+import { resultLine } from './bundling.js';
+import { installedNode, NODE_VERSIONS, type NodeMajor } from './node-versions.js';
 import {
   ALL_ALGORITHMS,
   type ForeignToken,
@@ -33,10 +34,7 @@ import {
   type SuiteOutput,
 } from './suite.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const PACKAGE_DIR = resolve(here, '../..');
-export const REPO_DIR = resolve(PACKAGE_DIR, '../..');
-export const BIN = join(REPO_DIR, 'node_modules/.bin');
+export { BIN, bundle, PACKAGE_DIR, REPO_DIR, run } from './bundling.js';
 
 const NODE_CLAIMS = { sub: 'node-user', iat: 1_700_000_000, exp: 4_000_000_000 };
 
@@ -138,33 +136,6 @@ export function failedChecks(output: SuiteOutput, allowed: readonly RegExp[] = [
     .map((c) => `${c.name}: ${c.detail ?? ''}`);
 }
 
-/**
- * Bundle `entry` (with the library source: `tessera-auth` and its subpaths resolve
- * through the package's exports map, `tessera-source` condition) into
- * one ES module file for a runtime that runs JavaScript only. `node:*` stays
- * external: a runtime without them fails to load, as a user's bundle would.
- */
-export async function bundle(
-  entry: string,
-  options: { platform?: 'neutral' | 'browser' } = {},
-): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-runtime-'));
-  const outfile = join(dir, 'bundle.mjs');
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    format: 'esm',
-    platform: options.platform ?? 'neutral',
-    target: 'es2022',
-    external: ['node:*'],
-    conditions: ['tessera-source'],
-    mainFields: ['module', 'main'],
-    logLevel: 'error',
-  });
-  return outfile;
-}
-
 /** Write `input` as a module next to nothing else, for an entry to import. */
 export function writeJson(value: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-input-'));
@@ -195,19 +166,89 @@ console.log('RESULT ' + JSON.stringify(output));
   return file;
 }
 
-/** Run a command, resolve with stdout; reject with stderr on a non-zero exit. */
-export function run(command: string, args: readonly string[], timeoutMs = 120_000): Promise<string> {
-  return new Promise((done, fail) => {
-    execFile(command, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) fail(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n${stderr}`));
-      else done(stdout);
-    });
-  });
-}
-
 /** The suite output from a runner's stdout. */
 export function parseResult(stdout: string): SuiteOutput {
-  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  if (line === undefined) throw new Error(`no RESULT line in output:\n${stdout.slice(0, 2000)}`);
-  return JSON.parse(line.slice('RESULT '.length)) as SuiteOutput;
+  return resultLine<SuiteOutput>(stdout);
+}
+
+/** A pinned Node other than the one running the tests. */
+export interface OtherNode {
+  /** `node 22`, `node 24`. */
+  readonly name: string;
+  readonly version: string;
+  readonly binary: string;
+}
+
+/**
+ * The pinned Node 22 and 24 binaries (node-versions.ts) that are present. A
+ * missing one registers a failing test under CI (a runtime silently left out
+ * would prove nothing) and is skipped with a printed reason otherwise.
+ */
+export function otherNodes(): OtherNode[] {
+  const present: OtherNode[] = [];
+  for (const major of Object.keys(NODE_VERSIONS).map(Number) as NodeMajor[]) {
+    const version = NODE_VERSIONS[major];
+    const binary = installedNode(major);
+    if (binary !== undefined) {
+      present.push({ name: `node ${major}`, version, binary });
+      continue;
+    }
+    const reason = `Node ${version} is not in .cache/node/ (fetch it with \`node --import tsx packages/tessera/test/runtimes/node-versions.ts\`, as .ci/run does)`;
+    if (process.env.CI) {
+      describe(`node ${major}`, () => {
+        it('is installed (required under CI)', () => {
+          throw new Error(reason);
+        });
+      });
+    } else {
+      console.warn(`[runtimes] skipping Node ${major}: ${reason}; set CI=1 to fail instead`);
+    }
+  }
+  return present;
+}
+
+/** A server another runtime runs for a test. */
+export interface SpawnedServer {
+  /** `http://127.0.0.1:<port>`. */
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** What it printed so far (stdout and stderr), for failure messages. */
+  output(): string;
+}
+
+/**
+ * Spawn `command` (a serve-here.ts bundle under some runtime) and resolve once it
+ * prints `LISTENING <port>`; reject with its output if it exits first or stays
+ * silent for `timeoutMs`.
+ */
+export function spawnServer(
+  command: string,
+  args: readonly string[],
+  timeoutMs = 30_000,
+): Promise<SpawnedServer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let listening = false;
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`no LISTENING line within ${timeoutMs} ms: ${output}`));
+    }, timeoutMs);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /LISTENING (\d+)/.exec(output);
+      if (match !== null && !listening) {
+        listening = true;
+        clearTimeout(timer);
+        resolve({ url: `http://127.0.0.1:${match[1]}`, child, output: () => output });
+      }
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (!listening) reject(new Error(`exited with ${code}: ${output}`));
+    });
+  });
 }

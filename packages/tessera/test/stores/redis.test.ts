@@ -5,7 +5,7 @@ import { RedisStore, subscriberName } from 'tessera-auth/stores/redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatRevocationMessage, parseRevocationMessage } from '../../src/stores/redis-cache.js';
 import { describeStoreContract } from './contract.js';
-import { pingRedis, runId, serviceAvailable, services } from './services.js';
+import { dropPrefix, pingRedis, runId, serviceAvailable, services } from './services.js';
 
 const run = runId();
 const base = `tessera-test:${run}:`;
@@ -24,27 +24,6 @@ async function killSubscribers(admin: Redis, prefix: string): Promise<number> {
     }
   }
   return killed;
-}
-
-/** Deletes every key under a prefix (SCAN + UNLINK), so the shared Redis is left as found. */
-async function dropPrefix(prefix: string): Promise<void> {
-  const admin = new Redis(services.redis);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(
-        cursor,
-        'MATCH',
-        `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`,
-        'COUNT',
-        1000,
-      );
-      cursor = next;
-      if (keys.length > 0) await admin.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    admin.disconnect();
-  }
 }
 
 describe('revocation channel messages', () => {

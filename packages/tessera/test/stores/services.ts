@@ -103,3 +103,24 @@ export async function pingRedis(): Promise<void> {
     probe.disconnect();
   }
 }
+
+/** Deletes every key under a prefix (SCAN + UNLINK), so the shared Redis is left as found. */
+export async function dropPrefix(prefix: string): Promise<void> {
+  const admin = new Redis(services.redis);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await admin.scan(
+        cursor,
+        'MATCH',
+        `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`,
+        'COUNT',
+        1000,
+      );
+      cursor = next;
+      if (keys.length > 0) await admin.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    admin.disconnect();
+  }
+}
