@@ -118,14 +118,14 @@ export function authRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
   });
 
   // The guard finds the token (header, or cookie with its CSRF value) and checks its signature and
-  // claims; the store is asked once, by refreshTokens on the token string, which checks revocation
-  // and rotates (a refusal reaches app.onError: the same answer as the guard's).
+  // claims; the store is asked once, by the rotation, which checks revocation in the same
+  // statement (both stores the service uses do: SqlStore, RedisStore). A refusal reaches
+  // app.onError: the same answer as the guard's.
   const refreshGuard = auth.jwtRequired({ refresh: true, skipRevocationCheck: true });
   app.post('/auth/refresh', refreshGuard, async (c) => {
     const jwt = c.get('jwt')!;
-    const next = await manager.refreshTokens(jwt.token, {
-      csrfValue: jwt.location === 'cookies' ? (c.req.header('x-csrf-token') ?? undefined) : undefined,
-    });
+    // The guard's context: no second signature check (the guard checked the CSRF value too).
+    const next = await manager.refreshTokens(jwt);
     if (jwt.location === 'cookies') return cookieAnswer(c, next);
     const body: Record<string, unknown> = {
       access_token: next.accessToken,

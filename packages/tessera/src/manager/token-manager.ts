@@ -273,12 +273,16 @@ export class TokenManager<TUser = unknown> {
         verification.checkStore(presented.header, presented.payload),
       );
     }
-    // A guard's context: its guard asked the store (unless told to skip); the rotation is
-    // still handed the token where the store checks it for free (sessions.ts).
+    // A guard's context: its guard asked the store unless built with skipRevocationCheck,
+    // which the context does not say. Where the rotation checks revocation, the token is
+    // handed to it (free), and a token it cannot take (no family, say) is asked about
+    // first; a store without the capability trusts the guard, as before.
     const { header, payload } = refreshToken;
-    this.#verification.checkType(header, payload, { refresh: true });
-    if (options.csrfValue !== undefined) this.#verification.checkCsrf(payload, options.csrfValue, header);
-    return this.#sessions.refresh(refreshToken);
+    const verification = this.#verification;
+    verification.checkType(header, payload, { refresh: true });
+    if (options.csrfValue !== undefined) verification.checkCsrf(payload, options.csrfValue, header);
+    if (!this.#sessions.rotationChecksRevocation) return this.#sessions.refresh(refreshToken);
+    return this.#sessions.refresh(refreshToken, () => verification.checkStore(header, payload));
   }
 
   /**

@@ -252,6 +252,26 @@ describe.each(backends)('a refresh on %s', (name, available, make) => {
   );
 
   it.runIf(available)(
+    'a revoked family-less refresh token is refused after a guard that skipped its check',
+    async () => {
+      const { clock, jwt, http } = await setup(make);
+      try {
+        // Minted where rotation is off (same key): no family, so the rotation cannot take it.
+        const plain = new TokenManager({ secret: SECRET, now: () => clock.now });
+        const token = await plain.createRefreshToken({ identity: 'carol' });
+        await jwt.revokeToken(token);
+        clock.now += 1;
+        const answer = await http.post('/unchecked/refresh', token);
+        expect(answer.status).toBe(401);
+        expect(answer.body.code).toBe('token_revoked');
+        expect(await jwt.listSessions('carol')).toEqual([]);
+      } finally {
+        await http.close();
+      }
+    },
+  );
+
+  it.runIf(available)(
     'a store without rotationChecksRevocation is asked isRevoked first, and never given presented',
     async () => {
       const { clock, count, jwt, http } = await setup(make, { withoutCapability: true });
