@@ -5,7 +5,7 @@
  * value when the client asks for cookies at login.
  */
 import type { Context, Hono } from 'hono';
-import { getCsrfToken, type TokenPair } from 'tessera-auth';
+import { getCsrfToken, type JwtContext, type TokenPair } from 'tessera-auth';
 import { createHonoAuth } from 'tessera-auth/hono';
 import { z } from 'zod';
 import type { Origin } from '../accounts.js';
@@ -15,9 +15,13 @@ import { hashPassword } from '../passwords/index.js';
 import { publicUser, USERNAME_PATTERN, UsernameTakenError, type UserWithHash } from '../users.js';
 import { apiKeyInHeader, requireApiKey } from './api-keys.js';
 
-/** The signed-in user of a guarded request, fresh from the database (disabled users are refused). */
-export async function currentUser(c: Context<AppEnv>, ctx: ServiceContext): Promise<UserWithHash> {
-  const jwt = c.get('jwt');
+/**
+ * The signed-in user of a guarded request, fresh from the database (disabled users are refused).
+ * Any route's context: a required route's middleware narrows `jwt` to non-null, which
+ * Hono's Context<AppEnv> (where it may be null) does not accept.
+ */
+export async function currentUser(c: Context, ctx: ServiceContext): Promise<UserWithHash> {
+  const jwt: JwtContext | null = c.get('jwt');
   const user = jwt === null ? undefined : await ctx.users.byIdentity(jwt.identity);
   if (user === undefined || user.disabled) {
     throw new HttpError(401, 'user_lookup_failed', 'Error loading the user');
@@ -53,10 +57,7 @@ export function authRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
   });
 
   /** Cookie mode: tokens in HttpOnly cookies, the CSRF values in the body (and script-readable cookies). */
-  const cookieAnswer = (
-    c: Context<AppEnv>,
-    pair: { accessToken: string; refreshToken?: string | undefined },
-  ) => {
+  const cookieAnswer = (c: Context, pair: { accessToken: string; refreshToken?: string | undefined }) => {
     auth.setAccessCookies(c, pair.accessToken);
     const body: Record<string, unknown> = {
       msg: 'Signed in',
@@ -118,7 +119,7 @@ export function authRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
   });
 
   app.post('/auth/refresh', auth.jwtRequired({ refresh: true }), async (c) => {
-    const jwt = c.get('jwt')!;
+    const jwt = c.get('jwt');
     const next = await manager.refreshTokens(jwt.token, {
       csrfValue: jwt.location === 'cookies' ? (c.req.header('x-csrf-token') ?? undefined) : undefined,
     });
@@ -133,7 +134,7 @@ export function authRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
   });
 
   app.post('/auth/logout', auth.jwtRequired(), async (c) => {
-    await manager.logout(c.get('jwt')!.payload);
+    await manager.logout(c.get('jwt').payload);
     auth.unsetJwtCookies(c);
     return tokenJson(c, { msg: 'Signed out' });
   });
@@ -148,7 +149,7 @@ export function authRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
 
   const meGuard = auth.jwtRequired();
   // An API key with the read:profile scope may read its owner's profile too.
-  app.get('/auth/me', async (c) => {
+  app.get('/auth/me', async (c: Context) => {
     if (apiKeyInHeader(c) !== undefined) {
       const { user } = await requireApiKey(c, ctx, 'read:profile');
       return tokenJson(c, publicUser(user));
@@ -177,7 +178,7 @@ export function authRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
   });
 
   app.get('/auth/sessions', auth.jwtRequired(), async (c) => {
-    const jwt = c.get('jwt')!;
+    const jwt = c.get('jwt');
     const sessions = await manager.listSessions(jwt.identity);
     return tokenJson(c, {
       sessions: sessions.map((s) => ({
@@ -193,7 +194,7 @@ export function authRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
   });
 
   app.delete('/auth/sessions/:id', auth.jwtRequired(), async (c) => {
-    const jwt = c.get('jwt')!;
+    const jwt = c.get('jwt');
     const id = param(c, 'id');
     const mine = await manager.listSessions(jwt.identity);
     if (!mine.some((s) => s.familyId === id))

@@ -42,7 +42,10 @@ export class Verification<TUser> {
   }
 
   /** Every check a route makes; synchronous when nothing has to wait. */
-  verify(token: string, options: VerifyTokenOptions): VerifiedToken<TUser> | Promise<VerifiedToken<TUser>> {
+  verify(
+    token: string,
+    options: VerifyTokenOptions,
+  ): VerifiedToken<TUser | undefined> | Promise<VerifiedToken<TUser | undefined>> {
     const decoded = this.decode(token, options);
     if (isPromise(decoded)) return decoded.then((verified) => this.#afterDecode(verified, options));
     return this.#afterDecode(decoded, options);
@@ -129,7 +132,7 @@ export class Verification<TUser> {
   #afterDecode(
     { header, payload }: VerifiedJwt,
     options: VerifyTokenOptions,
-  ): VerifiedToken<TUser> | Promise<VerifiedToken<TUser>> {
+  ): VerifiedToken<TUser | undefined> | Promise<VerifiedToken<TUser | undefined>> {
     // The checks below build the error's { header, payload } only when they refuse.
     if (options.verifyType ?? true) this.checkType(header, payload, options);
     if (options.fresh && !this.#isFresh(payload)) throw new FreshTokenRequiredError({ header, payload });
@@ -152,7 +155,7 @@ export class Verification<TUser> {
     header: JwsHeader,
     payload: JwtPayload,
     revocation: boolean,
-  ): Promise<VerifiedToken<TUser>> {
+  ): Promise<VerifiedToken<TUser | undefined>> {
     const parts = { header, payload };
     if (revocation && (await this.isRevoked(header, payload))) throw new RevokedTokenError(parts);
     const { tokenVerification, userLookup } = this.#config.callbacks;

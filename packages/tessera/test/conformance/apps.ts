@@ -169,7 +169,9 @@ function sendJson(
 
 export const reference: AppFactory = async (manager) => {
   const { setAccessCookies, setRefreshCookies, unsetJwtCookies } = await import('../../src/http/cookies.js');
-  const guards = new Map(GUARDED_ROUTES.map(([path, options]) => [path, createGuard(manager, options)]));
+  const guards = new Map(
+    GUARDED_ROUTES.map(([path, options]) => [path, { guard: createGuard(manager, options), options }]),
+  );
   const refresh = createRefreshHandler(manager);
   const logoutGuard = createGuard(manager);
   const server = createServer((req, res) => {
@@ -215,13 +217,18 @@ export const reference: AppFactory = async (manager) => {
       await manager.logout(result.jwt!.payload);
       return sendJson(res, 200, LOGOUT_ANSWER, unsetJwtCookies(manager.config));
     }
-    const guard = guards.get(path as RouteName);
-    if (guard === undefined) return sendJson(res, 404, { error: 'not found' });
-    const result = await guard(request);
+    const route = guards.get(path as RouteName);
+    if (route === undefined) return sendJson(res, 404, { error: 'not found' });
+    const result = await route.guard(request);
     if (!result.ok) {
       res.writeHead(result.response.status, { ...result.response.headers });
       res.end(result.response.body);
       return;
+    }
+    // As every adapter does: the guard's OPTIONS exemption ends a required route with 204.
+    if (result.jwt === null && route.options.optional !== true) {
+      res.writeHead(204);
+      return void res.end();
     }
     sendJson(res, 200, routeAnswer(result.jwt), result.setCookies);
   }
@@ -235,10 +242,14 @@ export const express: AppFactory = async (manager) => {
   const { createExpressAuth } = await import('../../src/adapters/express.js');
   const auth = createExpressAuth(manager);
   const app = createExpressApp();
+  // The handler form (req.jwt typed); /hooked/protected keeps the plain middleware.
   for (const [path, options] of GUARDED_ROUTES) {
-    app.all(path, auth.jwtRequired(options), (req, res) => {
-      res.json(routeAnswer(auth.getJwt(req)));
-    });
+    app.all(
+      path,
+      auth.jwtRequired(options, (req, res) => {
+        res.json(routeAnswer(req.jwt));
+      }),
+    );
   }
   app.post('/login/cookies', (_req, res, next) => {
     loginTokens(manager).then(({ access, refresh }) => {
@@ -252,12 +263,14 @@ export const express: AppFactory = async (manager) => {
     res.json(LOGOUT_ANSWER);
   });
   app.post('/auth/refresh', auth.refresh());
-  app.post(LOGOUT_ROUTE, auth.jwtRequired(), (req, res, next) => {
-    manager.logout(auth.getJwt(req)!.payload).then(() => {
+  app.post(
+    LOGOUT_ROUTE,
+    auth.jwtRequired({}, async (req, res) => {
+      await manager.logout(req.jwt.payload);
       auth.unsetJwtCookies(res);
       res.json(LOGOUT_ANSWER);
-    }, next);
-  });
+    }),
+  );
   const hooked = createExpressAuth(manager, {
     onError: (error, req, response) => hookedAnswer(error, req.originalUrl ?? '', response),
   });
@@ -279,12 +292,12 @@ export const fastify: AppFactory = async (manager) => {
   // The CSRF form-field rows need a form parser; Fastify's own JSON and size errors get the profile's answer.
   await app.register(auth.formParser);
   app.setErrorHandler(auth.errorHandler);
+  // The handler form (request.jwt typed); /hooked/protected keeps the preHandler hook.
   for (const [path, options] of GUARDED_ROUTES) {
     app.route({
       method: [...METHODS],
       url: path,
-      preHandler: auth.jwtRequired(options),
-      handler: async (request) => routeAnswer(auth.getJwt(request)),
+      handler: auth.jwtRequired(options, async (request) => routeAnswer(request.jwt)),
     });
   }
   app.post('/login/cookies', async (_request, reply) => {
@@ -298,11 +311,14 @@ export const fastify: AppFactory = async (manager) => {
     return LOGOUT_ANSWER;
   });
   app.post('/auth/refresh', auth.refresh());
-  app.post(LOGOUT_ROUTE, { preHandler: auth.jwtRequired() }, async (request, reply) => {
-    await manager.logout(auth.getJwt(request)!.payload);
-    auth.unsetJwtCookies(reply);
-    return LOGOUT_ANSWER;
-  });
+  app.post(
+    LOGOUT_ROUTE,
+    auth.jwtRequired({}, async (request, reply) => {
+      await manager.logout(request.jwt.payload);
+      auth.unsetJwtCookies(reply);
+      return LOGOUT_ANSWER;
+    }),
+  );
   const hooked = createFastifyAuth(manager, {
     onError: (error, request, response) => hookedAnswer(error, request.url, response),
   });
@@ -337,7 +353,7 @@ export const hono: AppFactory = async (manager) => {
   });
   app.post('/auth/refresh', auth.refresh());
   app.post(LOGOUT_ROUTE, auth.jwtRequired(), async (c) => {
-    await manager.logout(c.get('jwt')!.payload);
+    await manager.logout(c.get('jwt').payload);
     auth.unsetJwtCookies(c);
     return c.json(LOGOUT_ANSWER);
   });
@@ -367,8 +383,11 @@ export const koa: AppFactory = async (manager) => {
   const hooked = createKoaAuth(manager, {
     onError: (error, ctx, response) => hookedAnswer(error, ctx.path, response),
   });
-  const logoutGuard = auth.jwtRequired();
-  const hookedGuard = hooked.jwtRequired();
+  // Called by hand from the dispatch middleware, whose state may hold null: options
+  // typed JwtRequiredOptions keep the state type `| null` (still required at run time).
+  const required: JwtRequiredOptions = {};
+  const logoutGuard = auth.jwtRequired(required);
+  const hookedGuard = hooked.jwtRequired(required);
   const sessionRoutes = new Map<string, import('koa').Middleware<State>>([
     ['POST /auth/refresh', auth.refresh()],
     ['POST /hooked/refresh', hooked.refresh()],
@@ -446,7 +465,7 @@ export const fetchAdapter: AppFactory = async (manager) => {
   handlers.set(
     LOGOUT_ROUTE,
     auth.jwtRequired(undefined, async (_request, jwt) => {
-      await manager.logout(jwt!.payload);
+      await manager.logout(jwt.payload);
       const headers = new Headers(JSON_HEADERS);
       auth.unsetJwtCookies(headers);
       return new Response(JSON.stringify(LOGOUT_ANSWER), { status: 200, headers });
