@@ -67,6 +67,19 @@ export interface RouteJwtState<TJwt> {
   jwt: TJwt;
 }
 
+/**
+ * The middleware `jwtRequired(options)` returns. Composed with `app.use(...)` (or a
+ * router), the middleware after it sees `ctx.state.jwt` as the options make it;
+ * called by hand from a dispatcher (`guard(ctx, next)`), it takes any context.
+ */
+export interface KoaJwtMiddleware<TJwt> {
+  /** By hand, from any context: the state there is the app's own. */
+  (ctx: KoaContext, next: Koa.Next): Promise<void>;
+  // Last: TypeScript infers `use`'s new state from the last signature.
+  /** As Koa's `use` and routers see it: the state it hands on. */
+  (ctx: Koa.ParameterizedContext<RouteJwtState<TJwt>>, next: Koa.Next): Promise<void>;
+}
+
 // Options without `optional`: a required route.
 // biome-ignore lint/complexity/noBannedTypes: the empty options object, as `jwtRequired()` gets it.
 type NoOptions = {};
@@ -103,7 +116,7 @@ export interface KoaAuth<TUser, TClaims extends object = NoClaims, TIdentity = u
    */
   jwtRequired<const TOptions extends JwtRequiredOptions = NoOptions>(
     options?: TOptions,
-  ): Koa.Middleware<RouteJwtState<RouteJwt<TOptions, JwtContext<TUser, TClaims, TIdentity>>>>;
+  ): KoaJwtMiddleware<RouteJwt<TOptions, JwtContext<TUser, TClaims, TIdentity>>>;
   /**
    * The refresh endpoint (see the Express adapter's `refresh` for the contract):
    * answers 200 with the new tokens (JSON, plus Set-Cookie in cookie mode), or
@@ -153,11 +166,11 @@ export function createKoaAuth<TUser, TClaims extends object = NoClaims, TIdentit
   type Jwt = JwtContext<TUser, TClaims, TIdentity> | null;
   return {
     // One implementation: the middleware's state is the interface's, from the options' type.
-    jwtRequired: ((routeOptions?: JwtRequiredOptions): Koa.Middleware<RouteJwtState<Jwt>> => {
+    jwtRequired: ((routeOptions?: JwtRequiredOptions): KoaJwtMiddleware<Jwt> => {
       const guard = createGuard(manager, routeOptions);
       const optional = routeOptions?.optional === true;
       const proceed = (
-        ctx: Koa.ParameterizedContext<RouteJwtState<Jwt>>,
+        ctx: KoaContext,
         next: Koa.Next,
         result: GuardResult<TUser, TClaims, TIdentity>,
       ): Promise<void> => {
@@ -168,14 +181,14 @@ export function createKoaAuth<TUser, TClaims extends object = NoClaims, TIdentit
           return Promise.resolve();
         }
         contexts.set(ctx, result.jwt);
-        ctx.state.jwt = result.jwt;
+        (ctx.state as RouteJwtState<Jwt>).jwt = result.jwt;
         appendSetCookie(ctx, result.setCookies);
         return next();
       };
       // Not an async function: when the guard answers synchronously (most requests)
       // the middleware hands on next()'s promise instead of wrapping it in another.
       // Errors that are not Tessera errors reject, and reach Koa's error handling.
-      return (ctx, next) => {
+      return (ctx: KoaContext, next: Koa.Next) => {
         const outcome = guard(koaRequestLike(ctx, bodyLimit));
         if (outcome instanceof Promise) return outcome.then((result) => proceed(ctx, next, result));
         return proceed(ctx, next, outcome);

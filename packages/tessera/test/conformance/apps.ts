@@ -383,11 +383,8 @@ export const koa: AppFactory = async (manager) => {
   const hooked = createKoaAuth(manager, {
     onError: (error, ctx, response) => hookedAnswer(error, ctx.path, response),
   });
-  // Called by hand from the dispatch middleware, whose state may hold null: options
-  // typed JwtRequiredOptions keep the state type `| null` (still required at run time).
-  const required: JwtRequiredOptions = {};
-  const logoutGuard = auth.jwtRequired(required);
-  const hookedGuard = hooked.jwtRequired(required);
+  const logoutGuard = auth.jwtRequired();
+  const hookedGuard = hooked.jwtRequired();
   const sessionRoutes = new Map<string, import('koa').Middleware<State>>([
     ['POST /auth/refresh', auth.refresh()],
     ['POST /hooked/refresh', hooked.refresh()],
