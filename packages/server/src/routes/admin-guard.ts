@@ -18,9 +18,7 @@ export function createAdminGuard(
   admitted?: (c: Context<AppEnv>, user: UserWithHash) => void,
 ): MiddlewareHandler<AppEnv> {
   const jwtGuard = createHonoAuth(ctx.manager).jwtRequired();
-  // Context (any env): the JWT middleware's own env narrows `jwt` to non-null, and
-  // Hono's Context<AppEnv> (where it may be null) is not one of its contexts.
-  return async (c: Context, next) => {
+  return async (c, next) => {
     let user: UserWithHash;
     if (apiKeyInHeader(c) !== undefined) {
       user = (await requireApiKey(c, ctx, 'admin')).user;

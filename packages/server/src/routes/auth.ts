@@ -149,7 +149,7 @@ export function authRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
 
   const meGuard = auth.jwtRequired();
   // An API key with the read:profile scope may read its owner's profile too.
-  app.get('/auth/me', async (c: Context) => {
+  app.get('/auth/me', async (c) => {
     if (apiKeyInHeader(c) !== undefined) {
       const { user } = await requireApiKey(c, ctx, 'read:profile');
       return tokenJson(c, publicUser(user));

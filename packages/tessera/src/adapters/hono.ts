@@ -74,6 +74,19 @@ export interface RouteJwtEnv<TJwt> {
   Variables: { jwt: TJwt };
 }
 
+/**
+ * The middleware `jwtRequired(options)` returns. On a route or a group, the
+ * handlers after it see `c.get('jwt')` as the options make it; called by hand
+ * from another middleware (`guard(c, next)`), it takes any context.
+ */
+export interface HonoJwtMiddleware<TJwt> {
+  /** By hand, from any context: the variables there are the app's own. */
+  (c: Context, next: Next): ReturnType<MiddlewareHandler>;
+  // Last: TypeScript infers the route's env from the last signature.
+  /** As Hono's routing sees it: the env it hands on. */
+  (c: Context<RouteJwtEnv<TJwt>, string>, next: Next): ReturnType<MiddlewareHandler>;
+}
+
 /** Options without `optional`: a required route. */
 // biome-ignore lint/complexity/noBannedTypes: the empty options object, as `jwtRequired()` gets it.
 type NoOptions = {};
@@ -96,7 +109,7 @@ export interface HonoAuth<TUser, TClaims extends object = NoClaims, TIdentity = 
    */
   jwtRequired<const TOptions extends JwtRequiredOptions = NoOptions>(
     options?: TOptions,
-  ): MiddlewareHandler<RouteJwtEnv<RouteJwt<TOptions, JwtContext<TUser, TClaims, TIdentity>>>>;
+  ): HonoJwtMiddleware<RouteJwt<TOptions, JwtContext<TUser, TClaims, TIdentity>>>;
   /**
    * The refresh endpoint (see the Express adapter's `refresh` for the contract):
    * answers 200 with the new tokens (JSON, plus Set-Cookie in cookie mode), or
@@ -144,7 +157,7 @@ export function createHonoAuth<TUser, TClaims extends object = NoClaims, TIdenti
   type Jwt = JwtContext<TUser, TClaims, TIdentity> | null;
   return {
     // One implementation: the middleware's env is the interface's, from the options' type.
-    jwtRequired: ((routeOptions?: JwtRequiredOptions): MiddlewareHandler<RouteJwtEnv<Jwt>> => {
+    jwtRequired: ((routeOptions?: JwtRequiredOptions): HonoJwtMiddleware<Jwt> => {
       const guard = createGuard(manager, routeOptions);
       const optional = routeOptions?.optional === true;
       const proceed = (

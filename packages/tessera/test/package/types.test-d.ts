@@ -23,8 +23,8 @@ import {
 import { createExpressAuth, type ExpressJwtHandlerRequest } from 'tessera-auth/express';
 import { createFastifyAuth } from 'tessera-auth/fastify';
 import { createFetchAuth } from 'tessera-auth/fetch';
-import { createHonoAuth } from 'tessera-auth/hono';
-import { createKoaAuth } from 'tessera-auth/koa';
+import { createHonoAuth, type JwtEnv } from 'tessera-auth/hono';
+import { createKoaAuth, type JwtState } from 'tessera-auth/koa';
 import { CurrentJwt, CurrentUser, JwtRequired, TesseraAuth } from 'tessera-auth/nestjs';
 import { expectTypeOf } from 'vitest';
 
@@ -232,6 +232,16 @@ honoOptional.get('/maybe', (c) => {
   return c.json({ name: c.get('jwt')?.user.name ?? null });
 });
 new Hono().get('/fresh', honoAuth.jwtRequired({ fresh: true }), (c) => c.json({ id: c.get('jwt').user.id }));
+// Route parameters stay typed behind the middleware.
+new Hono().get('/users/:id', honoAuth.jwtRequired(), (c) => {
+  expectTypeOf(c.req.param('id')).toEqualTypeOf<string>();
+  return c.json({ id: c.req.param('id'), by: c.get('jwt').user.id });
+});
+// Called by hand from another middleware, on the app's own context.
+const honoGuard = honoAuth.jwtRequired();
+new Hono<JwtEnv<User>>().use(async (c, next) => {
+  await honoGuard(c, next);
+});
 const typedHono = createHonoAuth(typed);
 new Hono().get('/roles', typedHono.jwtRequired(), (c) => c.json({ roles: c.get('jwt').payload.roles }));
 
@@ -241,6 +251,9 @@ new Koa().use(koaAuth.jwtRequired()).use((ctx) => {
   expectTypeOf(ctx.state.jwt).toEqualTypeOf<JwtContext<User>>();
   ctx.body = { name: ctx.state.jwt.user.name };
 });
+// Called by hand from a dispatcher, on the app's own context (docs/guide/koa.md).
+const koaGuard = koaAuth.jwtRequired();
+new Koa<JwtState<User>>().use((ctx, next) => koaGuard(ctx, next));
 new Koa().use(koaAuth.jwtRequired({ optional: true })).use((ctx) => {
   expectTypeOf(ctx.state.jwt).toEqualTypeOf<JwtContext<User> | null>();
   ctx.body = { name: ctx.state.jwt?.user.name };
