@@ -422,13 +422,21 @@ export type RouteDecorator = (
 
 /**
  * The route's verified token ({@link JwtContext}); null on an optional route
- * without one. Throws (500) on a route the guard did not run on.
+ * without one. Throws (500) on a route the guard did not run on. Typed by the
+ * parameter's annotation, as Nest's own parameter decorators are: declare
+ * `JwtContext<User>` on a required route (the guard never runs such a handler
+ * without a token, `OPTIONS` included) and `JwtContext<User> | null` on an
+ * optional one.
  */
 export const CurrentJwt: () => ParameterDecorator = createParamDecorator<undefined, JwtContext | null>(
   (_data, context) => contexts.get(context.switchToHttp().getRequest<object>(), '@CurrentJwt()'),
 );
 
-/** What the manager's `userLookup` returned for this request (undefined without a token). */
+/**
+ * What the manager's `userLookup` returned for this request (undefined without a
+ * token). Typed by the parameter's annotation: `User` on a required route of a
+ * manager with a userLookup, `User | undefined` on an optional one.
+ */
 export const CurrentUser: () => ParameterDecorator = createParamDecorator<undefined, unknown>(
   (_data, context) => contexts.get(context.switchToHttp().getRequest<object>(), '@CurrentUser()')?.user,
 );
