@@ -103,10 +103,11 @@ export function createApp(secret: string, users: UserTable): express.Express {
   // app.all: the views answer OPTIONS (DRF's metadata) and 405 for other methods.
   for (const [path, view] of Object.entries(tokenViews)) app.all(path, mount(view));
 
-  const describeUser: express.RequestHandler = (req, res) => {
-    const user = auth.getCurrentUser(req); // loaded by userLookup: present once the guard passed
-    res.json({ user_id: user?.id, username: user?.username, claims: auth.getJwt(req)?.payload });
-  };
+  // The handler behind the guard: req.jwt.user is what userLookup loaded (never missing there).
+  const describeUser = auth.jwtRequired({}, (req, res) => {
+    const { user, payload } = req.jwt;
+    res.json({ user_id: user.id, username: user.username, claims: payload });
+  });
   app
     .route('/api/protected/')
     // DRF's Allow, on every answer of the view (refusals included).
@@ -114,8 +115,8 @@ export function createApp(secret: string, users: UserTable): express.Express {
       res.set('allow', 'GET, POST, OPTIONS');
       next();
     })
-    .get(auth.jwtRequired(), describeUser)
-    .post(auth.jwtRequired(), describeUser)
+    .get(describeUser)
+    .post(describeUser)
     // DRF authenticates OPTIONS too (D91), then answers the view's metadata.
     .options(auth.jwtRequired(), (_req, res) => {
       res.json(PROTECTED_METADATA);

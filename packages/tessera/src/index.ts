@@ -11,6 +11,7 @@
  * @packageDocumentation
  */
 export {
+  type AdditionalClaims,
   AlgorithmNotAllowedError,
   AmbiguousCookieError,
   type AnyKeyImportOptions,
@@ -98,6 +99,7 @@ export {
   type MemoryStoreOptions,
   MissingClaimError,
   NoAuthorizationError,
+  type NoClaims,
   type OpaqueToken,
   type OpaqueTokenGuardOptions,
   type OpaqueTokenResult,
@@ -118,6 +120,7 @@ export {
   type RetireOptions,
   RevokedTokenError,
   type RotationOptions,
+  type RouteJwt,
   type SessionInfo,
   type SessionRevokedEvent,
   type SessionRevokedReason,
@@ -142,6 +145,7 @@ export {
   TokenNotYetValidError,
   type TokenOperation,
   type TokenPair,
+  type TokenPayload,
   type TokenProfile,
   type TokenRefusedEvent,
   type TokenStore,

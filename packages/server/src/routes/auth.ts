@@ -5,7 +5,7 @@
  * value when the client asks for cookies at login.
  */
 import type { Context, Hono } from 'hono';
-import { getCsrfToken, type TokenPair } from 'tessera-auth';
+import { getCsrfToken, type JwtContext, type TokenPair } from 'tessera-auth';
 import { createHonoAuth } from 'tessera-auth/hono';
 import { z } from 'zod';
 import type { Origin } from '../accounts.js';
@@ -15,9 +15,13 @@ import { hashPassword } from '../passwords/index.js';
 import { publicUser, USERNAME_PATTERN, UsernameTakenError, type UserWithHash } from '../users.js';
 import { apiKeyInHeader, requireApiKey } from './api-keys.js';
 
-/** The signed-in user of a guarded request, fresh from the database (disabled users are refused). */
-export async function currentUser(c: Context<AppEnv>, ctx: ServiceContext): Promise<UserWithHash> {
-  const jwt = c.get('jwt');
+/**
+ * The signed-in user of a guarded request, fresh from the database (disabled users are refused).
+ * Any route's context: a required route's middleware narrows `jwt` to non-null, which
+ * Hono's Context<AppEnv> (where it may be null) does not accept.
+ */
+export async function currentUser(c: Context, ctx: ServiceContext): Promise<UserWithHash> {
+  const jwt: JwtContext | null = c.get('jwt');
   const user = jwt === null ? undefined : await ctx.users.byIdentity(jwt.identity);
   if (user === undefined || user.disabled) {
     throw new HttpError(401, 'user_lookup_failed', 'Error loading the user');
@@ -53,10 +57,7 @@ export function authRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
   });
 
   /** Cookie mode: tokens in HttpOnly cookies, the CSRF values in the body (and script-readable cookies). */
-  const cookieAnswer = (
-    c: Context<AppEnv>,
-    pair: { accessToken: string; refreshToken?: string | undefined },
-  ) => {
+  const cookieAnswer = (c: Context, pair: { accessToken: string; refreshToken?: string | undefined }) => {
     auth.setAccessCookies(c, pair.accessToken);
     const body: Record<string, unknown> = {
       msg: 'Signed in',
@@ -123,7 +124,7 @@ export function authRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
   // app.onError: the same answer as the guard's.
   const refreshGuard = auth.jwtRequired({ refresh: true, skipRevocationCheck: true });
   app.post('/auth/refresh', refreshGuard, async (c) => {
-    const jwt = c.get('jwt')!;
+    const jwt = c.get('jwt');
     // The guard's context: no second signature check (the guard checked the CSRF value too).
     const next = await manager.refreshTokens(jwt);
     if (jwt.location === 'cookies') return cookieAnswer(c, next);
@@ -137,7 +138,7 @@ export function authRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
   });
 
   app.post('/auth/logout', auth.jwtRequired(), async (c) => {
-    await manager.logout(c.get('jwt')!.payload);
+    await manager.logout(c.get('jwt').payload);
     auth.unsetJwtCookies(c);
     return tokenJson(c, { msg: 'Signed out' });
   });
@@ -181,7 +182,7 @@ export function authRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
   });
 
   app.get('/auth/sessions', auth.jwtRequired(), async (c) => {
-    const jwt = c.get('jwt')!;
+    const jwt = c.get('jwt');
     const sessions = await manager.listSessions(jwt.identity);
     return tokenJson(c, {
       sessions: sessions.map((s) => ({
@@ -197,7 +198,7 @@ export function authRoutes(app: Hono<AppEnv>, ctx: ServiceContext): void {
   });
 
   app.delete('/auth/sessions/:id', auth.jwtRequired(), async (c) => {
-    const jwt = c.get('jwt')!;
+    const jwt = c.get('jwt');
     const id = param(c, 'id');
     const mine = await manager.listSessions(jwt.identity);
     if (!mine.some((s) => s.familyId === id))

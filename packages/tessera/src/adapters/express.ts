@@ -1,7 +1,9 @@
 /**
  * Express adapter (Express 4 and 5). Written against Node's own
  * `IncomingMessage`/`ServerResponse`, which every Express request and
- * response extends, so this module needs neither Express nor its types.
+ * response extends, so this module needs no Express at run time; the handler
+ * form of `jwtRequired` takes its request and response types from
+ * `@types/express`, so that `req` and `res` are Express's own.
  *
  * @example
  * ```ts
@@ -11,22 +13,29 @@
  *
  * const auth = createExpressAuth(new TokenManager({ secret: process.env.JWT_SECRET }));
  * const app = express();
- * app.get('/protected', auth.jwtRequired(), (req, res) => {
- *   res.json({ logged_in_as: auth.getJwtIdentity(req) });
- * });
+ * app.get('/protected', auth.jwtRequired({}, (req, res) => {
+ *   res.json({ logged_in_as: req.jwt.identity });
+ * }));
  * ```
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import type { NextFunction, Request, Response } from 'express';
 import type { TesseraError } from '../errors.js';
-import { createGuard, type GuardResult, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
+import {
+  createGuard,
+  type GuardResult,
+  type JwtContext,
+  type JwtRequiredOptions,
+  type RouteJwt,
+} from '../http/guard.js';
 import { AuthResponseError } from '../http/http-error.js';
 import { createRefreshHandler, type RefreshHandlerOptions } from '../http/refresh.js';
-import type { RequestLike } from '../http/request.js';
 import { errorResponse } from '../http/responses.js';
 import { refuseUnknownOptions } from '../known-options.js';
 import type { ResponseData } from '../manager/options.js';
-import type { TokenManager } from '../manager/token-manager.js';
-import { DEFAULT_BODY_LIMIT, readNodeBody } from './body.js';
+import type { NoClaims, TokenManager } from '../manager/token-manager.js';
+import { DEFAULT_BODY_LIMIT } from './body.js';
+import { type NodeRequest, nodeRequestLike, writeNodeResponse } from './node-request.js';
 import {
   AUTH_ERROR_OPTION_KEYS,
   type AuthErrorOptions,
@@ -37,34 +46,38 @@ import {
   cookieBindings,
   type JwtAccessors,
   jwtAccessors,
-  nodeHeader,
   type Refusals,
   refusalError,
   refusals,
-  requestHeader,
   tesseraErrorOf,
 } from './shared.js';
 
 /** What the adapter reads from an Express request (an Express 4 or 5 `Request` is one). */
-export type ExpressRequest = IncomingMessage & {
-  /** Set by a body parser, or by this adapter when it had to read the body itself. */
-  body?: unknown;
-  /** The URL before mounting stripped a prefix from `url`. */
-  originalUrl?: string;
-};
+export type ExpressRequest = NodeRequest;
 
 /**
- * A request after `jwtRequired()` ran: `req.jwt` typed for your user type, without
- * augmenting Express's global types (cast where you read it, or use `getJwt(req)`).
- *
- * @example
- * ```ts
- * app.get('/me', auth.jwtRequired(), (req, res) => {
- *   res.json((req as ExpressJwtRequest<User>).jwt?.identity);
- * });
- * ```
+ * A request after the plain `jwtRequired()` middleware ran: `req.jwt` typed for
+ * your manager, without augmenting Express's global types. The handler form,
+ * `jwtRequired(options, handler)`, types `req.jwt` without this.
  */
-export type ExpressJwtRequest<TUser = unknown> = ExpressRequest & { jwt?: JwtContext<TUser> | null };
+export type ExpressJwtRequest<
+  TUser = unknown,
+  TClaims extends object = NoClaims,
+  TIdentity = unknown,
+> = ExpressRequest & { jwt?: JwtContext<TUser, TClaims, TIdentity> | null };
+
+/**
+ * The request of a `jwtRequired(options, handler)` handler: Express's own
+ * `Request` with `jwt`, non-null on a required route. Annotate a handler's
+ * `req` with it to type the route parameters:
+ * `(req: ExpressJwtHandlerRequest<JwtContext<User>, { id: string }>) => ...`.
+ */
+export type ExpressJwtHandlerRequest<
+  TJwt,
+  TParams = Request['params'],
+  TReqBody = Request['body'],
+  TQuery = Request['query'],
+> = Request<TParams, unknown, TReqBody, TQuery> & { jwt: TJwt };
 
 /** What the adapter writes to: an Express `Response` is a Node `ServerResponse`. */
 export type ExpressResponse = ServerResponse;
@@ -94,12 +107,15 @@ export interface ExpressAuthOptions extends AuthErrorOptions<ExpressRequest> {
 }
 
 /** The Express bindings of one {@link TokenManager}. */
-export interface ExpressAuth<TUser>
+export interface ExpressAuth<TUser, TClaims extends object = NoClaims, TIdentity = unknown>
   extends CookieBindings<ExpressResponse>,
-    JwtAccessors<ExpressRequest, TUser> {
+    JwtAccessors<ExpressRequest, TUser, TClaims, TIdentity> {
   /**
    * Middleware that refuses requests without a valid token (Flask-JWT-Extended's
-   * `@jwt_required()`), answering with the manager's error response.
+   * `@jwt_required()`), answering with the manager's error response. The handlers
+   * after it read the token with `auth.getJwt(req)` (`| null`: this form lets an
+   * `OPTIONS` request through with a null context, and `next()` cannot know
+   * whether the route is optional).
    *
    * @example
    * ```ts
@@ -107,6 +123,43 @@ export interface ExpressAuth<TUser>
    * ```
    */
   jwtRequired(options?: JwtRequiredOptions): RequestHandler;
+  /**
+   * A route handler behind the guard: `handler` runs with `req.jwt` set and typed,
+   * non-null unless the options say `optional: true`, and `req` and `res` are
+   * Express's `Request` and `Response` (annotate `req` as
+   * `Request<{ id: string }> & { jwt: ... }` for typed route parameters: a call
+   * wrapped in `app.get` does not receive them). An `OPTIONS` request the guard lets
+   * through without a token (CORS preflights) is answered 204, without a body,
+   * on a required route instead of reaching `handler`; an optional route runs
+   * `handler` with `req.jwt` null. A promise `handler` returns that rejects goes to
+   * `next(error)`, in Express 4 as in 5.
+   *
+   * @example
+   * ```ts
+   * app.get('/me', auth.jwtRequired({}, (req, res) => {
+   *   res.json({ logged_in_as: req.jwt.identity });
+   * }));
+   * ```
+   */
+  jwtRequired<
+    const TOptions extends JwtRequiredOptions,
+    TParams = Request['params'],
+    TReqBody = Request['body'],
+    TQuery = Request['query'],
+    TResponse extends Response = Response,
+  >(
+    options: TOptions,
+    handler: (
+      req: ExpressJwtHandlerRequest<
+        RouteJwt<TOptions, JwtContext<TUser, TClaims, TIdentity>>,
+        TParams,
+        TReqBody,
+        TQuery
+      >,
+      res: TResponse,
+      next: NextFunction,
+    ) => unknown,
+  ): (req: Request, res: Response, next: NextFunction) => void;
   /**
    * The refresh endpoint: finds the refresh token in the configured locations
    * (cookies with their CSRF value included), rotates it, and answers 200 with
@@ -146,56 +199,63 @@ export interface ExpressAuth<TUser>
  * app.get('/me', auth.jwtRequired(), (req, res) => res.json(auth.getCurrentUser(req)));
  * ```
  */
-export function createExpressAuth<TUser>(
-  manager: TokenManager<TUser>,
+export function createExpressAuth<TUser, TClaims extends object = NoClaims, TIdentity = unknown>(
+  manager: TokenManager<TUser, TClaims, TIdentity>,
   options: ExpressAuthOptions = {},
-): ExpressAuth<TUser> {
+): ExpressAuth<TUser, TClaims, TIdentity> {
   refuseUnknownOptions(options, EXPRESS_OPTIONS, 'createExpressAuth options');
   const config = manager.config;
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const refusal = refusals(options, 'createExpressAuth');
-  const contexts = contextStore<TUser>();
+  const contexts = contextStore<TUser, TClaims, TIdentity>();
+  type Result = GuardResult<TUser, TClaims, TIdentity>;
+  type Jwt = JwtContext<TUser, TClaims, TIdentity> | null;
+  const jwtRequired = (
+    routeOptions?: JwtRequiredOptions,
+    handler?: (req: ExpressRequest & { jwt: Jwt }, res: ExpressResponse, next: ExpressNext) => unknown,
+  ): RequestHandler => {
+    const guard = createGuard(manager, routeOptions);
+    const optional = routeOptions?.optional === true;
+    const handle = (req: ExpressRequest, res: ExpressResponse, next: ExpressNext, result: Result) => {
+      if (!result.ok) return refuse(refusal, result.error, result.response, req, res, next);
+      contexts.set(req, result.jwt);
+      (req as ExpressJwtRequest<TUser, TClaims, TIdentity>).jwt = result.jwt;
+      appendSetCookie(res, result.setCookies);
+      if (handler === undefined) return next();
+      // The guard's OPTIONS exemption: a required route's handler never sees a null context.
+      if (result.jwt === null && !optional) return endWithoutContent(res);
+      runHandler(handler, req as ExpressRequest & { jwt: Jwt }, res, next);
+    };
+    return (req, res, next) => {
+      let outcome: Result | Promise<Result>;
+      try {
+        outcome = guard(nodeRequestLike(req, bodyLimit));
+      } catch (error) {
+        // Not a Tessera error (a callback crashed): the app's error handler decides.
+        return next(error);
+      }
+      // Most requests are answered synchronously: no promise, no extra turn of the loop.
+      if (outcome instanceof Promise) {
+        outcome.then(
+          (result) => handle(req, res, next, result),
+          (error: unknown) => next(error),
+        );
+      } else {
+        handle(req, res, next, outcome);
+      }
+    };
+  };
   return {
-    jwtRequired(routeOptions) {
-      const guard = createGuard(manager, routeOptions);
-      const handle = (
-        req: ExpressRequest,
-        res: ExpressResponse,
-        next: ExpressNext,
-        result: GuardResult<TUser>,
-      ) => {
-        if (!result.ok) return refuse(refusal, result.error, result.response, req, res, next);
-        contexts.set(req, result.jwt);
-        (req as ExpressJwtRequest<TUser>).jwt = result.jwt;
-        appendSetCookie(res, result.setCookies);
-        next();
-      };
-      return (req, res, next) => {
-        let outcome: GuardResult<TUser> | Promise<GuardResult<TUser>>;
-        try {
-          outcome = guard(expressRequestLike(req, bodyLimit));
-        } catch (error) {
-          // Not a Tessera error (a callback crashed): the app's error handler decides.
-          return next(error);
-        }
-        // Most requests are answered synchronously: no promise, no extra turn of the loop.
-        if (outcome instanceof Promise) {
-          outcome.then(
-            (result) => handle(req, res, next, result),
-            (error: unknown) => next(error),
-          );
-        } else {
-          handle(req, res, next, outcome);
-        }
-      };
-    },
+    // One implementation behind both overloads: the handler form's types are the
+    // interface's, checked at the call site.
+    jwtRequired: jwtRequired as ExpressAuth<TUser, TClaims, TIdentity>['jwtRequired'],
     refresh(handlerOptions) {
       const handler = createRefreshHandler(manager, handlerOptions);
       return (req, res, next) => {
-        handler(expressRequestLike(req, bodyLimit)).then((outcome) => {
+        handler(nodeRequestLike(req, bodyLimit)).then((outcome) => {
           if (!outcome.ok) return refuse(refusal, outcome.error, outcome.response, req, res, next);
           appendSetCookie(res, outcome.setCookies);
-          writeResponse(res, outcome.response);
+          writeNodeResponse(res, outcome.response);
         }, next);
       };
     },
@@ -208,10 +268,10 @@ export function createExpressAuth<TUser>(
           error instanceof AuthResponseError
             ? Promise.resolve(error.response)
             : errorResponse(config, tessera).then((response) => refusal.answer(tessera, req, response));
-        base.then((response) => writeResponse(res, response), next);
+        base.then((response) => writeNodeResponse(res, response), next);
       };
     },
-    ...jwtAccessors<ExpressRequest, TUser>(contexts),
+    ...jwtAccessors<ExpressRequest, TUser, TClaims, TIdentity>(contexts),
     ...cookieBindings(config, appendSetCookie),
   };
 }
@@ -228,32 +288,32 @@ function refuse<TRequest extends ExpressRequest>(
   next: ExpressNext,
 ): void {
   const send = (answer: ResponseData) =>
-    refusal.throws ? next(refusalError(error, answer)) : writeResponse(res, answer);
+    refusal.throws ? next(refusalError(error, answer)) : writeNodeResponse(res, answer);
   const answer = refusal.answer(error, req, response);
   if (answer instanceof Promise) answer.then(send, next);
   else send(answer);
 }
 
-function expressRequestLike(req: ExpressRequest, bodyLimit: number): RequestLike {
-  let body: Promise<unknown> | undefined;
-  return {
-    method: req.method ?? 'GET',
-    url: req.originalUrl ?? req.url ?? '/',
-    header: (name) => requestHeader(req, name),
-    body() {
-      if (req.body !== undefined) return req.body;
-      body ??= readNodeBody(req, nodeHeader(req.headers, 'content-type'), bodyLimit).then((parsed) => {
-        // Later handlers see the body as if a parser had run: the stream is spent now.
-        if (parsed !== undefined) req.body = parsed;
-        return parsed;
-      });
-      return body;
-    },
-  };
+// Express 4 does not catch a handler's rejected promise; Express 5 would, but only
+// from a handler it calls itself.
+function runHandler<TRequest>(
+  handler: (req: TRequest, res: ExpressResponse, next: ExpressNext) => unknown,
+  req: TRequest,
+  res: ExpressResponse,
+  next: ExpressNext,
+): void {
+  let result: unknown;
+  try {
+    result = handler(req, res, next);
+  } catch (error) {
+    next(error);
+    return;
+  }
+  if (result instanceof Promise) result.then(undefined, next);
 }
 
-function writeResponse(res: ServerResponse, response: ResponseData): void {
-  res.statusCode = response.status;
-  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
-  res.end(response.body);
+// 204 without a body: an exempted OPTIONS request on a required route.
+function endWithoutContent(res: ServerResponse): void {
+  res.statusCode = 204;
+  res.end();
 }

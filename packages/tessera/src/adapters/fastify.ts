@@ -4,9 +4,10 @@
  *
  * Typing `request.jwt`: this module does not augment Fastify's `FastifyRequest`
  * (a global augmentation would claim `jwt` exists on every request of every
- * app, with one user type for all managers). Read the context with the typed
- * `auth.getJwt(request)`; `request.jwt` holds the same value at run time, and
- * {@link FastifyJwtRequest} types it where you want the property.
+ * app, with one user type for all managers). The handler form,
+ * `auth.jwtRequired(options, handler)`, types it for its route: non-null unless
+ * the route is optional. Behind the `preHandler` form, read the context with
+ * `auth.getJwt(request)`.
  *
  * @example
  * ```ts
@@ -16,20 +17,26 @@
  * const auth = createFastifyAuth(manager);
  * const app = Fastify();
  * await app.register(auth.plugin);
- * app.get('/protected', { preHandler: auth.jwtRequired() }, async (request) => ({
- *   logged_in_as: auth.getJwtIdentity(request),
- * }));
+ * app.get('/protected', auth.jwtRequired({}, async (request) => ({
+ *   logged_in_as: request.jwt.identity,
+ * })));
  * ```
  */
-import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
-import { createGuard, type GuardResult, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  createGuard,
+  type GuardResult,
+  type JwtContext,
+  type JwtRequiredOptions,
+  type RouteJwt,
+} from '../http/guard.js';
 import { AuthResponseError } from '../http/http-error.js';
 import { createRefreshHandler, type RefreshHandlerOptions } from '../http/refresh.js';
 import type { RequestLike } from '../http/request.js';
 import { errorResponse } from '../http/responses.js';
 import { refuseUnknownOptions } from '../known-options.js';
 import type { ResponseData } from '../manager/options.js';
-import type { TokenManager } from '../manager/token-manager.js';
+import type { NoClaims, TokenManager } from '../manager/token-manager.js';
 import { DEFAULT_BODY_LIMIT, parseBodyText } from './body.js';
 import {
   AUTH_ERROR_OPTION_KEYS,
@@ -62,19 +69,33 @@ export type FastifyJwtHook = (
 ) => void;
 
 /**
- * A request after the guard ran: `request.jwt` typed for your user type.
+ * A request after the `preHandler` guard ran: `request.jwt` typed for your manager.
  *
  * @example
  * ```ts
  * const identity = (request as FastifyJwtRequest<User>).jwt?.identity;
  * ```
  */
-export type FastifyJwtRequest<TUser = unknown> = FastifyRequest & { jwt: JwtContext<TUser> | null };
+export type FastifyJwtRequest<
+  TUser = unknown,
+  TClaims extends object = NoClaims,
+  TIdentity = unknown,
+> = FastifyRequest & { jwt: JwtContext<TUser, TClaims, TIdentity> | null };
+
+/**
+ * The route handler `jwtRequired(options, handler)` returns: it runs the guard,
+ * then the handler (as `this`, the Fastify instance).
+ */
+export type FastifyJwtRoute<TRequest, TReply> = (
+  this: FastifyInstance,
+  request: TRequest,
+  reply: TReply,
+) => Promise<unknown>;
 
 /** The Fastify bindings of one {@link TokenManager}. */
-export interface FastifyAuth<TUser>
+export interface FastifyAuth<TUser, TClaims extends object = NoClaims, TIdentity = unknown>
   extends CookieBindings<FastifyReply>,
-    JwtAccessors<FastifyRequest, TUser> {
+    JwtAccessors<FastifyRequest, TUser, TClaims, TIdentity> {
   /**
    * Decorates `request.jwt` (null until the guard runs) and `fastify.jwtRequired`.
    * Not encapsulated (like a fastify-plugin plugin): the decorations reach the
@@ -88,7 +109,9 @@ export interface FastifyAuth<TUser>
    */
   plugin: FastifyPluginCallback;
   /**
-   * A `preHandler` hook that refuses requests without a valid token.
+   * A `preHandler` hook that refuses requests without a valid token. The route's
+   * handler reads the token with `auth.getJwt(request)` (`| null`: the hook lets
+   * an `OPTIONS` request through with a null context).
    *
    * @example
    * ```ts
@@ -96,6 +119,31 @@ export interface FastifyAuth<TUser>
    * ```
    */
   jwtRequired(options?: JwtRequiredOptions): FastifyJwtHook;
+  /**
+   * A route handler behind the guard: `handler` runs with `request.jwt` set and
+   * typed, non-null unless the options say `optional: true`, and `request` keeps
+   * Fastify's `FastifyRequest` with the route's generics (`app.get<{ Params: ... }>`).
+   * An `OPTIONS` request the guard lets through without a token (CORS
+   * preflights) is answered 204, without a body, on a required route instead of
+   * reaching `handler`; an optional route runs `handler` with `request.jwt` null.
+   *
+   * @example
+   * ```ts
+   * app.get('/me', auth.jwtRequired({}, async (request) => ({ logged_in_as: request.jwt.identity })));
+   * ```
+   */
+  jwtRequired<
+    const TOptions extends JwtRequiredOptions,
+    TRequest extends FastifyRequest = FastifyRequest,
+    TReply extends FastifyReply = FastifyReply,
+  >(
+    options: TOptions,
+    handler: (
+      this: FastifyInstance,
+      request: TRequest & { jwt: RouteJwt<TOptions, JwtContext<TUser, TClaims, TIdentity>> },
+      reply: TReply,
+    ) => unknown,
+  ): FastifyJwtRoute<TRequest, TReply>;
   /**
    * A bounded `application/x-www-form-urlencoded` parser (Fastify has none and
    * answers 415), for routes that take the CSRF value from a form field
@@ -152,22 +200,24 @@ const DISPLAY_NAME = Symbol.for('fastify.display-name');
  * app.get('/me', { preHandler: auth.jwtRequired() }, async (request) => auth.getCurrentUser(request));
  * ```
  */
-export function createFastifyAuth<TUser>(
-  manager: TokenManager<TUser>,
+export function createFastifyAuth<TUser, TClaims extends object = NoClaims, TIdentity = unknown>(
+  manager: TokenManager<TUser, TClaims, TIdentity>,
   options: FastifyAuthOptions = {},
-): FastifyAuth<TUser> {
+): FastifyAuth<TUser, TClaims, TIdentity> {
   refuseUnknownOptions(options, AUTH_ERROR_OPTION_KEYS, 'createFastifyAuth options');
   const config = manager.config;
   const refusal = refusals(options, 'createFastifyAuth');
-  const contexts = contextStore<TUser>();
+  const contexts = contextStore<TUser, TClaims, TIdentity>();
+  type Result = GuardResult<TUser, TClaims, TIdentity>;
+  type Jwt = JwtContext<TUser, TClaims, TIdentity> | null;
 
-  const jwtRequired = (options?: JwtRequiredOptions): FastifyJwtHook => {
+  const hook = (options?: JwtRequiredOptions): FastifyJwtHook => {
     const guard = createGuard(manager, options);
     const finish = (
       request: FastifyRequest,
       reply: FastifyReply,
       done: (error?: Error) => void,
-      result: GuardResult<TUser>,
+      result: Result,
     ) => {
       if (!result.ok) {
         const respond = (answer: ResponseData): void => {
@@ -181,7 +231,7 @@ export function createFastifyAuth<TUser>(
         return;
       }
       contexts.set(request, result.jwt);
-      (request as FastifyJwtRequest<TUser>).jwt = result.jwt;
+      (request as FastifyJwtRequest<TUser, TClaims, TIdentity>).jwt = result.jwt;
       appendSetCookie(reply, result.setCookies);
       done();
     };
@@ -189,7 +239,7 @@ export function createFastifyAuth<TUser>(
     // promise is made at all. Errors that are not Tessera errors go to done(error),
     // so Fastify's error handler answers.
     return (request, reply, done) => {
-      let outcome: GuardResult<TUser> | Promise<GuardResult<TUser>>;
+      let outcome: Result | Promise<Result>;
       try {
         outcome = guard(fastifyRequestLike(request));
       } catch (error) {
@@ -204,6 +254,39 @@ export function createFastifyAuth<TUser>(
       } else finish(request, reply, done, outcome);
     };
   };
+
+  // The handler form: the guard and the handler in one route handler, so the handler
+  // can be typed with the route's context.
+  const route = (
+    options: JwtRequiredOptions,
+    handler: (this: FastifyInstance, request: FastifyRequest & { jwt: Jwt }, reply: FastifyReply) => unknown,
+  ): FastifyJwtRoute<FastifyRequest, FastifyReply> => {
+    const guard = createGuard(manager, options);
+    const optional = options.optional === true;
+    return async function (this: FastifyInstance, request, reply) {
+      const outcome = guard(fastifyRequestLike(request));
+      const result = outcome instanceof Promise ? await outcome : outcome;
+      if (!result.ok) {
+        const answer = await refusal.answer(result.error, request, result.response);
+        if (refusal.throws) throw refusalError(result.error, answer);
+        return send(reply, answer);
+      }
+      contexts.set(request, result.jwt);
+      const typed = request as FastifyRequest & { jwt: Jwt };
+      typed.jwt = result.jwt;
+      // The guard's OPTIONS exemption: a required route's handler never sees a null context.
+      if (result.jwt === null && !optional) return reply.code(204).send();
+      appendSetCookie(reply, result.setCookies);
+      return handler.call(this, typed, reply);
+    };
+  };
+
+  const jwtRequired = ((options?: JwtRequiredOptions, handler?: Parameters<typeof route>[1]) =>
+    handler === undefined ? hook(options) : route(options ?? {}, handler)) as FastifyAuth<
+    TUser,
+    TClaims,
+    TIdentity
+  >['jwtRequired'];
 
   const plugin: FastifyPluginCallback = (fastify, _options, done) => {
     if (!fastify.hasRequestDecorator('jwt')) fastify.decorateRequest('jwt', null);
@@ -263,7 +346,7 @@ export function createFastifyAuth<TUser>(
     refresh,
     errorHandler,
     jwtRequired,
-    ...jwtAccessors<FastifyRequest, TUser>(contexts),
+    ...jwtAccessors<FastifyRequest, TUser, TClaims, TIdentity>(contexts),
     ...cookieBindings(config, appendSetCookie),
   };
 }

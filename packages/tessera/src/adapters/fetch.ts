@@ -9,19 +9,25 @@
  * import { createFetchAuth } from 'tessera-auth/fetch';
  *
  * const auth = createFetchAuth(manager);
- * export const GET = auth.jwtRequired(undefined, (request, jwt) =>
- *   Response.json({ logged_in_as: jwt?.identity }),
+ * export const GET = auth.jwtRequired({}, (request, jwt) =>
+ *   Response.json({ logged_in_as: jwt.identity }),
  * );
  * ```
  */
 import type { Server } from 'node:http';
 import { BodyTooLargeError, type TesseraError } from '../errors.js';
-import { createGuard, type GuardResult, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
+import {
+  createGuard,
+  type GuardResult,
+  type JwtContext,
+  type JwtRequiredOptions,
+  type RouteJwt,
+} from '../http/guard.js';
 import { createRefreshHandler, type RefreshHandlerOptions } from '../http/refresh.js';
 import type { RequestLike } from '../http/request.js';
 import { refuseUnknownOptions } from '../known-options.js';
 import type { ResponseData } from '../manager/options.js';
-import type { TokenManager } from '../manager/token-manager.js';
+import type { NoClaims, TokenManager } from '../manager/token-manager.js';
 import { announcedTooLarge, DEFAULT_BODY_LIMIT, readWebBody } from './body.js';
 import {
   AUTH_ERROR_OPTION_KEYS,
@@ -33,11 +39,17 @@ import {
   refusals,
 } from './shared.js';
 
-/** A handler behind `jwtRequired`: the request and its verified token (null on optional routes). */
-export type FetchJwtHandler<TUser> = (
-  request: Request,
-  jwt: JwtContext<TUser> | null,
-) => Response | Promise<Response>;
+/**
+ * A handler behind `jwtRequired`: the request and its verified token. `TJwt` is
+ * what the route's options make it: non-null on a required route, `| null` on
+ * an optional one (the default here, for options not known at compile time).
+ */
+export type FetchJwtHandler<
+  TUser = unknown,
+  TClaims extends object = NoClaims,
+  TIdentity = unknown,
+  TJwt = JwtContext<TUser, TClaims, TIdentity> | null,
+> = (request: Request, jwt: TJwt) => Response | Promise<Response>;
 
 /**
  * Options of {@link createFetchAuth}. With `errors: 'throw'` a refusal rejects
@@ -53,7 +65,8 @@ export interface FetchAuthOptions extends AuthErrorOptions<Request> {
 }
 
 /** The fetch-style bindings of one {@link TokenManager}. */
-export interface FetchAuth<TUser> extends CookieBindings<Headers> {
+export interface FetchAuth<TUser, TClaims extends object = NoClaims, TIdentity = unknown>
+  extends CookieBindings<Headers> {
   /**
    * Run the guard on a request and return its verdict, for handlers that
    * compose their own responses.
@@ -64,19 +77,28 @@ export interface FetchAuth<TUser> extends CookieBindings<Headers> {
    * if (!result.ok) return new Response(result.response.body, result.response);
    * ```
    */
-  verify(request: Request, options?: JwtRequiredOptions): Promise<GuardResult<TUser>>;
+  verify(request: Request, options?: JwtRequiredOptions): Promise<GuardResult<TUser, TClaims, TIdentity>>;
   /**
    * Wrap a handler: refused requests get the manager's error response, and
-   * implicit-refresh cookies are added to the handler's response.
+   * implicit-refresh cookies are added to the handler's response. The handler's
+   * `jwt` is non-null unless the options say `optional: true`. An `OPTIONS`
+   * request the guard lets through without a token (CORS preflights) is answered
+   * 204, without a body, on a required route instead of reaching the handler; an
+   * optional route runs the handler with `jwt` null.
    *
    * @example
    * ```ts
-   * const handler = auth.jwtRequired({ fresh: true }, (request, jwt) => Response.json(jwt?.payload));
+   * const handler = auth.jwtRequired({ fresh: true }, (request, jwt) => Response.json(jwt.payload));
    * ```
    */
-  jwtRequired(
-    options: JwtRequiredOptions | undefined,
-    handler: FetchJwtHandler<TUser>,
+  jwtRequired<const TOptions extends JwtRequiredOptions | undefined>(
+    options: TOptions,
+    handler: FetchJwtHandler<
+      TUser,
+      TClaims,
+      TIdentity,
+      RouteJwt<TOptions, JwtContext<TUser, TClaims, TIdentity>>
+    >,
   ): (request: Request) => Promise<Response>;
   /**
    * The refresh endpoint (see the Express adapter's `refresh` for the contract):
@@ -98,13 +120,13 @@ export interface FetchAuth<TUser> extends CookieBindings<Headers> {
  * ```ts
  * // The user type comes from the manager's: auth.getCurrentUser() is a User.
  * const auth = createFetchAuth(new TokenManager<User>({ secret }));
- * Bun.serve({ fetch: auth.jwtRequired(undefined, (req, jwt) => Response.json(jwt?.user)) });
+ * Bun.serve({ fetch: auth.jwtRequired({}, (req, jwt) => Response.json(jwt.user)) });
  * ```
  */
-export function createFetchAuth<TUser>(
-  manager: TokenManager<TUser>,
+export function createFetchAuth<TUser, TClaims extends object = NoClaims, TIdentity = unknown>(
+  manager: TokenManager<TUser, TClaims, TIdentity>,
   options: FetchAuthOptions = {},
-): FetchAuth<TUser> {
+): FetchAuth<TUser, TClaims, TIdentity> {
   refuseUnknownOptions(options, FETCH_OPTIONS, 'createFetchAuth options');
   const config = manager.config;
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
@@ -112,17 +134,24 @@ export function createFetchAuth<TUser>(
   return {
     verify: async (request, routeOptions) =>
       createGuard(manager, routeOptions)(toRequestLike(request, bodyLimit)),
-    jwtRequired(routeOptions, handler) {
+    // One implementation: the handler's type is the interface's, from the options' type.
+    jwtRequired: ((
+      routeOptions: JwtRequiredOptions | undefined,
+      handler: FetchJwtHandler<TUser, TClaims, TIdentity>,
+    ) => {
       const guard = createGuard(manager, routeOptions);
+      const optional = routeOptions?.optional === true;
       // Errors that are not Tessera errors reject: the runtime's error handling answers.
-      return async (request) => {
+      return async (request: Request) => {
         const outcome = guard(toRequestLike(request, bodyLimit));
         const result = outcome instanceof Promise ? await outcome : outcome;
         if (!result.ok) return refuse(refusal, request, result.error, result.response);
+        // The guard's OPTIONS exemption: a required route's handler never sees a null context.
+        if (result.jwt === null && !optional) return new Response(null, { status: 204 });
         const response = await handler(request, result.jwt);
         return withSetCookies(response, result.setCookies);
       };
-    },
+    }) as FetchAuth<TUser, TClaims, TIdentity>['jwtRequired'],
     refresh(handlerOptions) {
       const handler = createRefreshHandler(manager, handlerOptions);
       return async (request) => {

@@ -1,7 +1,8 @@
 /**
  * Hono adapter (Hono 4, any runtime: @hono/node-server, Bun, Deno, Workers,
  * `app.request()`). The context is the Hono variable `jwt`, typed through the
- * middleware's env, so `c.get('jwt')` is typed in the handlers after it.
+ * middleware's env, so `c.get('jwt')` is typed in the handlers after it:
+ * non-null on a required route, `| null` with `optional: true`.
  *
  * @example
  * ```ts
@@ -10,20 +11,26 @@
  *
  * const auth = createHonoAuth(manager);
  * const app = new Hono();
- * app.get('/protected', auth.jwtRequired(), (c) => c.json({ logged_in_as: c.get('jwt')?.identity }));
+ * app.get('/protected', auth.jwtRequired(), (c) => c.json({ logged_in_as: c.get('jwt').identity }));
  * ```
  */
 import type { Context, ErrorHandler, Handler, MiddlewareHandler, Next } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { BodyInvalidError, BodyTooLargeError, type TesseraError } from '../errors.js';
-import { createGuard, type GuardResult, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
+import {
+  createGuard,
+  type GuardResult,
+  type JwtContext,
+  type JwtRequiredOptions,
+  type RouteJwt,
+} from '../http/guard.js';
 import { createRefreshHandler, type RefreshHandlerOptions } from '../http/refresh.js';
 import { isFormContentType, isJsonContentType, type RequestLike } from '../http/request.js';
 import { errorResponse } from '../http/responses.js';
 import { refuseUnknownOptions } from '../known-options.js';
 import type { ResponseData } from '../manager/options.js';
-import type { TokenManager } from '../manager/token-manager.js';
+import type { NoClaims, TokenManager } from '../manager/token-manager.js';
 import { announcedTooLarge, DEFAULT_BODY_LIMIT, parsableContentType, readWebBody } from './body.js';
 import {
   AUTH_ERROR_OPTION_KEYS,
@@ -50,28 +57,59 @@ export interface HonoAuthOptions extends AuthErrorOptions<Context> {
 }
 
 /**
- * The Hono env a guarded route sees: `c.get('jwt')` / `c.var.jwt`.
+ * The Hono env a guarded route sees: `c.get('jwt')` / `c.var.jwt`, `| null` as on
+ * an optional route (the middleware's own env is narrower on a required route).
  *
  * @example
  * ```ts
  * const app = new Hono<JwtEnv<User>>();
  * ```
  */
-export interface JwtEnv<TUser = unknown> {
-  Variables: { jwt: JwtContext<TUser> | null };
+export interface JwtEnv<TUser = unknown, TClaims extends object = NoClaims, TIdentity = unknown> {
+  Variables: { jwt: JwtContext<TUser, TClaims, TIdentity> | null };
 }
 
+/** The env of a route behind `jwtRequired(options)`: `jwt` as the options make it. */
+export interface RouteJwtEnv<TJwt> {
+  Variables: { jwt: TJwt };
+}
+
+/**
+ * The middleware `jwtRequired(options)` returns. On a route or a group, the
+ * handlers after it see `c.get('jwt')` as the options make it; called by hand
+ * from another middleware (`guard(c, next)`), it takes any context.
+ */
+export interface HonoJwtMiddleware<TJwt> {
+  /** By hand, from any context: the variables there are the app's own. */
+  (c: Context, next: Next): ReturnType<MiddlewareHandler>;
+  // Last: TypeScript infers the route's env from the last signature.
+  /** As Hono's routing sees it: the env it hands on. */
+  (c: Context<RouteJwtEnv<TJwt>, string>, next: Next): ReturnType<MiddlewareHandler>;
+}
+
+/** Options without `optional`: a required route. */
+// biome-ignore lint/complexity/noBannedTypes: the empty options object, as `jwtRequired()` gets it.
+type NoOptions = {};
+
 /** The Hono bindings of one {@link TokenManager}. */
-export interface HonoAuth<TUser> extends CookieBindings<Context>, JwtAccessors<Context, TUser> {
+export interface HonoAuth<TUser, TClaims extends object = NoClaims, TIdentity = unknown>
+  extends CookieBindings<Context>,
+    JwtAccessors<Context, TUser, TClaims, TIdentity> {
   /**
-   * Middleware that refuses requests without a valid token and sets `c.var.jwt`.
+   * Middleware that refuses requests without a valid token and sets `c.var.jwt`:
+   * typed non-null on a required route, `| null` with `optional: true`. An
+   * `OPTIONS` request the guard lets through without a token (CORS preflights) is
+   * answered 204, without a body, on a required route (the handlers after the
+   * middleware do not run); on an optional route they run with `jwt` null.
    *
    * @example
    * ```ts
    * app.post('/refresh', auth.jwtRequired({ refresh: true }), handler);
    * ```
    */
-  jwtRequired(options?: JwtRequiredOptions): MiddlewareHandler<JwtEnv<TUser>>;
+  jwtRequired<const TOptions extends JwtRequiredOptions = NoOptions>(
+    options?: TOptions,
+  ): HonoJwtMiddleware<RouteJwt<TOptions, JwtContext<TUser, TClaims, TIdentity>>>;
   /**
    * The refresh endpoint (see the Express adapter's `refresh` for the contract):
    * answers 200 with the new tokens (JSON, plus Set-Cookie in cookie mode), or
@@ -107,20 +145,29 @@ export interface HonoAuth<TUser> extends CookieBindings<Context>, JwtAccessors<C
  * app.get('/me', auth.jwtRequired(), (c) => c.json(c.get('jwt')?.user ?? null));
  * ```
  */
-export function createHonoAuth<TUser>(
-  manager: TokenManager<TUser>,
+export function createHonoAuth<TUser, TClaims extends object = NoClaims, TIdentity = unknown>(
+  manager: TokenManager<TUser, TClaims, TIdentity>,
   options: HonoAuthOptions = {},
-): HonoAuth<TUser> {
+): HonoAuth<TUser, TClaims, TIdentity> {
   refuseUnknownOptions(options, HONO_OPTIONS, 'createHonoAuth options');
   const config = manager.config;
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const refusal = refusals(options, 'createHonoAuth');
-  const contexts = contextStore<TUser>();
+  const contexts = contextStore<TUser, TClaims, TIdentity>();
+  type Jwt = JwtContext<TUser, TClaims, TIdentity> | null;
   return {
-    jwtRequired(routeOptions) {
+    // One implementation: the middleware's env is the interface's, from the options' type.
+    jwtRequired: ((routeOptions?: JwtRequiredOptions): HonoJwtMiddleware<Jwt> => {
       const guard = createGuard(manager, routeOptions);
-      const proceed = (c: Context, next: Next, result: GuardResult<TUser>): ReturnType<MiddlewareHandler> => {
+      const optional = routeOptions?.optional === true;
+      const proceed = (
+        c: Context<RouteJwtEnv<Jwt>>,
+        next: Next,
+        result: GuardResult<TUser, TClaims, TIdentity>,
+      ): ReturnType<MiddlewareHandler> => {
         if (!result.ok) return refuse(refusal, c, result.error, result.response);
+        // The guard's OPTIONS exemption: a required route's handlers never see a null context.
+        if (result.jwt === null && !optional) return Promise.resolve(c.body(null, 204));
         contexts.set(c, result.jwt);
         c.set('jwt', result.jwt);
         if (result.setCookies.length === 0) return next();
@@ -135,7 +182,7 @@ export function createHonoAuth<TUser>(
         if (outcome instanceof Promise) return outcome.then((result) => proceed(c, next, result));
         return proceed(c, next, outcome);
       };
-    },
+    }) as HonoAuth<TUser, TClaims, TIdentity>['jwtRequired'],
     refresh(handlerOptions) {
       const handler = createRefreshHandler(manager, handlerOptions);
       return async (c) => {
@@ -155,7 +202,7 @@ export function createHonoAuth<TUser>(
       }
       return respond(c, await refusal.answer(tessera, c, await errorResponse(config, tessera)));
     },
-    ...jwtAccessors<Context, TUser>(contexts),
+    ...jwtAccessors<Context, TUser, TClaims, TIdentity>(contexts),
     ...cookieBindings(config, appendSetCookie),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Koa adapter (Koa 2.15+ and 3). The context is `ctx.state.jwt`, typed through
- * the middleware's state type ({@link JwtState}).
+ * the middleware's state type: non-null behind a required route's middleware,
+ * `| null` with `optional: true`.
  *
  * @example
  * ```ts
@@ -15,14 +16,20 @@
  */
 import type Koa from 'koa';
 import type { TesseraError } from '../errors.js';
-import { createGuard, type GuardResult, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
+import {
+  createGuard,
+  type GuardResult,
+  type JwtContext,
+  type JwtRequiredOptions,
+  type RouteJwt,
+} from '../http/guard.js';
 import { AuthResponseError } from '../http/http-error.js';
 import { createRefreshHandler, type RefreshHandlerOptions } from '../http/refresh.js';
 import type { RequestLike } from '../http/request.js';
 import { errorResponse } from '../http/responses.js';
 import { refuseUnknownOptions } from '../known-options.js';
 import type { ResponseData } from '../manager/options.js';
-import type { TokenManager } from '../manager/token-manager.js';
+import type { NoClaims, TokenManager } from '../manager/token-manager.js';
 import { DEFAULT_BODY_LIMIT, readNodeBody } from './body.js';
 import {
   AUTH_ERROR_OPTION_KEYS,
@@ -41,18 +48,41 @@ import {
 } from './shared.js';
 
 /**
- * The state a guarded route sees: `ctx.state.jwt`.
+ * The state a guarded route sees: `ctx.state.jwt` (`| null` as on an optional
+ * route; the middleware's own state is narrower on a required route).
  *
  * @example
  * ```ts
- * router.get('/me', auth.jwtRequired(), (ctx: Koa.ParameterizedContext<JwtState<User>>) => {
- *   ctx.body = ctx.state.jwt?.user;
+ * router.get('/me', auth.jwtRequired({ optional: true }), (ctx: Koa.ParameterizedContext<JwtState<User>>) => {
+ *   ctx.body = ctx.state.jwt?.user ?? null;
  * });
  * ```
  */
-export interface JwtState<TUser = unknown> {
-  jwt: JwtContext<TUser> | null;
+export interface JwtState<TUser = unknown, TClaims extends object = NoClaims, TIdentity = unknown> {
+  jwt: JwtContext<TUser, TClaims, TIdentity> | null;
 }
+
+/** The state behind `jwtRequired(options)`: `jwt` as the options make it. */
+export interface RouteJwtState<TJwt> {
+  jwt: TJwt;
+}
+
+/**
+ * The middleware `jwtRequired(options)` returns. Composed with `app.use(...)` (or a
+ * router), the middleware after it sees `ctx.state.jwt` as the options make it;
+ * called by hand from a dispatcher (`guard(ctx, next)`), it takes any context.
+ */
+export interface KoaJwtMiddleware<TJwt> {
+  /** By hand, from any context: the state there is the app's own. */
+  (ctx: KoaContext, next: Koa.Next): Promise<void>;
+  // Last: TypeScript infers `use`'s new state from the last signature.
+  /** As Koa's `use` and routers see it: the state it hands on. */
+  (ctx: Koa.ParameterizedContext<RouteJwtState<TJwt>>, next: Koa.Next): Promise<void>;
+}
+
+// Options without `optional`: a required route.
+// biome-ignore lint/complexity/noBannedTypes: the empty options object, as `jwtRequired()` gets it.
+type NoOptions = {};
 
 /** Any Koa context (whatever its state), as the helpers accept it. */
 export type KoaContext = Koa.ParameterizedContext<unknown>;
@@ -68,16 +98,25 @@ export interface KoaAuthOptions extends AuthErrorOptions<KoaContext> {
 }
 
 /** The Koa bindings of one {@link TokenManager}. */
-export interface KoaAuth<TUser> extends CookieBindings<KoaContext>, JwtAccessors<KoaContext, TUser> {
+export interface KoaAuth<TUser, TClaims extends object = NoClaims, TIdentity = unknown>
+  extends CookieBindings<KoaContext>,
+    JwtAccessors<KoaContext, TUser, TClaims, TIdentity> {
   /**
-   * Middleware that refuses requests without a valid token and sets `ctx.state.jwt`.
+   * Middleware that refuses requests without a valid token and sets
+   * `ctx.state.jwt`: typed non-null on a required route, `| null` with
+   * `optional: true`. An `OPTIONS` request the guard lets through without a
+   * token (CORS preflights) is answered 204, without a body, on a required route
+   * (the middleware after it does not run); on an optional route it runs with
+   * `jwt` null.
    *
    * @example
    * ```ts
    * router.post('/refresh', auth.jwtRequired({ refresh: true }), handler);
    * ```
    */
-  jwtRequired(options?: JwtRequiredOptions): Koa.Middleware<JwtState<TUser>>;
+  jwtRequired<const TOptions extends JwtRequiredOptions = NoOptions>(
+    options?: TOptions,
+  ): KoaJwtMiddleware<RouteJwt<TOptions, JwtContext<TUser, TClaims, TIdentity>>>;
   /**
    * The refresh endpoint (see the Express adapter's `refresh` for the contract):
    * answers 200 with the new tokens (JSON, plus Set-Cookie in cookie mode), or
@@ -112,41 +151,49 @@ export interface KoaAuth<TUser> extends CookieBindings<KoaContext>, JwtAccessors
  * // The user type comes from the manager's: auth.getCurrentUser() is a User.
  * const auth = createKoaAuth(new TokenManager<User>({ secret }));
  * app.use(auth.jwtRequired());
- * app.use((ctx) => { ctx.body = { logged_in_as: ctx.state.jwt?.identity }; });
+ * app.use((ctx) => { ctx.body = { logged_in_as: ctx.state.jwt.identity }; });
  * ```
  */
-export function createKoaAuth<TUser>(
-  manager: TokenManager<TUser>,
+export function createKoaAuth<TUser, TClaims extends object = NoClaims, TIdentity = unknown>(
+  manager: TokenManager<TUser, TClaims, TIdentity>,
   options: KoaAuthOptions = {},
-): KoaAuth<TUser> {
+): KoaAuth<TUser, TClaims, TIdentity> {
   refuseUnknownOptions(options, KOA_OPTIONS, 'createKoaAuth options');
   const config = manager.config;
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const refusal = refusals(options, 'createKoaAuth');
-  const contexts = contextStore<TUser>();
+  const contexts = contextStore<TUser, TClaims, TIdentity>();
+  type Jwt = JwtContext<TUser, TClaims, TIdentity> | null;
   return {
-    jwtRequired(routeOptions) {
+    // One implementation: the middleware's state is the interface's, from the options' type.
+    jwtRequired: ((routeOptions?: JwtRequiredOptions): KoaJwtMiddleware<Jwt> => {
       const guard = createGuard(manager, routeOptions);
+      const optional = routeOptions?.optional === true;
       const proceed = (
-        ctx: Koa.ParameterizedContext<JwtState<TUser>>,
+        ctx: KoaContext,
         next: Koa.Next,
-        result: GuardResult<TUser>,
+        result: GuardResult<TUser, TClaims, TIdentity>,
       ): Promise<void> => {
         if (!result.ok) return refuse(refusal, ctx, result.error, result.response);
+        // The guard's OPTIONS exemption: the middleware after a required route's never sees a null context.
+        if (result.jwt === null && !optional) {
+          ctx.status = 204;
+          return Promise.resolve();
+        }
         contexts.set(ctx, result.jwt);
-        ctx.state.jwt = result.jwt;
+        (ctx.state as RouteJwtState<Jwt>).jwt = result.jwt;
         appendSetCookie(ctx, result.setCookies);
         return next();
       };
       // Not an async function: when the guard answers synchronously (most requests)
       // the middleware hands on next()'s promise instead of wrapping it in another.
       // Errors that are not Tessera errors reject, and reach Koa's error handling.
-      return (ctx, next) => {
+      return (ctx: KoaContext, next: Koa.Next) => {
         const outcome = guard(koaRequestLike(ctx, bodyLimit));
         if (outcome instanceof Promise) return outcome.then((result) => proceed(ctx, next, result));
         return proceed(ctx, next, outcome);
       };
-    },
+    }) as KoaAuth<TUser, TClaims, TIdentity>['jwtRequired'],
     refresh(handlerOptions) {
       const handler = createRefreshHandler(manager, handlerOptions);
       return async (ctx) => {
@@ -173,7 +220,7 @@ export function createKoaAuth<TUser>(
         }
       };
     },
-    ...jwtAccessors<KoaContext, TUser>(contexts),
+    ...jwtAccessors<KoaContext, TUser, TClaims, TIdentity>(contexts),
     ...cookieBindings(config, appendSetCookie),
   };
 }

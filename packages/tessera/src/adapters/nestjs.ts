@@ -35,7 +35,7 @@
  *
  * @module
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import {
   type CanActivate,
   createParamDecorator,
@@ -50,11 +50,11 @@ import {
 import { ConfigError, type TesseraError } from '../errors.js';
 import { createGuard, type Guard, type JwtContext, type JwtRequiredOptions } from '../http/guard.js';
 import { createRefreshHandler, type RefreshHandlerOptions } from '../http/refresh.js';
-import type { RequestLike } from '../http/request.js';
 import { refuseUnknownOptions } from '../known-options.js';
 import { type ResponseData, TOKEN_LOCATIONS } from '../manager/options.js';
-import type { TokenManager } from '../manager/token-manager.js';
-import { DEFAULT_BODY_LIMIT, readNodeBody } from './body.js';
+import type { NoClaims, TokenManager } from '../manager/token-manager.js';
+import { DEFAULT_BODY_LIMIT } from './body.js';
+import { type NodeRequest, nodeRequestLike, writeNodeResponse } from './node-request.js';
 import {
   AUTH_ERROR_OPTION_KEYS,
   type AuthErrorOptions,
@@ -64,24 +64,21 @@ import {
   cookieBindings,
   type JwtAccessors,
   jwtAccessors,
-  nodeHeader,
   type Refusals,
   refusals,
-  requestHeader,
 } from './shared.js';
 
 export type { JwtContext, JwtRequiredOptions } from '../http/guard.js';
 
 /** What the guard reads from the platform's request (an Express `Request` is one). */
-export type NestRequest = IncomingMessage & {
-  /** Set by Nest's body parser (on by default), or by the guard when it read the body itself. */
-  body?: unknown;
-  /** The URL before a global prefix or mount stripped part of `url`. */
-  originalUrl?: string;
-};
+export type NestRequest = NodeRequest;
 
 /** A request after the guard ran: `jwt` holds the same value as `@CurrentJwt()`. */
-export type NestJwtRequest<TUser = unknown> = NestRequest & { jwt?: JwtContext<TUser> | null };
+export type NestJwtRequest<
+  TUser = unknown,
+  TClaims extends object = NoClaims,
+  TIdentity = unknown,
+> = NestRequest & { jwt?: JwtContext<TUser, TClaims, TIdentity> | null };
 
 /**
  * How refusals are answered (as every adapter takes them): `errors: 'respond'`
@@ -101,9 +98,10 @@ export interface TesseraAuthOptions extends NestAuthErrorOptions {
 }
 
 /** Options of {@link TesseraModule.forRoot}. */
-export interface TesseraModuleOptions<TUser = unknown> extends TesseraAuthOptions {
+export interface TesseraModuleOptions<TUser = unknown, TClaims extends object = NoClaims, TIdentity = unknown>
+  extends TesseraAuthOptions {
   /** The manager every {@link JwtGuard} of the app verifies with. */
-  manager: TokenManager<TUser>;
+  manager: TokenManager<TUser, TClaims, TIdentity>;
   /** Register the module globally, so every module's controllers can use the guard. Default true. */
   global?: boolean;
 }
@@ -151,10 +149,10 @@ void everyRouteOptionListed;
  * }
  * ```
  */
-export class TesseraAuth<TUser = unknown>
-  implements CookieBindings<ServerResponse>, JwtAccessors<object, TUser>
+export class TesseraAuth<TUser = unknown, TClaims extends object = NoClaims, TIdentity = unknown>
+  implements CookieBindings<ServerResponse>, JwtAccessors<object, TUser, TClaims, TIdentity>
 {
-  readonly manager: TokenManager<TUser>;
+  readonly manager: TokenManager<TUser, TClaims, TIdentity>;
   /** Body bound of the guard's own body read. */
   readonly bodyLimit: number;
   readonly setAccessCookies: CookieBindings<ServerResponse>['setAccessCookies'];
@@ -162,11 +160,11 @@ export class TesseraAuth<TUser = unknown>
   readonly unsetJwtCookies: CookieBindings<ServerResponse>['unsetJwtCookies'];
   readonly unsetAccessCookies: CookieBindings<ServerResponse>['unsetAccessCookies'];
   readonly unsetRefreshCookies: CookieBindings<ServerResponse>['unsetRefreshCookies'];
-  readonly getJwt: JwtAccessors<object, TUser>['getJwt'];
-  readonly getJwtIdentity: JwtAccessors<object, TUser>['getJwtIdentity'];
-  readonly getCurrentUser: JwtAccessors<object, TUser>['getCurrentUser'];
+  readonly getJwt: JwtAccessors<object, TUser, TClaims, TIdentity>['getJwt'];
+  readonly getJwtIdentity: JwtAccessors<object, TUser, TClaims, TIdentity>['getJwtIdentity'];
+  readonly getCurrentUser: JwtAccessors<object, TUser, TClaims, TIdentity>['getCurrentUser'];
 
-  constructor(manager: TokenManager<TUser>, options: TesseraAuthOptions = {}) {
+  constructor(manager: TokenManager<TUser, TClaims, TIdentity>, options: TesseraAuthOptions = {}) {
     refuseUnknownOptions(options, AUTH_OPTIONS, 'TesseraAuth options');
     this.manager = manager;
     this.bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
@@ -177,7 +175,10 @@ export class TesseraAuth<TUser = unknown>
     this.unsetJwtCookies = cookies.unsetJwtCookies;
     this.unsetAccessCookies = cookies.unsetAccessCookies;
     this.unsetRefreshCookies = cookies.unsetRefreshCookies;
-    const accessors = jwtAccessors<object, TUser>(contexts as ReturnType<typeof contextStore<TUser>>);
+    // One slot for the whole app (see `contexts`): this auth reads it with its manager's types.
+    const accessors = jwtAccessors<object, TUser, TClaims, TIdentity>(
+      contexts as ReturnType<typeof contextStore<TUser, TClaims, TIdentity>>,
+    );
     this.getJwt = accessors.getJwt;
     this.getJwtIdentity = accessors.getJwtIdentity;
     this.getCurrentUser = accessors.getCurrentUser;
@@ -216,7 +217,7 @@ export class TesseraAuth<TUser = unknown>
       const outcome = await handler(nestRequestLike(req, this.bodyLimit));
       if (!outcome.ok) return refuse(this, req, res, outcome.error, outcome.response);
       appendSetCookie(res, outcome.setCookies);
-      writeResponse(res, outcome.response);
+      writeNodeResponse(res, outcome.response);
     };
   }
 }
@@ -238,12 +239,14 @@ function refuse(
 ): never | Promise<never> {
   const refusal = refusalsOf.get(auth) as Refusals<NestRequest>;
   const send = (answer: ResponseData): never => {
-    if (!refusal.throws) writeResponse(res, answer);
+    if (!refusal.throws) writeNodeResponse(res, answer);
     throw new JwtRefusedException(error, answer);
   };
   const answer = refusal.answer(error, req, response);
   return answer instanceof Promise ? answer.then(send) : send(answer);
 }
+
+const NO_CONTENT: ResponseData = { status: 204, headers: {}, body: '' };
 
 // One slot for the whole app: the param decorators cannot reach a guard instance.
 const contexts = contextStore<unknown>();
@@ -282,12 +285,14 @@ export class JwtRefusedException extends HttpException {
  * {@link TesseraAuth}; `UseGuards(new JwtGuard(otherAuth))` guards a route with
  * another one (a second manager, another `onError`).
  */
-export class JwtGuard<TUser = unknown> implements CanActivate {
-  readonly #auth: TesseraAuth<TUser>;
+export class JwtGuard<TUser = unknown, TClaims extends object = NoClaims, TIdentity = unknown>
+  implements CanActivate
+{
+  readonly #auth: TesseraAuth<TUser, TClaims, TIdentity>;
   readonly #guards = new Map<object, Guard<unknown>>();
   readonly #defaultGuard: Guard<unknown>;
 
-  constructor(auth: TesseraAuth<TUser>) {
+  constructor(auth: TesseraAuth<TUser, TClaims, TIdentity>) {
     this.#auth = auth;
     this.#defaultGuard = createGuard(auth.manager);
     // Build every decorated route's guard now: a bad option fails at startup.
@@ -299,14 +304,15 @@ export class JwtGuard<TUser = unknown> implements CanActivate {
     const http = context.switchToHttp();
     const req = http.getRequest<NestRequest>();
     const res = nodeResponse(http.getResponse<unknown>());
-    const guard =
-      this.#guardFor(context.getHandler()) ?? this.#guardFor(context.getClass()) ?? this.#defaultGuard;
+    const handler = context.getHandler();
+    const guard = this.#guardFor(handler) ?? this.#guardFor(context.getClass()) ?? this.#defaultGuard;
     const outcome = guard(nestRequestLike(req, this.#auth.bodyLimit));
     // Synchronous verdicts stay synchronous: Nest awaits only what is a promise.
     const auth = this.#auth;
+    const optional = (routeOptions.get(handler) ?? routeOptions.get(context.getClass()))?.optional === true;
     return outcome instanceof Promise
-      ? outcome.then((result) => settle(auth, req, res, result))
-      : settle(auth, req, res, outcome);
+      ? outcome.then((result) => settle(auth, req, res, result, optional))
+      : settle(auth, req, res, outcome, optional);
   }
 
   // A controller decorated after this guard was built (a lazily loaded module) gets its guard now.
@@ -327,8 +333,16 @@ function settle(
   req: NestRequest,
   res: ServerResponse,
   result: Awaited<ReturnType<Guard<unknown>>>,
+  optional: boolean,
 ): boolean | Promise<boolean> {
   if (!result.ok) return refuse(auth, req, res, result.error, result.response);
+  // The guard's OPTIONS exemption on a required route: a handler whose `@CurrentJwt()`
+  // is declared non-null never runs with null. Answered here (204, no body); the
+  // ForbiddenException Nest throws for `false` finds the response sent and leaves it.
+  if (result.jwt === null && !optional) {
+    writeNodeResponse(res, NO_CONTENT);
+    return false;
+  }
   contexts.set(req, result.jwt);
   (req as NestJwtRequest).jwt = result.jwt;
   appendSetCookie(res, result.setCookies);
@@ -357,7 +371,9 @@ export class TesseraModule {
    * export class AppModule {}
    * ```
    */
-  static forRoot<TUser>(options: TesseraModuleOptions<TUser>): DynamicModule {
+  static forRoot<TUser, TClaims extends object = NoClaims, TIdentity = unknown>(
+    options: TesseraModuleOptions<TUser, TClaims, TIdentity>,
+  ): DynamicModule {
     refuseUnknownOptions(options, MODULE_OPTIONS, 'TesseraModule.forRoot options');
     const { manager, global, ...authOptions } = options;
     const auth = new TesseraAuth(manager, authOptions);
@@ -406,13 +422,21 @@ export type RouteDecorator = (
 
 /**
  * The route's verified token ({@link JwtContext}); null on an optional route
- * without one. Throws (500) on a route the guard did not run on.
+ * without one. Throws (500) on a route the guard did not run on. Typed by the
+ * parameter's annotation, as Nest's own parameter decorators are: declare
+ * `JwtContext<User>` on a required route (the guard never runs such a handler
+ * without a token, `OPTIONS` included) and `JwtContext<User> | null` on an
+ * optional one.
  */
 export const CurrentJwt: () => ParameterDecorator = createParamDecorator<undefined, JwtContext | null>(
   (_data, context) => contexts.get(context.switchToHttp().getRequest<object>(), '@CurrentJwt()'),
 );
 
-/** What the manager's `userLookup` returned for this request (undefined without a token). */
+/**
+ * What the manager's `userLookup` returned for this request (undefined without a
+ * token). Typed by the parameter's annotation: `User` on a required route of a
+ * manager with a userLookup, `User | undefined` on an optional one.
+ */
 export const CurrentUser: () => ParameterDecorator = createParamDecorator<undefined, unknown>(
   (_data, context) => contexts.get(context.switchToHttp().getRequest<object>(), '@CurrentUser()')?.user,
 );
@@ -449,27 +473,7 @@ function nodeResponse(response: unknown): ServerResponse {
   ) as ServerResponse;
 }
 
-function nestRequestLike(req: NestRequest, bodyLimit: number): RequestLike {
-  let body: Promise<unknown> | undefined;
-  const raw = (req as { raw?: NestRequest }).raw ?? req;
-  return {
-    method: req.method ?? 'GET',
-    url: req.originalUrl ?? req.url ?? '/',
-    header: (name) => requestHeader(raw, name),
-    body() {
-      if (req.body !== undefined) return req.body;
-      body ??= readNodeBody(raw, nodeHeader(raw.headers, 'content-type'), bodyLimit).then((parsed) => {
-        // Later handlers see the body as if a parser had run: the stream is spent now.
-        if (parsed !== undefined) req.body = parsed;
-        return parsed;
-      });
-      return body;
-    },
-  };
-}
-
-function writeResponse(res: ServerResponse, response: ResponseData): void {
-  res.statusCode = response.status;
-  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
-  res.end(response.body);
+// Behind a platform's wrapper (Fastify's `raw`), headers and the body stream are the Node request's.
+function nestRequestLike(req: NestRequest, bodyLimit: number) {
+  return nodeRequestLike(req, bodyLimit, (req as { raw?: NestRequest }).raw ?? req);
 }

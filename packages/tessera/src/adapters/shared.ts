@@ -23,12 +23,13 @@ import { AuthResponseError } from '../http/http-error.js';
 import { errorResponse } from '../http/responses.js';
 import type { ResolvedConfig } from '../manager/config.js';
 import type { ResponseData } from '../manager/options.js';
+import type { NoClaims } from '../manager/types.js';
 
 /** Where an adapter keeps each request's verdict, keyed by its request object. */
-export interface ContextStore<TUser> {
-  set(key: object, jwt: JwtContext<TUser> | null): void;
+export interface ContextStore<TUser, TClaims extends object = NoClaims, TIdentity = unknown> {
+  set(key: object, jwt: JwtContext<TUser, TClaims, TIdentity> | null): void;
   /** The context, or throws when the guard never ran for `key`. */
-  get(key: object, accessor: string): JwtContext<TUser> | null;
+  get(key: object, accessor: string): JwtContext<TUser, TClaims, TIdentity> | null;
 }
 
 /**
@@ -38,9 +39,13 @@ export interface ContextStore<TUser> {
  * Not a WeakMap: its entries are ephemerons the collector traces one by one,
  * which cost about 0.7 µs per request on the Fastify benchmark route.
  */
-export function contextStore<TUser>(): ContextStore<TUser> {
+export function contextStore<TUser, TClaims extends object = NoClaims, TIdentity = unknown>(): ContextStore<
+  TUser,
+  TClaims,
+  TIdentity
+> {
   const slot = Symbol('tessera.jwt');
-  type Holder = { [slot]?: JwtContext<TUser> | null };
+  type Holder = { [slot]?: JwtContext<TUser, TClaims, TIdentity> | null };
   return {
     set(key, jwt) {
       (key as Holder)[slot] = jwt;
@@ -147,7 +152,7 @@ export function cookieBindings<TTarget>(
 }
 
 /** Reading the verified token of a request, for frameworks with a request (or context) object. */
-export interface JwtAccessors<TRequest, TUser> {
+export interface JwtAccessors<TRequest, TUser, TClaims extends object = NoClaims, TIdentity = unknown> {
   /**
    * The verified token of this request; null on an optional route without one.
    * Throws when `jwtRequired()` did not run for the request.
@@ -157,17 +162,20 @@ export interface JwtAccessors<TRequest, TUser> {
    * const roles = auth.getJwt(req)?.payload.roles;
    * ```
    */
-  getJwt(request: TRequest): JwtContext<TUser> | null;
+  getJwt(request: TRequest): JwtContext<TUser, TClaims, TIdentity> | null;
   /** The identity claim (undefined on an optional route without a token). */
-  getJwtIdentity(request: TRequest): unknown;
+  getJwtIdentity(request: TRequest): TIdentity | undefined;
   /** What the manager's `userLookup` returned for this request. */
   getCurrentUser(request: TRequest): TUser | undefined;
 }
 
 /** The accessors over a context store. */
-export function jwtAccessors<TRequest extends object, TUser>(
-  contexts: ContextStore<TUser>,
-): JwtAccessors<TRequest, TUser> {
+export function jwtAccessors<
+  TRequest extends object,
+  TUser,
+  TClaims extends object = NoClaims,
+  TIdentity = unknown,
+>(contexts: ContextStore<TUser, TClaims, TIdentity>): JwtAccessors<TRequest, TUser, TClaims, TIdentity> {
   const getJwt = (request: TRequest) => contexts.get(request, 'getJwt()');
   return {
     getJwt,

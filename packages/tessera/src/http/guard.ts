@@ -14,8 +14,13 @@ import { decodeProtectedHeader } from '../jws/compact.js';
 import type { JwsHeader } from '../jws/header.js';
 import { refuseUnknownOptions } from '../known-options.js';
 import { type ResponseData, TOKEN_LOCATIONS, type TokenLocation } from '../manager/options.js';
-import type { TokenManager, VerifiedToken, VerifyTokenOptions } from '../manager/token-manager.js';
-import type { JwtPayload } from '../tokens/validate.js';
+import type {
+  NoClaims,
+  TokenManager,
+  TokenPayload,
+  VerifiedToken,
+  VerifyTokenOptions,
+} from '../manager/token-manager.js';
 import { setAccessCookies } from './cookies.js';
 import { type FoundToken, locateToken } from './locate.js';
 import type { RequestLike } from './request.js';
@@ -50,24 +55,62 @@ export interface JwtRequiredOptions {
 /** A SimpleJWT token class, by its `token_type`. */
 export type SimpleJwtTokenClass = 'access' | 'refresh' | 'sliding';
 
-/** What a protected route knows about its caller. */
-export interface JwtContext<TUser = unknown> {
+/**
+ * What a protected route knows about its caller, typed with the manager's user,
+ * custom claims and identity types (see {@link TokenManager}).
+ */
+export interface JwtContext<TUser = unknown, TClaims extends object = NoClaims, TIdentity = unknown> {
   readonly token: string;
   readonly header: JwsHeader;
-  readonly payload: JwtPayload;
-  readonly identity: unknown;
-  /** What userLookup returned (undefined without a userLookup). */
-  readonly user: TUser | undefined;
+  /** The registered claims and the manager's custom claims. */
+  readonly payload: TokenPayload<TClaims>;
+  readonly identity: TIdentity;
+  /**
+   * What userLookup returned; never null or undefined when one is configured.
+   * Undefined without a userLookup (`TUser` is then `unknown`).
+   */
+  readonly user: TUser;
   /** Where the token was found. */
   readonly location: TokenLocation;
 }
 
+/**
+ * The context a route's handler receives, from the route's options: non-null on
+ * a required route (options without `optional`, or `optional: false`), `| null`
+ * when `optional` is true or not known at compile time. The adapters end an
+ * `OPTIONS` request on a required route themselves (204), so a handler typed
+ * non-null never sees the guard's `OPTIONS` exemption.
+ *
+ * @example
+ * ```ts
+ * type Required = RouteJwt<{ fresh: true }, JwtContext>; // JwtContext
+ * type Optional = RouteJwt<{ optional: true }, JwtContext>; // JwtContext | null
+ * ```
+ */
+export type RouteJwt<TOptions extends JwtRequiredOptions | undefined, TContext> = [
+  OptionalFlag<TOptions>,
+] extends [false | undefined]
+  ? TContext
+  : TContext | null;
+
+// The `optional` option's type (undefined when the options leave it out). Read by
+// key, not by `extends { optional?: ... }`: an all-optional target is a weak type,
+// which options sharing none of its keys (`{ fresh: true }`) would fail to match.
+type OptionalFlag<TOptions> = TOptions extends object
+  ? 'optional' extends keyof TOptions
+    ? TOptions['optional' & keyof TOptions]
+    : undefined
+  : undefined;
+
 /** The guard's verdict for one request. */
-export type GuardResult<TUser> =
+export type GuardResult<TUser, TClaims extends object = NoClaims, TIdentity = unknown> =
   | {
       readonly ok: true;
-      /** Null when the route is optional and no token was sent. */
-      readonly jwt: JwtContext<TUser> | null;
+      /**
+       * Null when the route is optional and no token was sent, or for an `OPTIONS`
+       * request the guard exempts (CORS preflights; not in the simplejwt profile).
+       */
+      readonly jwt: JwtContext<TUser, TClaims, TIdentity> | null;
       /** Set-Cookie values to add to the response (implicit refresh of the access cookie). */
       readonly setCookies: readonly string[];
     }
@@ -79,17 +122,25 @@ export type GuardResult<TUser> =
  * callbacks), and with a promise otherwise; `await` works on both. A crashed
  * callback is a rejected promise (or a synchronous throw), never a verdict.
  */
-export type Guard<TUser> = (req: RequestLike) => GuardResult<TUser> | Promise<GuardResult<TUser>>;
+export type Guard<TUser, TClaims extends object = NoClaims, TIdentity = unknown> = (
+  req: RequestLike,
+) => GuardResult<TUser, TClaims, TIdentity> | Promise<GuardResult<TUser, TClaims, TIdentity>>;
 
 /**
  * Build a guard. Options are validated here, once, so a typo fails at startup.
  * Errors that are not Tessera errors (a callback that crashed) are re-thrown
  * for the framework's own error handling.
  */
-export function createGuard<TUser>(
-  manager: TokenManager<TUser>,
+export function createGuard<TUser, TClaims extends object = NoClaims, TIdentity = unknown>(
+  manager: TokenManager<TUser, TClaims, TIdentity>,
   options: JwtRequiredOptions = {},
-): Guard<TUser> {
+): Guard<TUser, TClaims, TIdentity> {
+  return untypedGuard(manager as TokenManager<unknown>, options) as Guard<TUser, TClaims, TIdentity>;
+}
+
+// The guard works on the untyped manager; createGuard states the manager's types
+// (the verified token is the manager's own, see TokenManager.verify).
+function untypedGuard<TUser>(manager: TokenManager<TUser>, options: JwtRequiredOptions): Guard<TUser> {
   refuseUnknownOptions(options, JWT_REQUIRED_OPTIONS, 'jwtRequired options');
   const config = manager.config;
   const locations = routeLocations(options.locations, config.transport.locations);
@@ -281,12 +332,25 @@ function envelopeEntry(body: string): Record<string, unknown> | undefined {
  * Find and verify the request's token; null when `optional` and none was sent.
  * Throws the Tessera error that explains a refusal.
  */
-export async function verifyJwtInRequest<TUser>(
-  manager: TokenManager<TUser>,
+export async function verifyJwtInRequest<TUser, TClaims extends object = NoClaims, TIdentity = unknown>(
+  manager: TokenManager<TUser, TClaims, TIdentity>,
   req: RequestLike,
   options: JwtRequiredOptions = {},
   locations: readonly TokenLocation[] = routeLocations(options.locations, manager.config.transport.locations),
-): Promise<JwtContext<TUser> | null> {
+): Promise<JwtContext<TUser, TClaims, TIdentity> | null> {
+  return (await untypedVerify(manager as TokenManager<unknown>, req, options, locations)) as JwtContext<
+    TUser,
+    TClaims,
+    TIdentity
+  > | null;
+}
+
+function untypedVerify<TUser>(
+  manager: TokenManager<TUser>,
+  req: RequestLike,
+  options: JwtRequiredOptions,
+  locations: readonly TokenLocation[],
+): Promise<JwtContext<TUser> | null> | JwtContext<TUser> | null {
   const classes = simpleJwtClasses(manager, options);
   if (classes !== undefined) {
     // No response to build here: the first class's error explains the refusal.

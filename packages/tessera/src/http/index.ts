@@ -13,6 +13,7 @@ export {
   type GuardResult,
   type JwtContext,
   type JwtRequiredOptions,
+  type RouteJwt,
   type SimpleJwtTokenClass,
   verifyJwtInRequest,
 } from './guard.js';

@@ -22,9 +22,11 @@ import type {
   CreateRefreshTokenOptions,
   CreateTokenPairOptions,
   DecodeTokenOptions,
+  NoClaims,
   RefreshResult,
   RefreshTokensOptions,
   TokenPair,
+  TokenPayload,
   VerifiedToken,
   VerifyTokenOptions,
 } from './types.js';
@@ -32,13 +34,16 @@ import { Verification } from './verification.js';
 
 export { userKey } from './minting.js';
 export type {
+  AdditionalClaims,
   CreateAccessTokenOptions,
   CreateRefreshTokenOptions,
   CreateTokenPairOptions,
   DecodeTokenOptions,
+  NoClaims,
   RefreshResult,
   RefreshTokensOptions,
   TokenPair,
+  TokenPayload,
   VerifiedToken,
   VerifyTokenOptions,
 } from './types.js';
@@ -48,14 +53,31 @@ const NO_OPTIONS: Readonly<VerifyTokenOptions> = Object.freeze({});
 /**
  * Mints and verifies tokens under one configuration.
  *
+ * Three types flow from here to every adapter's request: `TUser`, what the
+ * `userLookup` callback returns (inferred from it; `unknown` without one),
+ * `TClaims`, the application's custom claims (an object type), and `TIdentity`,
+ * the identity claim's type. `TClaims` and `TIdentity` are declared, not
+ * checked at run time: they describe the tokens this manager's key signed.
+ *
  * @example
  * ```ts
  * const jwt = new TokenManager({ secret: process.env.JWT_SECRET });
  * const token = await jwt.createAccessToken({ identity: 'alice' });
  * const { identity } = await jwt.verifyToken(token);
  * ```
+ *
+ * @example
+ * ```ts
+ * interface User { readonly id: string }
+ * const typed = new TokenManager<User, { roles: readonly string[] }, string>({
+ *   secret: process.env.JWT_SECRET,
+ *   callbacks: { userLookup: (_header, payload) => ({ id: String(payload.sub) }) },
+ * });
+ * const access = await typed.createAccessToken({ identity: 'alice', additionalClaims: { roles: ['admin'] } });
+ * const { payload, user } = await typed.verifyToken(access); // payload.roles: readonly string[]; user: User
+ * ```
  */
-export class TokenManager<TUser = unknown> {
+export class TokenManager<TUser = unknown, TClaims extends object = NoClaims, TIdentity = unknown> {
   /** The validated configuration. */
   readonly config: ResolvedConfig<TUser>;
   /** The synchronous verification core (signature and registered claims only). */
@@ -100,7 +122,7 @@ export class TokenManager<TUser = unknown> {
    * an identity a store cannot key (empty, over 255 UTF-8 bytes) is refused with
    * `identity_invalid`.
    */
-  async createAccessToken(options: CreateAccessTokenOptions): Promise<string> {
+  async createAccessToken(options: CreateAccessTokenOptions<TClaims, TIdentity>): Promise<string> {
     refuseUnknownOptions(options, CALL_OPTION_KEYS.createAccessToken, 'createAccessToken options');
     const minter = this.#minter;
     const minted = await minter.mint('access', options, {
@@ -116,7 +138,7 @@ export class TokenManager<TUser = unknown> {
    * a session family, as {@link createTokenPair} does, so it is single-use like
    * every other refresh token.
    */
-  async createRefreshToken(options: CreateRefreshTokenOptions): Promise<string> {
+  async createRefreshToken(options: CreateRefreshTokenOptions<TClaims, TIdentity>): Promise<string> {
     refuseUnknownOptions(options, CALL_OPTION_KEYS.createRefreshToken, 'createRefreshToken options');
     const now = this.#minter.issueTime();
     if (this.#sessions.rotating) return (await this.#sessions.openFamily(options, now)).refresh.token;
@@ -129,7 +151,7 @@ export class TokenManager<TUser = unknown> {
   }
 
   /** Mint a SimpleJWT sliding token (`token_type: sliding`, with `refresh_exp`). */
-  async createSlidingToken(options: CreateRefreshTokenOptions): Promise<string> {
+  async createSlidingToken(options: CreateRefreshTokenOptions<TClaims, TIdentity>): Promise<string> {
     refuseUnknownOptions(options, CALL_OPTION_KEYS.createSlidingToken, 'createSlidingToken options');
     const now = this.#minter.issueTime();
     const minted = await this.#minter.mint('sliding', options, {
@@ -157,10 +179,10 @@ export class TokenManager<TUser = unknown> {
    * CSRF value when one is given (Flask-JWT-Extended's `decode_token`). No type,
    * freshness, revocation or user checks.
    */
-  async decodeToken(token: string, options: DecodeTokenOptions = NO_OPTIONS): Promise<JwtPayload> {
+  async decodeToken(token: string, options: DecodeTokenOptions = NO_OPTIONS): Promise<TokenPayload<TClaims>> {
     refuseUnknownOptions(options, CALL_OPTION_KEYS.decodeToken, 'decodeToken options');
     try {
-      return (await this.#verification.decode(token, options)).payload;
+      return (await this.#verification.decode(token, options)).payload as TokenPayload<TClaims>;
     } catch (error) {
       this.#refused('decode', error);
       throw error;
@@ -168,10 +190,13 @@ export class TokenManager<TUser = unknown> {
   }
 
   /** Decode and run every check a protected route makes. */
-  async verifyToken(token: string, options: VerifyTokenOptions = NO_OPTIONS): Promise<VerifiedToken<TUser>> {
+  async verifyToken(
+    token: string,
+    options: VerifyTokenOptions = NO_OPTIONS,
+  ): Promise<VerifiedToken<TUser, TClaims, TIdentity>> {
     refuseUnknownOptions(options, CALL_OPTION_KEYS.verifyToken, 'verifyToken options');
     try {
-      return await this.#verification.verify(token, options);
+      return (await this.#verification.verify(token, options)) as Typed<TUser, TClaims, TIdentity>;
     } catch (error) {
       this.#refused('verify', error);
       throw error;
@@ -189,11 +214,12 @@ export class TokenManager<TUser = unknown> {
   verify(
     token: string,
     options: VerifyTokenOptions = NO_OPTIONS,
-  ): VerifiedToken<TUser> | Promise<VerifiedToken<TUser>> {
+  ): Typed<TUser, TClaims, TIdentity> | Promise<Typed<TUser, TClaims, TIdentity>> {
+    type Result = Typed<TUser, TClaims, TIdentity> | Promise<Typed<TUser, TClaims, TIdentity>>;
     // Nobody listening: no wrapper on the hot path.
-    if (!this.events.listening('token_refused')) return this.#verification.verify(token, options);
+    if (!this.events.listening('token_refused')) return this.#verification.verify(token, options) as Result;
     try {
-      const result = this.#verification.verify(token, options);
+      const result = this.#verification.verify(token, options) as Result;
       if (!isPromise(result)) return result;
       return result.then(undefined, (error: unknown) => {
         this.#refused('verify', error);
@@ -210,7 +236,7 @@ export class TokenManager<TUser = unknown> {
    * the refresh token opens a new family (a session that can be listed and
    * revoked) and both tokens carry its id in `fam`.
    */
-  async createTokenPair(options: CreateTokenPairOptions): Promise<TokenPair> {
+  async createTokenPair(options: CreateTokenPairOptions<TClaims, TIdentity>): Promise<TokenPair> {
     refuseUnknownOptions(options, CALL_OPTION_KEYS.createTokenPair, 'createTokenPair options');
     return this.#sessions.createTokenPair(options);
   }
@@ -350,13 +376,13 @@ export class TokenManager<TUser = unknown> {
    * (password change, "log out everywhere"). Tokens issued within the same
    * second as the call stay valid, so a token minted right after it works.
    */
-  async revokeAllTokens(identity: unknown): Promise<void> {
+  async revokeAllTokens(identity: TIdentity): Promise<void> {
     await this.#sessions.revokeAllTokens(identity);
     this.events.emit('session_revoked', { reason: 'revoke_all', familyId: undefined, identity });
   }
 
   /** A user's live sessions (refresh families), newest first. */
-  async listSessions(identity: unknown): Promise<SessionInfo[]> {
+  async listSessions(identity: TIdentity): Promise<SessionInfo[]> {
     return this.#sessions.listSessions(identity);
   }
 
@@ -398,3 +424,12 @@ export class TokenManager<TUser = unknown> {
     return (await this.#verification.decode(token, { allowExpired: true })).payload;
   }
 }
+
+/**
+ * A verification's result under the manager's declared types. The one place
+ * the declarations meet the run-time value: the payload and identity are what
+ * this manager's key signed, and `user` is set whenever a userLookup is
+ * configured (a lookup that finds nobody refuses the token), undefined (and
+ * typed `unknown`) otherwise.
+ */
+type Typed<TUser, TClaims extends object, TIdentity> = VerifiedToken<TUser, TClaims, TIdentity>;

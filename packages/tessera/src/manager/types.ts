@@ -6,14 +6,34 @@ import type { JwsHeader } from '../jws/header.js';
 import type { Duration } from '../tokens/duration.js';
 import type { JwtPayload } from '../tokens/validate.js';
 
+/**
+ * The custom claims of a manager that declares none: the payload is then just
+ * {@link JwtPayload}. (`{}` rather than `object`: `JwtPayload & {}` is `JwtPayload`.)
+ */
+// biome-ignore lint/complexity/noBannedTypes: the identity of `&`, so `JwtPayload & NoClaims` is `JwtPayload`.
+export type NoClaims = {};
+
+/** A verified token's payload: the registered claims and the manager's custom claims. */
+export type TokenPayload<TClaims extends object = NoClaims> = JwtPayload & TClaims;
+
+/**
+ * What `additionalClaims` takes: the declared custom claims, each checked
+ * against its declared type, and any other claim (a registered claim to
+ * override, such as `aud`, or one the application did not declare).
+ */
+export type AdditionalClaims<TClaims extends object = NoClaims> = Partial<TClaims> & Record<string, unknown>;
+
 /** Options of {@link TokenManager.createAccessToken}. */
-export interface CreateAccessTokenOptions {
-  /** Who the token is for; passed through the userIdentity callback. */
-  identity: unknown;
+export interface CreateAccessTokenOptions<TClaims extends object = NoClaims, TIdentity = unknown> {
+  /**
+   * Who the token is for; passed through the userIdentity callback. Typed by the
+   * manager's `TIdentity` (the identity claim's type).
+   */
+  identity: TIdentity;
   /** true, false, or a duration during which the token counts as fresh. Default false. */
   fresh?: boolean | Duration;
   /** Claims to add (override the additionalClaims callback and any default claim). */
-  additionalClaims?: Record<string, unknown>;
+  additionalClaims?: AdditionalClaims<TClaims>;
   /** Header parameters to add (`alg` is always the key's). */
   additionalHeaders?: Record<string, unknown>;
   /** Lifetime of this token, or false for no exp. Default: the configured lifetime. */
@@ -21,7 +41,10 @@ export interface CreateAccessTokenOptions {
 }
 
 /** Options of {@link TokenManager.createRefreshToken}. */
-export type CreateRefreshTokenOptions = Omit<CreateAccessTokenOptions, 'fresh'>;
+export type CreateRefreshTokenOptions<TClaims extends object = NoClaims, TIdentity = unknown> = Omit<
+  CreateAccessTokenOptions<TClaims, TIdentity>,
+  'fresh'
+>;
 
 /** Options of {@link TokenManager.decodeToken}. */
 export interface DecodeTokenOptions {
@@ -45,14 +68,21 @@ export interface VerifyTokenOptions extends DecodeTokenOptions {
   tokenType?: string;
 }
 
-/** The outcome of a successful {@link TokenManager.verifyToken}. */
-export interface VerifiedToken<TUser = unknown> {
+/**
+ * The outcome of a successful {@link TokenManager.verifyToken}, typed with the
+ * manager's user, custom claims and identity types.
+ */
+export interface VerifiedToken<TUser = unknown, TClaims extends object = NoClaims, TIdentity = unknown> {
   readonly header: JwsHeader;
-  readonly payload: JwtPayload;
+  readonly payload: TokenPayload<TClaims>;
   /** The identity claim's value. */
-  readonly identity: unknown;
-  /** What userLookup returned; undefined when no userLookup is configured. */
-  readonly user: TUser | undefined;
+  readonly identity: TIdentity;
+  /**
+   * What userLookup returned: never null or undefined (a lookup that finds
+   * nobody refuses the token with `user_lookup_failed`). Without a userLookup
+   * it is undefined at run time (`TUser` is then `unknown`).
+   */
+  readonly user: TUser;
 }
 
 /** An access token with its refresh token. */
@@ -64,7 +94,8 @@ export interface TokenPair {
 }
 
 /** Options of {@link TokenManager.createTokenPair}. */
-export interface CreateTokenPairOptions extends CreateAccessTokenOptions {
+export interface CreateTokenPairOptions<TClaims extends object = NoClaims, TIdentity = unknown>
+  extends CreateAccessTokenOptions<TClaims, TIdentity> {
   /** Facts about the session to list later (user agent, IP...). */
   metadata?: Record<string, string>;
 }
@@ -81,5 +112,5 @@ export interface RefreshResult {
   /** The new refresh token when rotation is on; undefined otherwise. */
   readonly refreshToken: string | undefined;
   /** The verified refresh token that was presented. */
-  readonly presented: VerifiedToken<unknown>;
+  readonly presented: VerifiedToken<unknown, NoClaims, unknown>;
 }

@@ -55,7 +55,7 @@ export class Verification<TUser> {
     token: string,
     options: VerifyTokenOptions,
     storeCheck: 'now' | 'deferred' = 'now',
-  ): VerifiedToken<TUser> | Promise<VerifiedToken<TUser>> {
+  ): VerifiedToken<TUser | undefined> | Promise<VerifiedToken<TUser | undefined>> {
     const decoded = this.decode(token, options);
     if (isPromise(decoded))
       return decoded.then((verified) => this.#afterDecode(verified, options, storeCheck));
@@ -164,7 +164,7 @@ export class Verification<TUser> {
     { header, payload }: VerifiedJwt,
     options: VerifyTokenOptions,
     storeCheck: 'now' | 'deferred' = 'now',
-  ): VerifiedToken<TUser> | Promise<VerifiedToken<TUser>> {
+  ): VerifiedToken<TUser | undefined> | Promise<VerifiedToken<TUser | undefined>> {
     // The checks below build the error's { header, payload } only when they refuse.
     if (options.verifyType ?? true) this.checkType(header, payload, options);
     if (options.fresh && !this.#isFresh(payload)) throw new FreshTokenRequiredError({ header, payload });
@@ -190,7 +190,7 @@ export class Verification<TUser> {
     header: JwsHeader,
     payload: JwtPayload,
     revocation: boolean,
-  ): Promise<VerifiedToken<TUser>> {
+  ): Promise<VerifiedToken<TUser | undefined>> {
     const parts = { header, payload };
     if (revocation && (await this.isRevoked(header, payload))) throw new RevokedTokenError(parts);
     const { tokenVerification, userLookup } = this.#config.callbacks;
@@ -212,7 +212,7 @@ export class Verification<TUser> {
   // The checks after revocation, the store's own left to the caller's rotation. A
   // refusal here is confirmed with the store first: a revoked token is answered
   // token_revoked whatever else is wrong with it, as when the store is asked first.
-  async #deferredChecks(header: JwsHeader, payload: JwtPayload): Promise<VerifiedToken<TUser>> {
+  async #deferredChecks(header: JwsHeader, payload: JwtPayload): Promise<VerifiedToken<TUser | undefined>> {
     try {
       const { tokenInBlocklist } = this.#config.callbacks;
       if (tokenInBlocklist !== undefined && (await tokenInBlocklist(header, payload))) {

@@ -147,4 +147,70 @@ describe('express adapter specifics', () => {
       await server.close();
     }
   });
+
+  for (const [name, createApp] of [
+    ['Express 5', express],
+    ['Express 4', express4],
+  ] as const) {
+    it(`${name}: jwtRequired(options, handler) runs the handler with req.jwt; a required route answers an exempt OPTIONS with 204 itself; a rejected handler reaches the error middleware`, async () => {
+      const manager = testManager();
+      const auth = createExpressAuth(manager);
+      const app = createApp();
+      let ran = 0;
+      app.all(
+        '/me',
+        auth.jwtRequired({}, (req, res) => {
+          ran += 1;
+          expectTypeOf(req.jwt).toEqualTypeOf<JwtContext<User>>();
+          res.json({ identity: req.jwt.identity, user: req.jwt.user, plain: auth.getJwtIdentity(req) });
+        }),
+      );
+      app.all(
+        '/maybe',
+        auth.jwtRequired({ optional: true }, (req, res) => {
+          res.json({ identity: req.jwt?.identity ?? null });
+        }),
+      );
+      app.get(
+        '/fails',
+        auth.jwtRequired({}, async () => {
+          throw new Error('handler failed');
+        }),
+      );
+      app.get(
+        '/throws',
+        auth.jwtRequired({}, () => {
+          throw new Error('handler threw');
+        }),
+      );
+      app.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+        res.status(500).json({ caught: error.message });
+      });
+      const server = await listenNode(createServer(app));
+      try {
+        const bearer = { authorization: `Bearer ${await manager.createAccessToken({ identity: 'frank' })}` };
+        const signedIn = await fetch(`${server.url}/me`, { headers: bearer });
+        expect(await signedIn.json()).toEqual({ identity: 'frank', user: { name: 'frank' }, plain: 'frank' });
+        expect(ran).toBe(1);
+        const missing = await fetch(`${server.url}/me`, { method: 'POST' });
+        expect(missing.status).toBe(401);
+        const preflight = await fetch(`${server.url}/me`, { method: 'OPTIONS' });
+        expect(preflight.status).toBe(204);
+        expect(await preflight.text()).toBe('');
+        expect(ran).toBe(1);
+        const optional = await fetch(`${server.url}/maybe`, { method: 'OPTIONS' });
+        expect(optional.status).toBe(200);
+        expect(await optional.json()).toEqual({ identity: null });
+        for (const path of ['/fails', '/throws']) {
+          const failed = await fetch(`${server.url}${path}`, { headers: bearer });
+          expect(failed.status).toBe(500);
+          expect(await failed.json()).toEqual({
+            caught: path === '/fails' ? 'handler failed' : 'handler threw',
+          });
+        }
+      } finally {
+        await server.close();
+      }
+    });
+  }
 });

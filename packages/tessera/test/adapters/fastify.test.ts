@@ -84,6 +84,67 @@ describe('fastify adapter specifics', () => {
     await app.close();
   });
 
+  it('jwtRequired(options, handler): request.jwt typed and set, the route generics kept; an exempt OPTIONS gets 204 on a required route; refusals answered or thrown', async () => {
+    const manager = testManager();
+    const auth = createFastifyAuth(manager);
+    const throwing = createFastifyAuth(manager, { errors: 'throw' });
+    const app = Fastify();
+    app.setErrorHandler(auth.errorHandler);
+    let ran = 0;
+    app.route({
+      method: ['GET', 'POST', 'OPTIONS'],
+      url: '/me',
+      handler: auth.jwtRequired({}, async function (request) {
+        ran += 1;
+        expectTypeOf(request.jwt).toEqualTypeOf<JwtContext<User>>();
+        // `this` is the Fastify instance, as in any route handler.
+        return { identity: request.jwt.identity, user: request.jwt.user, decorated: this.hasDecorator('x') };
+      }),
+    });
+    app.route({
+      method: ['GET', 'OPTIONS'],
+      url: '/maybe',
+      handler: auth.jwtRequired({ optional: true }, async (request) => ({
+        identity: request.jwt?.identity ?? null,
+      })),
+    });
+    app.get<{ Params: { id: string } }>(
+      '/items/:id',
+      auth.jwtRequired({}, async (request, reply) => {
+        expectTypeOf(request.params.id).toEqualTypeOf<string>();
+        return reply.code(201).send({ id: request.params.id, by: request.jwt.identity });
+      }),
+    );
+    app.get(
+      '/thrown',
+      throwing.jwtRequired({}, async () => ({ reached: true })),
+    );
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const bearer = { authorization: `Bearer ${await manager.createAccessToken({ identity: 'frank' })}` };
+      const signedIn = await fetch(`${base}/me`, { headers: bearer });
+      expect(await signedIn.json()).toEqual({ identity: 'frank', user: { name: 'frank' }, decorated: false });
+      const missing = await fetch(`${base}/me`, { method: 'POST' });
+      expect(missing.status).toBe(401);
+      expect(missing.headers.get('www-authenticate')).toBe('Bearer');
+      const preflight = await fetch(`${base}/me`, { method: 'OPTIONS' });
+      expect(preflight.status).toBe(204);
+      expect(await preflight.text()).toBe('');
+      expect(ran).toBe(1);
+      const optional = await fetch(`${base}/maybe`, { method: 'OPTIONS' });
+      expect(await optional.json()).toEqual({ identity: null });
+      const item = await fetch(`${base}/items/42`, { headers: bearer });
+      expect(item.status).toBe(201);
+      expect(await item.json()).toEqual({ id: '42', by: 'frank' });
+      // errors: 'throw': the refusal goes to the error handler, which answers the profile's way.
+      const thrown = await fetch(`${base}/thrown`);
+      expect(thrown.status).toBe(401);
+      expect(await thrown.json()).toMatchObject({ code: 'authorization_missing' });
+    } finally {
+      await app.close();
+    }
+  });
+
   it('is not encapsulated: its decorations reach the instance it is registered on and sibling contexts', async () => {
     const auth = createFastifyAuth(testManager());
     const app = Fastify();

@@ -59,6 +59,11 @@ describe('fetch adapter specifics', () => {
   it('types the handler context and verify()', () => {
     const { auth } = buildHandler();
     auth.jwtRequired(undefined, (_request, jwt) => {
+      expectTypeOf(jwt).toEqualTypeOf<JwtContext<User>>();
+      expectTypeOf(jwt.user).toEqualTypeOf<User>();
+      return new Response();
+    });
+    auth.jwtRequired({ optional: true }, (_request, jwt) => {
       expectTypeOf(jwt).toEqualTypeOf<JwtContext<User> | null>();
       expectTypeOf(jwt?.user).toEqualTypeOf<User | undefined>();
       return new Response();

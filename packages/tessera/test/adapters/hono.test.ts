@@ -71,6 +71,11 @@ describe('hono adapter specifics', () => {
     expectTypeOf(auth.getJwt).returns.toEqualTypeOf<JwtContext<User> | null>();
     const app = new Hono();
     app.get('/typed', auth.jwtRequired(), (c) => {
+      expectTypeOf(c.get('jwt')).toEqualTypeOf<JwtContext<User>>();
+      expectTypeOf(c.var.jwt.user).toEqualTypeOf<User>();
+      return c.text('ok');
+    });
+    app.get('/typed-optional', auth.jwtRequired({ optional: true }), (c) => {
       expectTypeOf(c.get('jwt')).toEqualTypeOf<JwtContext<User> | null>();
       expectTypeOf(c.var.jwt?.user).toEqualTypeOf<User | undefined>();
       return c.text('ok');

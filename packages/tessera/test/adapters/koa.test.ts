@@ -1,15 +1,19 @@
 import { createServer } from 'node:http';
 import Koa from 'koa';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { createKoaAuth, type JwtState, type KoaContext } from '../../src/adapters/koa.js';
+import { createKoaAuth, type JwtState, type KoaContext, type RouteJwtState } from '../../src/adapters/koa.js';
 import type { JwtContext } from '../../src/http/guard.js';
 import { adapterSuite, listenNode, testManager, type User } from './scenarios.js';
 
 type Route = (ctx: Koa.ParameterizedContext<JwtState<User>>) => void | Promise<void>;
 
+// The state a required route's middleware hands on (an optional route's and the
+// handlers below take a wider one, so they fit the chain too).
+type ChainState = RouteJwtState<JwtContext<User>>;
+
 /** A tiny router so the test needs no @koa/router: method + path → middleware chain. */
-function route(method: string, path: string, ...chain: Koa.Middleware<JwtState<User>>[]) {
-  return (ctx: Koa.ParameterizedContext<JwtState<User>>, next: Koa.Next) => {
+function route(method: string, path: string, ...chain: Koa.Middleware<ChainState>[]) {
+  return (ctx: Koa.ParameterizedContext<ChainState>, next: Koa.Next) => {
     if (ctx.method !== method || ctx.path !== path) return next();
     const run = (i: number): Promise<void> => Promise.resolve(chain[i]?.(ctx, () => run(i + 1)));
     return run(0);

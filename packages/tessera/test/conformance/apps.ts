@@ -128,7 +128,9 @@ function sendJson(
 
 export const reference: AppFactory = async (manager) => {
   const { setAccessCookies, setRefreshCookies, unsetJwtCookies } = await import('../../src/http/cookies.js');
-  const guards = new Map(GUARDED_ROUTES.map(([path, options]) => [path, createGuard(manager, options)]));
+  const guards = new Map(
+    GUARDED_ROUTES.map(([path, options]) => [path, { guard: createGuard(manager, options), options }]),
+  );
   const refresh = createRefreshHandler(manager);
   const logoutGuard = createGuard(manager);
   const server = createServer((req, res) => {
@@ -174,13 +176,18 @@ export const reference: AppFactory = async (manager) => {
       await manager.logout(result.jwt!.payload);
       return sendJson(res, 200, LOGOUT_ANSWER, unsetJwtCookies(manager.config));
     }
-    const guard = guards.get(path as RouteName);
-    if (guard === undefined) return sendJson(res, 404, { error: 'not found' });
-    const result = await guard(request);
+    const route = guards.get(path as RouteName);
+    if (route === undefined) return sendJson(res, 404, { error: 'not found' });
+    const result = await route.guard(request);
     if (!result.ok) {
       res.writeHead(result.response.status, { ...result.response.headers });
       res.end(result.response.body);
       return;
+    }
+    // As every adapter does: the guard's OPTIONS exemption ends a required route with 204.
+    if (result.jwt === null && route.options.optional !== true) {
+      res.writeHead(204);
+      return void res.end();
     }
     sendJson(res, 200, routeAnswer(result.jwt), result.setCookies);
   }
@@ -194,10 +201,14 @@ export const express: AppFactory = async (manager) => {
   const { createExpressAuth } = await import('../../src/adapters/express.js');
   const auth = createExpressAuth(manager);
   const app = createExpressApp();
+  // The handler form (req.jwt typed); /hooked/protected keeps the plain middleware.
   for (const [path, options] of GUARDED_ROUTES) {
-    app.all(path, auth.jwtRequired(options), (req, res) => {
-      res.json(routeAnswer(auth.getJwt(req)));
-    });
+    app.all(
+      path,
+      auth.jwtRequired(options, (req, res) => {
+        res.json(routeAnswer(req.jwt));
+      }),
+    );
   }
   app.post('/login/cookies', (_req, res, next) => {
     loginTokens(manager).then(({ access, refresh }) => {
@@ -211,12 +222,14 @@ export const express: AppFactory = async (manager) => {
     res.json(LOGOUT_ANSWER);
   });
   app.post('/auth/refresh', auth.refresh());
-  app.post(LOGOUT_ROUTE, auth.jwtRequired(), (req, res, next) => {
-    manager.logout(auth.getJwt(req)!.payload).then(() => {
+  app.post(
+    LOGOUT_ROUTE,
+    auth.jwtRequired({}, async (req, res) => {
+      await manager.logout(req.jwt.payload);
       auth.unsetJwtCookies(res);
       res.json(LOGOUT_ANSWER);
-    }, next);
-  });
+    }),
+  );
   const hooked = createExpressAuth(manager, {
     onError: (error, req, response) => hookedAnswer(error, req.originalUrl ?? '', response),
   });
@@ -238,12 +251,12 @@ export const fastify: AppFactory = async (manager) => {
   // The CSRF form-field rows need a form parser; Fastify's own JSON and size errors get the profile's answer.
   await app.register(auth.formParser);
   app.setErrorHandler(auth.errorHandler);
+  // The handler form (request.jwt typed); /hooked/protected keeps the preHandler hook.
   for (const [path, options] of GUARDED_ROUTES) {
     app.route({
       method: [...METHODS],
       url: path,
-      preHandler: auth.jwtRequired(options),
-      handler: async (request) => routeAnswer(auth.getJwt(request)),
+      handler: auth.jwtRequired(options, async (request) => routeAnswer(request.jwt)),
     });
   }
   app.post('/login/cookies', async (_request, reply) => {
@@ -257,11 +270,14 @@ export const fastify: AppFactory = async (manager) => {
     return LOGOUT_ANSWER;
   });
   app.post('/auth/refresh', auth.refresh());
-  app.post(LOGOUT_ROUTE, { preHandler: auth.jwtRequired() }, async (request, reply) => {
-    await manager.logout(auth.getJwt(request)!.payload);
-    auth.unsetJwtCookies(reply);
-    return LOGOUT_ANSWER;
-  });
+  app.post(
+    LOGOUT_ROUTE,
+    auth.jwtRequired({}, async (request, reply) => {
+      await manager.logout(request.jwt.payload);
+      auth.unsetJwtCookies(reply);
+      return LOGOUT_ANSWER;
+    }),
+  );
   const hooked = createFastifyAuth(manager, {
     onError: (error, request, response) => hookedAnswer(error, request.url, response),
   });

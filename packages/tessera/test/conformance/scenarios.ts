@@ -253,6 +253,12 @@ function ok(json: Record<string, unknown>): Both {
 
 const alice = (location: string): Both => ok({ identity: 'alice', location });
 
+/** 204, no body: an exempted OPTIONS request on a required route. */
+const NO_CONTENT: Both = {
+  standard: { status: 204, body: '' },
+  'flask-jwt-extended': { status: 204, body: '' },
+};
+
 // ---------------------------------------------------------------------------
 // Building blocks of requests.
 
@@ -459,11 +465,12 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     id: 'H18',
-    title: 'OPTIONS is exempt: no token needed',
+    title:
+      'OPTIONS is exempt: no token needed; a required route answers 204 itself (its handler is typed non-null)',
     pyCase: 'F51',
     route: '/protected',
     request: { method: 'OPTIONS' },
-    expect: ok({ identity: null, location: null }),
+    expect: NO_CONTENT,
   },
   {
     id: 'H19',
@@ -471,7 +478,7 @@ export const SCENARIOS: readonly Scenario[] = [
     pyCase: 'F51',
     route: '/protected',
     request: { method: 'OPTIONS', headers: { Authorization: 'Bearer a b' } },
-    expect: ok({ identity: null, location: null }),
+    expect: NO_CONTENT,
   },
   {
     id: 'H20',
@@ -480,6 +487,21 @@ export const SCENARIOS: readonly Scenario[] = [
     route: '/protected',
     request: { method: 'POST', headers: BEARER, token: {} },
     expect: alice('headers'),
+  },
+  {
+    id: 'H21',
+    title: 'OPTIONS is exempt: an optional route runs its handler with a null context',
+    pyCase: 'F51',
+    route: '/optional',
+    request: { method: 'OPTIONS' },
+    expect: ok({ identity: null, location: null }),
+  },
+  {
+    id: 'H22',
+    title: 'OPTIONS on a fresh-only route: 204 too, the handler does not run',
+    route: '/fresh',
+    request: { method: 'OPTIONS', headers: BEARER, token: {} },
+    expect: NO_CONTENT,
   },
 
   // ---- malformed and foreign tokens ---------------------------------------------------
