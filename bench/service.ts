@@ -589,6 +589,8 @@ function setup(): string[] {
     notes.push('taskset not available: server and wrk were not pinned to separate CPUs');
   }
   scratch = mkdtempSync(join(tmpdir(), 'tessera-service-bench-'));
+  // The service signs with TESSERA_SIGNING_ALG from the environment (the servers inherit it).
+  notes.push(`the service signs with ${process.env.TESSERA_SIGNING_ALG ?? 'EdDSA (its default)'}`);
   notes.push(
     `load average at start ${loadavg()
       .map((l) => l.toFixed(1))
