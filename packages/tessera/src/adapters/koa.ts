@@ -168,7 +168,7 @@ export function createKoaAuth<TUser>(
             ctx,
             error instanceof AuthResponseError
               ? error.response
-              : await refusal.answer(tessera, ctx, await errorResponse(config, tessera)),
+              : await refusal.answer(tessera, ctx, await errorResponse(config, tessera, ctx.get('accept-language'))),
           );
         }
       };

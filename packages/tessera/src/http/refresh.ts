@@ -9,6 +9,7 @@ import { ConfigError, NoAuthorizationError, TesseraError } from '../errors.js';
 import { refuseUnknownOptions } from '../known-options.js';
 import type { ResponseData, TokenLocation } from '../manager/options.js';
 import type { RefreshResult, TokenManager } from '../manager/token-manager.js';
+import { inProfileWords } from '../tokens/profile.js';
 import { getCsrfToken, setAccessCookies, setRefreshCookies } from './cookies.js';
 import { createGuard } from './guard.js';
 import type { RequestLike } from './request.js';
@@ -79,9 +80,10 @@ export function createRefreshHandler<TUser>(
     throw new ConfigError(`refresh handler options: cookies must be 'auto', true or false`);
   }
   const guard = createGuard(manager, { refresh: true, locations: options.locations });
-  const refused = async (error: unknown): Promise<RefreshOutcome> => {
+  const refused = async (error: unknown, req: RequestLike): Promise<RefreshOutcome> => {
     if (!(error instanceof TesseraError) || error.kind === 'configuration') throw error;
-    return { ok: false, error, response: await errorResponse(config, error) };
+    inProfileWords(config.profile, error);
+    return { ok: false, error, response: await errorResponse(config, error, req.header('accept-language')) };
   };
   return async (req) => {
     const verdict = await guard(req);
@@ -94,7 +96,7 @@ export function createRefreshHandler<TUser>(
       // The token the guard verified: one refresh costs one signature check.
       result = await manager.refreshTokens(jwt);
     } catch (error) {
-      return refused(error);
+      return refused(error, req);
     }
     const asCookies = mode === 'auto' ? jwt.location === 'cookies' : mode;
     if (!asCookies) {
