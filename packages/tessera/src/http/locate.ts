@@ -95,7 +95,10 @@ function missingError(
 ): NoAuthorizationError {
   if (missing.length === 1) return missing[0]!;
   const texts = missing.map((error) => error.pythonMessage).join('; ');
-  return new NoAuthorizationError(`Missing JWT in ${joinOr(locations)} (${texts})`);
+  return new NoAuthorizationError(`Missing JWT in ${joinOr(locations)} (${texts})`, {
+    key: 'authorization_missing.locations',
+    params: { locations: locations.join(', ') },
+  });
 }
 
 function fromLocation(

@@ -48,6 +48,7 @@ export const EN = {
   user_lookup_failed: 'No user was found for this token',
   claims_verification_failed: "The token's claims were refused",
   authorization_missing: 'No token was found in the request',
+  'authorization_missing.locations': 'No token was found in the request (looked in: {locations})',
   'authorization_missing.header': 'The {header} header is missing',
   'authorization_missing.scheme': 'The {header} header has no {scheme} token',
   'authorization_missing.cookie': 'The {cookie} cookie is missing',

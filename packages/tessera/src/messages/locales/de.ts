@@ -45,6 +45,7 @@ export const DE: Readonly<Record<keyof typeof EN, string>> = {
   user_lookup_failed: 'Zu diesem Token wurde kein Benutzer gefunden',
   claims_verification_failed: 'Die Claims des Tokens wurden abgelehnt',
   authorization_missing: 'Die Anfrage enthält kein Token',
+  'authorization_missing.locations': 'Die Anfrage enthält kein Token (gesucht in: {locations})',
   'authorization_missing.header': 'Der Header {header} fehlt',
   'authorization_missing.scheme': 'Der Header {header} enthält kein {scheme}-Token',
   'authorization_missing.cookie': 'Das Cookie {cookie} fehlt',

@@ -45,6 +45,7 @@ export const ES: Readonly<Record<keyof typeof EN, string>> = {
   user_lookup_failed: 'No se encontró ningún usuario para este token',
   claims_verification_failed: 'Los claims del token fueron rechazados',
   authorization_missing: 'No se encontró ningún token en la petición',
+  'authorization_missing.locations': 'No se encontró ningún token en la petición (buscado en: {locations})',
   'authorization_missing.header': 'Falta la cabecera {header}',
   'authorization_missing.scheme': 'La cabecera {header} no contiene un token {scheme}',
   'authorization_missing.cookie': 'Falta la cookie {cookie}',

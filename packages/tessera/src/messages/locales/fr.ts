@@ -45,6 +45,7 @@ export const FR: Readonly<Record<keyof typeof EN, string>> = {
   user_lookup_failed: "Aucun utilisateur n'a été trouvé pour ce jeton",
   claims_verification_failed: 'Les revendications du jeton ont été refusées',
   authorization_missing: "Aucun jeton n'a été trouvé dans la requête",
+  'authorization_missing.locations': "Aucun jeton n'a été trouvé dans la requête (recherché dans : {locations})",
   'authorization_missing.header': "L'en-tête {header} est absent",
   'authorization_missing.scheme': "L'en-tête {header} ne contient pas de jeton {scheme}",
   'authorization_missing.cookie': 'Le cookie {cookie} est absent',

@@ -45,6 +45,7 @@ export const JA: Readonly<Record<keyof typeof EN, string>> = {
   user_lookup_failed: 'このトークンに対応するユーザーが見つかりません',
   claims_verification_failed: 'トークンのクレームが拒否されました',
   authorization_missing: 'リクエストにトークンが見つかりません',
+  'authorization_missing.locations': 'リクエストにトークンが見つかりません（確認した場所: {locations}）',
   'authorization_missing.header': '{header} ヘッダーがありません',
   'authorization_missing.scheme': '{header} ヘッダーに {scheme} トークンがありません',
   'authorization_missing.cookie': 'Cookie {cookie} がありません',

@@ -45,6 +45,7 @@ export const ZH_CN: Readonly<Record<keyof typeof EN, string>> = {
   user_lookup_failed: '找不到与此令牌对应的用户',
   claims_verification_failed: '令牌的声明被拒绝',
   authorization_missing: '请求中没有找到令牌',
+  'authorization_missing.locations': '请求中没有找到令牌（已查找：{locations}）',
   'authorization_missing.header': '缺少 {header} 头部',
   'authorization_missing.scheme': '{header} 头部中没有 {scheme} 令牌',
   'authorization_missing.cookie': '缺少 Cookie {cookie}',
