@@ -141,7 +141,7 @@ function fromHeader(req: RequestLike, t: ResolvedTransport, profile: TokenProfil
     if (/\s/.test(value)) {
       throw new InvalidAuthorizationHeaderError(
         `Bad ${t.headerName} header. Expected '${t.headerName}: <JWT>'`,
-        badHeader,
+        { key: 'authorization_header_invalid.bare', params: { header: t.headerName } },
       );
     }
     return value;
