@@ -207,7 +207,9 @@ export function createExpressAuth<TUser>(
         const base =
           error instanceof AuthResponseError
             ? Promise.resolve(error.response)
-            : errorResponse(config, tessera, req.headers['accept-language']).then((response) => refusal.answer(tessera, req, response));
+            : errorResponse(config, tessera, req.headers['accept-language']).then((response) =>
+                refusal.answer(tessera, req, response),
+              );
         base.then((response) => writeResponse(res, response), next);
       };
     },

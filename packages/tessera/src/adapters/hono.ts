@@ -153,7 +153,14 @@ export function createHonoAuth<TUser>(
         console.error(error);
         return c.text('Internal Server Error', 500);
       }
-      return respond(c, await refusal.answer(tessera, c, await errorResponse(config, tessera, c.req.header('accept-language'))));
+      return respond(
+        c,
+        await refusal.answer(
+          tessera,
+          c,
+          await errorResponse(config, tessera, c.req.header('accept-language')),
+        ),
+      );
     },
     ...jwtAccessors<Context, TUser>(contexts),
     ...cookieBindings(config, appendSetCookie),

@@ -168,7 +168,11 @@ export function createKoaAuth<TUser>(
             ctx,
             error instanceof AuthResponseError
               ? error.response
-              : await refusal.answer(tessera, ctx, await errorResponse(config, tessera, ctx.get('accept-language'))),
+              : await refusal.answer(
+                  tessera,
+                  ctx,
+                  await errorResponse(config, tessera, ctx.get('accept-language')),
+                ),
           );
         }
       };

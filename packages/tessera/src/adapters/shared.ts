@@ -7,7 +7,6 @@ import {
   BodyInvalidError,
   BodyTooLargeError,
   ConfigError,
-  NoAuthorizationError,
   TesseraError,
 } from '../errors.js';
 import {
@@ -23,8 +22,8 @@ import { AuthResponseError } from '../http/http-error.js';
 import { missingJsonKey } from '../http/locate.js';
 import { errorResponse } from '../http/responses.js';
 import type { ResolvedConfig } from '../manager/config.js';
-import { inProfileWords } from '../tokens/profile.js';
 import type { ResponseData } from '../manager/options.js';
+import { inProfileWords } from '../tokens/profile.js';
 
 /** Where an adapter keeps each request's verdict, keyed by its request object. */
 export interface ContextStore<TUser> {

@@ -179,9 +179,12 @@ function simpleJwtHeader(raw: string | undefined, t: ResolvedTransport): string 
     });
   }
   if (parts.length !== 2) {
-    throw new InvalidAuthorizationHeaderError('Authorization header must contain two space-delimited values', {
-      params: { header: t.headerName, scheme: t.headerType || 'Bearer' },
-    });
+    throw new InvalidAuthorizationHeaderError(
+      'Authorization header must contain two space-delimited values',
+      {
+        params: { header: t.headerName, scheme: t.headerType || 'Bearer' },
+      },
+    );
   }
   return parts[1]!;
 }

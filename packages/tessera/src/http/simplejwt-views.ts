@@ -19,8 +19,8 @@ import type { ResolvedConfig } from '../manager/config.js';
 import type { ResponseData } from '../manager/options.js';
 import type { TokenManager } from '../manager/token-manager.js';
 import type { VerifiedToken } from '../manager/types.js';
-import { isFormContentType, isJsonContentType, type RequestLike } from './request.js';
 import { jsonResponse, SIMPLEJWT_CHALLENGE, simpleJwtTokenMessage } from '../messages/answers.js';
+import { isFormContentType, isJsonContentType, type RequestLike } from './request.js';
 
 /** How the obtain views check credentials. */
 export interface SimpleJwtViewsOptions {
@@ -100,10 +100,18 @@ export function createSimpleJwtViews(manager: TokenManager, options: SimpleJwtVi
     if (await manager.isRevoked(header, payload)) throw new RevokedTokenError({ header, payload });
     const actual = payload[config.profile.typeClaim];
     if (actual === undefined) {
-      throw new WrongTokenTypeError('Token has no type', { header, payload }, { key: 'wrong_token_type.missing' });
+      throw new WrongTokenTypeError(
+        'Token has no type',
+        { header, payload },
+        { key: 'wrong_token_type.missing' },
+      );
     }
     if (actual !== type) {
-      throw new WrongTokenTypeError('Token has wrong type', { header, payload }, { params: { expected: type } });
+      throw new WrongTokenTypeError(
+        'Token has wrong type',
+        { header, payload },
+        { params: { expected: type } },
+      );
     }
     return { header, payload, identity: payload[config.profile.identityClaim], user: undefined };
   }
@@ -156,7 +164,11 @@ export function createSimpleJwtViews(manager: TokenManager, options: SimpleJwtVi
       if (refreshExp === undefined)
         throw new MissingClaimError('refresh_exp', "Token has no 'refresh_exp' claim", { header, payload });
       if (typeof refreshExp !== 'number' || refreshExp <= config.now() - config.rules.leeway) {
-        throw new TokenExpiredError({ header, payload }, "Token 'refresh_exp' claim has expired", REFRESH_EXP);
+        throw new TokenExpiredError(
+          { header, payload },
+          "Token 'refresh_exp' claim has expired",
+          REFRESH_EXP,
+        );
       }
       const now = Math.floor(config.now());
       const token = await manager.signPayload(

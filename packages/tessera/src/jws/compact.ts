@@ -36,7 +36,8 @@ let lastHeader: JwsHeader | undefined;
 
 /** Read a compact JWS's structure and header. Throws a Tessera error on any deviation. */
 export function decodeJws(token: unknown, limits: JwsLimits = DEFAULT_JWS_LIMITS): DecodedJws {
-  if (typeof token !== 'string') throw new MalformedTokenError('Invalid token type. Token must be a string', undefined, NOT_STRING);
+  if (typeof token !== 'string')
+    throw new MalformedTokenError('Invalid token type. Token must be a string', undefined, NOT_STRING);
   if (token.length > limits.maxTokenLength) throw new TokenTooLargeError();
   if (!SHAPE.test(token)) diagnoseShape(token, limits);
   const firstDot = token.indexOf('.');
@@ -179,10 +180,15 @@ export function decodeProtectedHeader(token: string, limits: JwsLimits = DEFAULT
 function decodeHeader(segment: string, limits: JwsLimits): JwsHeader {
   if (segment.length > limits.maxHeaderLength) throw new TokenTooLargeError('Token header is too large');
   const bytes = decodeBase64Url(segment);
-  if (bytes === undefined) throw new MalformedTokenError('Invalid header padding', undefined, HEADER_ENCODING);
+  if (bytes === undefined)
+    throw new MalformedTokenError('Invalid header padding', undefined, HEADER_ENCODING);
   const parsed = parseJsonObject(bytes, limits.maxJsonDepth);
   if (!parsed.ok) {
-    throw new MalformedTokenError(jsonMessage('header', parsed.failure, parsed.detail), undefined, HEADER_JSON);
+    throw new MalformedTokenError(
+      jsonMessage('header', parsed.failure, parsed.detail),
+      undefined,
+      HEADER_JSON,
+    );
   }
   const header = deepFreeze(parsed.value);
   assertHeaderRules(header);

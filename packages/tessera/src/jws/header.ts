@@ -39,11 +39,19 @@ export function assertHeaderRules(header: Record<string, unknown>): asserts head
   }
   if (crit !== undefined) {
     if (!Array.isArray(crit) || crit.length === 0) {
-      throw new UnsupportedCriticalHeaderError("Invalid 'crit' header: must be a non-empty list", parts, CRIT_MALFORMED);
+      throw new UnsupportedCriticalHeaderError(
+        "Invalid 'crit' header: must be a non-empty list",
+        parts,
+        CRIT_MALFORMED,
+      );
     }
     for (const name of crit) {
       if (typeof name !== 'string') {
-        throw new UnsupportedCriticalHeaderError("Invalid 'crit' header: values must be strings", parts, CRIT_MALFORMED);
+        throw new UnsupportedCriticalHeaderError(
+          "Invalid 'crit' header: values must be strings",
+          parts,
+          CRIT_MALFORMED,
+        );
       }
       if (!UNDERSTOOD_CRITICAL.has(name)) {
         throw new UnsupportedCriticalHeaderError(`Unsupported critical extension: ${name}`, parts);

@@ -78,7 +78,9 @@ export class KeyIndex {
  */
 function algorithmRefused(header: JwsHeader): AlgorithmNotAllowedError {
   const { alg } = header;
-  const detail = isJwsAlgorithm(alg) ? { key: 'algorithm_not_allowed.named', params: { alg } } as const : undefined;
+  const detail = isJwsAlgorithm(alg)
+    ? ({ key: 'algorithm_not_allowed.named', params: { alg } } as const)
+    : undefined;
   return new AlgorithmNotAllowedError(undefined, { header }, detail);
 }
 

@@ -156,9 +156,7 @@ export function resolveConfig<TUser>(options: TokenManagerOptions<TUser>): Resol
     );
   }
   const acceptedTyp =
-    options.acceptedTyp === false
-      ? undefined
-      : (options.acceptedTyp ?? profile.acceptedTyp);
+    options.acceptedTyp === false ? undefined : (options.acceptedTyp ?? profile.acceptedTyp);
   const store = options.store;
   const rotation = options.rotation ?? {};
   const graceSeconds = rotation.graceSeconds ?? 5;
@@ -212,7 +210,10 @@ export function resolveConfig<TUser>(options: TokenManagerOptions<TUser>): Resol
 
 // Only the standard profile's answers are worded by the catalogs: the Python
 // profiles' texts are pinned to their peers', so asking to translate them is a mistake.
-function resolveProfileMessages(options: TokenManagerOptions<unknown>, profile: TokenProfile): ResolvedMessages {
+function resolveProfileMessages(
+  options: TokenManagerOptions<unknown>,
+  profile: TokenProfile,
+): ResolvedMessages {
   if (options.messages !== undefined && profile.errorText !== 'catalog') {
     throw new ConfigError(
       `messages: the '${profile.name}' profile answers with its Python peer's texts; messages apply to the standard profile`,

@@ -96,7 +96,8 @@ export class Verification<TUser> {
     const type = payload[profile.typeClaim];
     if (profile.typeCheck === 'simplejwt') {
       const expected = options.refresh ? 'refresh' : (options.tokenType ?? 'access');
-      if (type === undefined) throw new WrongTokenTypeError('Token has no type', { header, payload }, NO_TYPE);
+      if (type === undefined)
+        throw new WrongTokenTypeError('Token has no type', { header, payload }, NO_TYPE);
       if (type !== expected) {
         throw new WrongTokenTypeError('Token has wrong type', { header, payload }, { params: { expected } });
       }
@@ -113,9 +114,13 @@ export class Verification<TUser> {
     }
     const expected = options.tokenType ?? 'access';
     if (profile.accessTypeRule === 'exact' && type !== expected) {
-      throw new WrongTokenTypeError(`Only ${expected} tokens are allowed`, { header, payload }, {
-        params: { expected },
-      });
+      throw new WrongTokenTypeError(
+        `Only ${expected} tokens are allowed`,
+        { header, payload },
+        {
+          params: { expected },
+        },
+      );
     }
   }
 
@@ -235,8 +240,7 @@ export class Verification<TUser> {
   }
 
   #decoded(verified: VerifiedJwt, options: DecodeTokenOptions): VerifiedJwt {
-    const result =
-      this.#config.profile.flaskClaimDefaults ? withFlaskDefaults(verified) : verified;
+    const result = this.#config.profile.flaskClaimDefaults ? withFlaskDefaults(verified) : verified;
     if (options.csrfValue !== undefined) this.checkCsrf(result.payload, options.csrfValue, result.header);
     return result;
   }

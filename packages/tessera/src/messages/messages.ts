@@ -163,7 +163,8 @@ function checkedCatalog(catalog: unknown, where: string): PartialMessageCatalog 
         `${where}: '${key}' is not an error code or message key (see docs/errors.md for the list)`,
       );
     }
-    if (typeof text !== 'string' || text === '') throw new ConfigError(`${where}.${key} must be a non-empty string`);
+    if (typeof text !== 'string' || text === '')
+      throw new ConfigError(`${where}.${key} must be a non-empty string`);
     const allowed = placeholdersOf(EN[key]);
     const unknown = placeholdersOf(text).filter((name) => !allowed.includes(name));
     if (unknown.length > 0) {
@@ -201,7 +202,11 @@ function negotiate(header: string | undefined, canonical: ReadonlyMap<string, st
   ranges.sort((a, b) => b.q - a.q || a.at - b.at);
   for (const { tag } of ranges) {
     const traditional = /-(hant|tw|hk|mo)(-|$)/.test(tag);
-    for (let candidate = tag; candidate !== ''; candidate = candidate.slice(0, Math.max(0, candidate.lastIndexOf('-')))) {
+    for (
+      let candidate = tag;
+      candidate !== '';
+      candidate = candidate.slice(0, Math.max(0, candidate.lastIndexOf('-')))
+    ) {
       const found = canonical.get(candidate);
       if (found !== undefined) return found;
       if (candidate === 'zh' && !traditional && canonical.has('zh-cn')) return canonical.get('zh-cn');

@@ -79,16 +79,24 @@ export function validateClaims(
     throw new MissingClaimError('jti', 'Token has no id', { header, payload });
   if (profile.strictClaimTypes) {
     if (payload.jti !== undefined && typeof payload.jti !== 'string') {
-      throw new InvalidClaimError('JWT ID (jti) must be a string', { header, payload }, {
-        key: 'claim_invalid.string',
-        params: { claim: 'jti' },
-      });
+      throw new InvalidClaimError(
+        'JWT ID (jti) must be a string',
+        { header, payload },
+        {
+          key: 'claim_invalid.string',
+          params: { claim: 'jti' },
+        },
+      );
     }
     if (payload.sub !== undefined && typeof payload.sub !== 'string') {
-      throw new InvalidClaimError('Subject (sub) must be a string', { header, payload }, {
-        key: 'claim_invalid.string',
-        params: { claim: 'sub' },
-      });
+      throw new InvalidClaimError(
+        'Subject (sub) must be a string',
+        { header, payload },
+        {
+          key: 'claim_invalid.string',
+          params: { claim: 'sub' },
+        },
+      );
     }
   }
   // SimpleJWT looks the identity up after the type check; the manager does it there.
@@ -124,10 +132,14 @@ function timeOf(
   }
   const kind = profile.integerTimes ? 'an integer' : 'a number';
   const key = profile.integerTimes ? 'claim_invalid.integer' : 'claim_invalid.number';
-  throw new InvalidClaimError(`${TIME_NAMES[name]} claim (${name}) must be ${kind}.`, { header, payload }, {
-    key,
-    params: { claim: name },
-  });
+  throw new InvalidClaimError(
+    `${TIME_NAMES[name]} claim (${name}) must be ${kind}.`,
+    { header, payload },
+    {
+      key,
+      params: { claim: name },
+    },
+  );
 }
 
 function checkAudience(
@@ -141,7 +153,9 @@ function checkAudience(
   } else if (Array.isArray(aud) && aud.every((a) => typeof a === 'string')) {
     if (aud.some((a) => expected.includes(a))) return;
   } else {
-    throw new InvalidAudienceError('Invalid claim format in token', parts, { key: 'audience_invalid.format' });
+    throw new InvalidAudienceError('Invalid claim format in token', parts, {
+      key: 'audience_invalid.format',
+    });
   }
   throw new InvalidAudienceError(undefined, parts);
 }

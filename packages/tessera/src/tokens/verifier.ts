@@ -204,12 +204,20 @@ export class TokenVerifier {
     const { typ } = header;
     if (typ === undefined) {
       if (this.#requireTyp)
-        throw new InvalidHeaderParameterError('Token type header (typ) is required', { header }, TYP_REQUIRED);
+        throw new InvalidHeaderParameterError(
+          'Token type header (typ) is required',
+          { header },
+          TYP_REQUIRED,
+        );
       return;
     }
     // Exact spellings first: the media-type comparison lowercases and allocates.
     if (this.#typ !== undefined && !this.#typ.includes(typ) && !this.#typ.some((t) => typMatches(typ, t))) {
-      throw new InvalidHeaderParameterError('Token type header (typ) is not accepted', { header }, TYP_REFUSED);
+      throw new InvalidHeaderParameterError(
+        'Token type header (typ) is not accepted',
+        { header },
+        TYP_REFUSED,
+      );
     }
   }
 }

@@ -217,7 +217,9 @@ export function adapterSuite(name: string, start: () => Promise<Started>, option
 
       const notJson = await fetch(`${url}/json`, { method: 'POST', body: 'x' });
       expect(notJson.status).toBe(401);
-      expect((await notJson.json()).msg).toBe('The request body must be JSON (content-type: application/json)');
+      expect((await notJson.json()).msg).toBe(
+        'The request body must be JSON (content-type: application/json)',
+      );
 
       const missingKey = await fetch(`${url}/json`, {
         method: 'POST',

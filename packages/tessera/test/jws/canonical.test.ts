@@ -43,7 +43,9 @@ describe('non-canonical base64url', () => {
     let header = b64('{"alg":"HS256"}');
     if (header.length % 4 === 0) header = b64('{"alg":"HS256" }');
     const payload = b64('{"sub":"alice"}');
-    expect(() => decodeJws(signHs256(twin(header), payload))).toThrow('The token header is not valid base64url');
+    expect(() => decodeJws(signHs256(twin(header), payload))).toThrow(
+      'The token header is not valid base64url',
+    );
   });
 
   it('is refused by decodeBase64Url', () => {

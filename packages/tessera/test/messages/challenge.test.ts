@@ -92,7 +92,9 @@ describe('WWW-Authenticate never echoes token text (standard profile)', () => {
     it(`an identity the lookup does not find ${JSON.stringify(kid.slice(0, 30))}: a fixed description`, async () => {
       const { status, challenge, body } = await challengeFor(sign({ kid: 'the-real-kid' }, claims(kid)));
       expect(status).toBe(401);
-      expect(challenge).toBe('Bearer error="invalid_token", error_description="No user was found for this token"');
+      expect(challenge).toBe(
+        'Bearer error="invalid_token", error_description="No user was found for this token"',
+      );
       expectClean(challenge, kid);
       expect(JSON.parse(body)).toMatchObject({ code: 'user_lookup_failed' });
     });

@@ -158,7 +158,9 @@ describe('order of checks (PyJWT: iat, nbf, exp, iss, aud)', () => {
     expect(failure(claims({ iat: NOW + 5, nbf: NOW + 5, exp: NOW - 5 })).pythonMessage).toBe(
       'The token is not yet valid (iat)',
     );
-    expect(failure(claims({ nbf: NOW + 5, exp: NOW - 5 })).pythonMessage).toBe('The token is not yet valid (nbf)');
+    expect(failure(claims({ nbf: NOW + 5, exp: NOW - 5 })).pythonMessage).toBe(
+      'The token is not yet valid (nbf)',
+    );
     expect(failure(claims({ iat: 'x', exp: NOW - 5 })).pythonMessage).toBe(
       'Issued At claim (iat) must be a number.',
     );

@@ -23,7 +23,8 @@ export const DE: Readonly<Record<keyof typeof EN, string>> = {
   'header_invalid.typ_required': 'Der Token-Header muss einen Typ (typ) angeben',
   'header_invalid.typ_refused': 'Der Token-Typ (typ-Header) wird nicht akzeptiert',
   crit_unsupported: 'Das Token verlangt eine nicht unterstützte Erweiterung (crit)',
-  'crit_unsupported.malformed': 'Der crit-Parameter im Token-Header muss eine nicht leere Liste von Namen sein',
+  'crit_unsupported.malformed':
+    'Der crit-Parameter im Token-Header muss eine nicht leere Liste von Namen sein',
   'crit_unsupported.b64': 'Unkodierte Nutzdaten (b64: false) werden nicht unterstützt',
   token_expired: 'Das Token ist abgelaufen',
   'token_expired.refresh_exp': 'Der Erneuerungszeitraum dieses Sliding-Tokens ist abgelaufen',

@@ -23,7 +23,8 @@ export const ES: Readonly<Record<keyof typeof EN, string>> = {
   'header_invalid.typ_required': 'La cabecera del token debe indicar un tipo (typ)',
   'header_invalid.typ_refused': 'El tipo de token (cabecera typ) no se acepta',
   crit_unsupported: 'El token requiere una extensión (crit) que no está soportada',
-  'crit_unsupported.malformed': 'El parámetro crit de la cabecera del token debe ser una lista de nombres no vacía',
+  'crit_unsupported.malformed':
+    'El parámetro crit de la cabecera del token debe ser una lista de nombres no vacía',
   'crit_unsupported.b64': 'No se admiten contenidos sin codificar (b64: false)',
   token_expired: 'El token ha caducado',
   'token_expired.refresh_exp': 'El periodo de renovación de este token deslizante ha caducado',
@@ -51,7 +52,8 @@ export const ES: Readonly<Record<keyof typeof EN, string>> = {
   'authorization_missing.cookie': 'Falta la cookie {cookie}',
   'authorization_missing.query': 'Falta el parámetro de consulta {param}',
   'authorization_missing.json': 'El cuerpo JSON no tiene el campo {key}',
-  'authorization_missing.content_type': 'El cuerpo de la petición debe ser JSON (content-type: application/json)',
+  'authorization_missing.content_type':
+    'El cuerpo de la petición debe ser JSON (content-type: application/json)',
   authorization_header_invalid: 'La cabecera {header} debe tener la forma "{scheme} <token>"',
   'authorization_header_invalid.bare': 'La cabecera {header} solo debe contener el token',
   query_param_invalid: 'El parámetro de consulta {param} debe empezar por "{prefix}"',

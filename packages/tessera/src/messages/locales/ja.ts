@@ -23,7 +23,8 @@ export const JA: Readonly<Record<keyof typeof EN, string>> = {
   'header_invalid.typ_required': 'トークンヘッダーにはタイプ（typ）が必要です',
   'header_invalid.typ_refused': 'このトークンのタイプ（typ ヘッダー）は受け付けていません',
   crit_unsupported: 'トークンがサポートされていない拡張（crit）を要求しています',
-  'crit_unsupported.malformed': 'トークンヘッダーの crit パラメーターは空でない名前のリストである必要があります',
+  'crit_unsupported.malformed':
+    'トークンヘッダーの crit パラメーターは空でない名前のリストである必要があります',
   'crit_unsupported.b64': 'エンコードされていないペイロード（b64: false）はサポートされていません',
   token_expired: 'トークンの有効期限が切れています',
   'token_expired.refresh_exp': 'このスライディングトークンの更新期間が終了しています',
@@ -51,7 +52,8 @@ export const JA: Readonly<Record<keyof typeof EN, string>> = {
   'authorization_missing.cookie': 'Cookie {cookie} がありません',
   'authorization_missing.query': 'クエリパラメーター {param} がありません',
   'authorization_missing.json': 'JSON 本文にフィールド {key} がありません',
-  'authorization_missing.content_type': 'リクエスト本文は JSON である必要があります（content-type: application/json）',
+  'authorization_missing.content_type':
+    'リクエスト本文は JSON である必要があります（content-type: application/json）',
   authorization_header_invalid: '{header} ヘッダーは "{scheme} <token>" の形式である必要があります',
   'authorization_header_invalid.bare': '{header} ヘッダーにはトークンのみを指定してください',
   query_param_invalid: 'クエリパラメーター {param} は "{prefix}" で始まる必要があります',
