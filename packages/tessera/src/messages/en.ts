@@ -4,6 +4,8 @@
  * Placeholders in braces take values the library chose (a claim name, a
  * configured header name, a limit), never text the client sent.
  */
+import type { ErrorCode } from '../errors.js';
+
 export const EN = {
   token_malformed: 'The token is malformed',
   'token_malformed.not_string': 'The token must be a string',
@@ -69,4 +71,5 @@ export const EN = {
   key_invalid: 'The signing keys are misconfigured on the server',
   jwks_unavailable: 'The signing keys could not be fetched; try again later',
   jwks_invalid: 'The signing keys could not be read',
-} as const;
+  // Every error code has its message (refinements add to them).
+} as const satisfies Record<ErrorCode, string> & Record<string, string>;
