@@ -97,7 +97,7 @@ export function createGuard<TUser>(
   const verifyOptions = routeVerifyOptions(options);
   const exemptOptions = config.profile.exemptOptions;
   const classes = simpleJwtClasses(manager, options);
-  const refused = (error: unknown, req: RequestLike): Promise<GuardResult<TUser>> => {
+  const refused = (error: unknown, req: RequestLike | undefined): Promise<GuardResult<TUser>> => {
     if (error instanceof ClassesRefused) {
       return classesResponse(manager, error).then((response) => ({
         ok: false,
@@ -109,12 +109,18 @@ export function createGuard<TUser>(
     // error handling answers it, not a token error response.
     if (!(error instanceof TesseraError) || error.kind === 'configuration') return Promise.reject(error);
     inProfileWords(config.profile, error);
-    return errorResponse(config, error, req.header('accept-language')).then((response) => ({
+    return errorResponse(config, error, req?.header('accept-language')).then((response) => ({
       ok: false,
       error,
       response,
     }));
   };
+  // Only a negotiated language needs the request at refusal time: otherwise no closure
+  // per request is made for the promise paths.
+  const negotiates = config.messages.locale === 'accept-language';
+  const refusedAnywhere = (error: unknown) => refused(error, undefined);
+  const refusal = (req: RequestLike) =>
+    negotiates ? (error: unknown) => refused(error, req) : refusedAnywhere;
   const accepted = (jwt: JwtContext<TUser> | null): GuardResult<TUser> | Promise<GuardResult<TUser>> => {
     if (jwt === null || !needsImplicitRefresh(manager, jwt)) return { ok: true, jwt, setCookies: NO_COOKIES };
     return implicitRefresh(manager, jwt).then((setCookies) => ({ ok: true, jwt, setCookies }));
@@ -123,7 +129,7 @@ export function createGuard<TUser>(
     return (req) =>
       verifyClasses(manager, req, options, locations, verifyOptions, classes)
         .then(accepted)
-        .catch((error: unknown) => refused(error, req));
+        .catch(refusal(req));
   }
   // Synchronous as far as the configuration allows: with headers, a local keyring
   // and no store or callbacks, a request costs no turn of the event loop.
@@ -132,9 +138,9 @@ export function createGuard<TUser>(
       if (exemptOptions && req.method.toUpperCase() === 'OPTIONS')
         return { ok: true, jwt: null, setCookies: NO_COOKIES };
       const jwt = verifyInRequest(manager, req, options, locations, verifyOptions);
-      if (jwt instanceof Promise) return jwt.then(accepted).catch((error: unknown) => refused(error, req));
+      if (jwt instanceof Promise) return jwt.then(accepted).catch(refusal(req));
       const result = accepted(jwt);
-      return result instanceof Promise ? result.catch((error: unknown) => refused(error, req)) : result;
+      return result instanceof Promise ? result.catch(refusal(req)) : result;
     } catch (error) {
       return refused(error, req);
     }
