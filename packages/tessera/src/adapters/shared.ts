@@ -3,12 +3,7 @@
  * access. Internal to the adapters (no subpath export).
  */
 import type { ServerResponse } from 'node:http';
-import {
-  BodyInvalidError,
-  BodyTooLargeError,
-  ConfigError,
-  TesseraError,
-} from '../errors.js';
+import { BodyInvalidError, BodyTooLargeError, ConfigError, TesseraError } from '../errors.js';
 import {
   type CookieCallOptions,
   setAccessCookies,

@@ -29,12 +29,12 @@ export type BuiltInLocale = 'en' | 'zh-CN' | 'es' | 'de' | 'fr' | 'ja';
 
 /** The shipped catalogs, English first. */
 export const MESSAGE_CATALOGS: Readonly<Record<BuiltInLocale, MessageCatalog>> = Object.freeze({
-  en: EN,
-  'zh-CN': ZH_CN,
-  es: ES,
-  de: DE,
-  fr: FR,
-  ja: JA,
+  en: Object.freeze(EN),
+  'zh-CN': Object.freeze(ZH_CN),
+  es: Object.freeze(ES),
+  de: Object.freeze(DE),
+  fr: Object.freeze(FR),
+  ja: Object.freeze(JA),
 });
 
 /** Every catalog key, in the English catalog's order. */

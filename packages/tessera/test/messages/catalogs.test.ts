@@ -46,8 +46,9 @@ const CODES: readonly ErrorCode[] = [
 ];
 
 describe('message catalogs', () => {
-  it('ship exactly en, zh-CN, es, de, fr and ja', () => {
+  it('ship exactly en, zh-CN, es, de, fr and ja, frozen', () => {
     expect(Object.keys(MESSAGE_CATALOGS)).toEqual(['en', 'zh-CN', 'es', 'de', 'fr', 'ja']);
+    for (const catalog of Object.values(MESSAGE_CATALOGS)) expect(Object.isFrozen(catalog)).toBe(true);
   });
 
   it('have a key for every error code, and every refinement belongs to a code', () => {
