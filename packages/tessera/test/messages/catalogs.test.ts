@@ -3,6 +3,8 @@
  * has a message in each of the six languages, each translation uses exactly the
  * placeholders the English uses, and no translation is the English left as is.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type ErrorCode, MESSAGE_CATALOGS, MESSAGE_KEYS } from 'tessera-auth';
 import { placeholdersOf } from 'tessera-auth/core';
 import { describe, expect, it } from 'vitest';
@@ -82,5 +84,14 @@ describe('message catalogs', () => {
     for (const pythonism of ['padding', 'segments', 'json data', 'paramater', 'Expecting value', 'str(']) {
       expect(english).not.toContain(pythonism);
     }
+  });
+
+  it('docs/errors.md lists every key with its English message', () => {
+    const doc = readFileSync(join(import.meta.dirname, '../../../../docs/errors.md'), 'utf8');
+    const listed: Record<string, string> = {};
+    for (const [, key, text] of doc.matchAll(/^\| `([a-z0-9_.]+)` \| ([^|]+?) \|$/gm)) {
+      listed[key!] = text!.replaceAll('&lt;', '<').replaceAll('&gt;', '>');
+    }
+    expect(listed).toEqual({ ...MESSAGE_CATALOGS.en });
   });
 });
