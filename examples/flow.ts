@@ -60,7 +60,7 @@ export async function walkThrough(url: string): Promise<void> {
 
   const noCsrf = await fetch(`${url}/auth/refresh`, { method: 'POST', headers: { cookie: jar } });
   expect(noCsrf.status).toBe(403);
-  expect(await noCsrf.json()).toEqual({ msg: 'Missing CSRF token', code: 'csrf_missing' });
+  expect(await noCsrf.json()).toEqual({ msg: 'The CSRF token is missing', code: 'csrf_missing' });
   const withCsrf = await fetch(`${url}/auth/refresh`, {
     method: 'POST',
     headers: { cookie: jar, 'x-csrf-token': cookieValue(cookieLogin, 'csrf_refresh_token')! },
@@ -81,5 +81,5 @@ export async function walkThrough(url: string): Promise<void> {
     headers: bearer(latest.refresh_token!),
   });
   expect(revoked.status).toBe(401);
-  expect(await revoked.json()).toEqual({ msg: 'Token has been revoked', code: 'token_revoked' });
+  expect(await revoked.json()).toEqual({ msg: 'The token has been revoked', code: 'token_revoked' });
 }

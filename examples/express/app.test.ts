@@ -21,5 +21,5 @@ it("answers a body express.json() refuses with JSON through auth.errorHandler(),
   });
   expect(response.status).toBe(400);
   expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-  expect(await response.json()).toEqual({ msg: 'Request body is not valid JSON', code: 'body_invalid' });
+  expect(await response.json()).toEqual({ msg: 'The request body is not valid JSON', code: 'body_invalid' });
 });

@@ -150,7 +150,7 @@ export function createApp(ctx: ServiceContext, inFlight: InFlight): Hono<AppEnv>
           'store unavailable',
         );
       }
-      const answer = await errorResponse(ctx.manager.config, error);
+      const answer = await errorResponse(ctx.manager.config, error, c.req.header('accept-language'));
       return c.body(answer.body, answer.status as ContentfulStatusCode, { ...answer.headers });
     }
     // A body that is not what its Content-Type says, read by a library: the client's mistake.

@@ -18,5 +18,6 @@ export * from './jws/index.js';
 export * from './keys/index.js';
 export { closestName, refuseUnknownOptions } from './known-options.js';
 export * from './manager/index.js';
+export * from './messages/index.js';
 export * from './stores/index.js';
 export * from './tokens/index.js';

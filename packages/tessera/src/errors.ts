@@ -1,11 +1,16 @@
 /**
  * Every failure Tessera reports is a {@link TesseraError} with a stable `code`.
  *
- * `code` is the contract: messages follow Flask-JWT-Extended's wording so that a
- * migrated app can answer byte for byte, but programs should branch on `code`.
+ * `code` is the contract; programs branch on it. Each error names the catalog
+ * message that describes it (`messageKey`, `messageParams`): `message` reads
+ * that message in plain English, and answers in the standard profile read it
+ * in the request's language (src/messages). `pythonMessage` keeps the Python
+ * peers' wording (Flask-JWT-Extended, PyJWT, SimpleJWT), which the Python
+ * profiles answer byte for byte and show as `message`.
  * `status` is the HTTP status of the default (`standard`, RFC 6750) profile;
- * other profiles map `code` to their own statuses in the http layer.
+ * other profiles map `code` to their own statuses.
  */
+import { englishMessage, type MessageKey, type MessageParams } from './messages/catalog.js';
 
 /** The stable error codes. Adding one is a minor release; renaming one is breaking. */
 export type ErrorCode =
@@ -65,6 +70,24 @@ export interface ErrorTokenParts {
   readonly payload?: Readonly<Record<string, unknown>>;
 }
 
+/** Which catalog message describes an error (default: its code's), and its placeholders' values. */
+export interface MessageDetail {
+  readonly key?: MessageKey;
+  readonly params?: MessageParams;
+}
+
+/** How a {@link TesseraError} is built beyond its code, text, status and kind. */
+export interface TesseraErrorOptions {
+  readonly cause?: unknown;
+  /** The catalog message: a refinement key and placeholder values. */
+  readonly detail?: MessageDetail;
+  /**
+   * `message` as given instead of the catalog's English: for errors about the
+   * server (configuration, stores), whose details are for its developers only.
+   */
+  readonly message?: string;
+}
+
 /** Base class of every error Tessera throws. */
 export class TesseraError extends Error {
   /** Stable machine-readable code. */
@@ -77,22 +100,43 @@ export class TesseraError extends Error {
   readonly jwtHeader: Readonly<Record<string, unknown>> | undefined;
   /** Decoded token payload, when the failure happened after it was verified. */
   readonly jwtPayload: Readonly<Record<string, unknown>> | undefined;
+  /** The catalog message describing the failure: the code, or a refinement such as `token_malformed.segments`. */
+  readonly messageKey: MessageKey;
+  /** Values for the message's placeholders (names and limits Tessera chose, never token text). */
+  readonly messageParams: MessageParams | undefined;
+  /**
+   * The Python peers' wording (Flask-JWT-Extended, PyJWT, SimpleJWT): what the
+   * `flask-jwt-extended` and `simplejwt` profiles answer, and their `message`.
+   */
+  readonly pythonMessage: string;
 
+  /**
+   * @param pythonMessage - the Python peers' text; `message` is the catalog's
+   *   English for `options.detail` (or the code) unless `options.message` is given.
+   */
   constructor(
     code: ErrorCode,
-    message: string,
+    pythonMessage: string,
     status: number,
     kind: ErrorKind,
     parts?: ErrorTokenParts,
-    options?: { cause?: unknown },
+    options?: TesseraErrorOptions,
   ) {
-    super(message, options);
+    const key = options?.detail?.key ?? code;
+    const params = options?.detail?.params;
+    super(
+      options?.message ?? englishMessage(key, params),
+      options !== undefined && 'cause' in options ? { cause: options.cause } : undefined,
+    );
     this.name = new.target.name;
     this.code = code;
     this.status = status;
     this.kind = kind;
     this.jwtHeader = parts?.header;
     this.jwtPayload = parts?.payload;
+    this.messageKey = key;
+    this.messageParams = params;
+    this.pythonMessage = pythonMessage;
   }
 }
 
@@ -106,14 +150,14 @@ export function isTesseraError(value: unknown, ...codes: ErrorCode[]): value is 
 /** A configuration value is missing or unsafe. Thrown at construction, never per request. */
 export class ConfigError extends TesseraError {
   constructor(message: string) {
-    super('config_invalid', message, 500, 'configuration');
+    super('config_invalid', message, 500, 'configuration', undefined, { message });
   }
 }
 
 /** Key material cannot be imported, or does not fit the algorithm it is bound to. */
 export class KeyImportError extends TesseraError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('key_invalid', message, 500, 'configuration', undefined, options);
+    super('key_invalid', message, 500, 'configuration', undefined, { ...options, message });
   }
 }
 
@@ -121,11 +165,9 @@ export class KeyImportError extends TesseraError {
 
 /** The token is not a well-formed compact JWS. */
 export class MalformedTokenError extends TesseraError {
-  /** PyJWT's wording where it differs (the flask-jwt-extended profile answers with it). */
-  readonly pyjwtMessage: string | undefined;
-  constructor(message: string, parts?: ErrorTokenParts, pyjwtMessage?: string) {
-    super('token_malformed', message, 401, 'invalid', parts);
-    this.pyjwtMessage = pyjwtMessage;
+  /** @param message - PyJWT's wording (the Python profiles answer with it). */
+  constructor(message: string, parts?: ErrorTokenParts, detail?: MessageDetail) {
+    super('token_malformed', message, 401, 'invalid', parts, { detail });
   }
 }
 
@@ -138,8 +180,12 @@ export class TokenTooLargeError extends TesseraError {
 
 /** `alg` is missing, `none`, or not the algorithm the key is bound to. */
 export class AlgorithmNotAllowedError extends TesseraError {
-  constructor(message = 'The specified alg value is not allowed', parts?: ErrorTokenParts) {
-    super('algorithm_not_allowed', message, 401, 'invalid', parts);
+  constructor(
+    message = 'The specified alg value is not allowed',
+    parts?: ErrorTokenParts,
+    detail?: MessageDetail,
+  ) {
+    super('algorithm_not_allowed', message, 401, 'invalid', parts, { detail });
   }
 }
 
@@ -159,15 +205,15 @@ export class InvalidSignatureError extends TesseraError {
 
 /** A header parameter has the wrong type or value (`kid`, `typ`, `b64`). */
 export class InvalidHeaderParameterError extends TesseraError {
-  constructor(message: string, parts?: ErrorTokenParts) {
-    super('header_invalid', message, 401, 'invalid', parts);
+  constructor(message: string, parts?: ErrorTokenParts, detail?: MessageDetail) {
+    super('header_invalid', message, 401, 'invalid', parts, { detail });
   }
 }
 
 /** `crit` names an extension Tessera does not implement, or is itself malformed. */
 export class UnsupportedCriticalHeaderError extends TesseraError {
-  constructor(message: string, parts?: ErrorTokenParts) {
-    super('crit_unsupported', message, 401, 'invalid', parts);
+  constructor(message: string, parts?: ErrorTokenParts, detail?: MessageDetail) {
+    super('crit_unsupported', message, 401, 'invalid', parts, { detail });
   }
 }
 
@@ -175,22 +221,24 @@ export class UnsupportedCriticalHeaderError extends TesseraError {
 
 /** `exp` has passed (leeway included). */
 export class TokenExpiredError extends TesseraError {
-  constructor(parts?: ErrorTokenParts, message = 'Token has expired') {
-    super('token_expired', message, 401, 'expired', parts);
+  constructor(parts?: ErrorTokenParts, message = 'Token has expired', detail?: MessageDetail) {
+    super('token_expired', message, 401, 'expired', parts, { detail });
   }
 }
 
 /** `nbf` or `iat` lies in the future (beyond leeway). */
 export class TokenNotYetValidError extends TesseraError {
   constructor(claim: 'nbf' | 'iat', parts?: ErrorTokenParts) {
-    super('token_not_yet_valid', `The token is not yet valid (${claim})`, 401, 'invalid', parts);
+    super('token_not_yet_valid', `The token is not yet valid (${claim})`, 401, 'invalid', parts, {
+      detail: { params: { claim } },
+    });
   }
 }
 
 /** A registered claim has the wrong type. */
 export class InvalidClaimError extends TesseraError {
-  constructor(message: string, parts?: ErrorTokenParts) {
-    super('claim_invalid', message, 401, 'invalid', parts);
+  constructor(message: string, parts?: ErrorTokenParts, detail?: MessageDetail) {
+    super('claim_invalid', message, 401, 'invalid', parts, { detail });
   }
 }
 
@@ -199,15 +247,15 @@ export class MissingClaimError extends TesseraError {
   /** The claim that is missing. */
   readonly claim: string;
   constructor(claim: string, message = `Missing claim: ${claim}`, parts?: ErrorTokenParts) {
-    super('claim_missing', message, 401, 'invalid', parts);
+    super('claim_missing', message, 401, 'invalid', parts, { detail: { params: { claim } } });
     this.claim = claim;
   }
 }
 
 /** `aud` does not contain a configured audience. */
 export class InvalidAudienceError extends TesseraError {
-  constructor(message = 'Invalid audience', parts?: ErrorTokenParts) {
-    super('audience_invalid', message, 401, 'invalid', parts);
+  constructor(message = 'Invalid audience', parts?: ErrorTokenParts, detail?: MessageDetail) {
+    super('audience_invalid', message, 401, 'invalid', parts, { detail });
   }
 }
 
@@ -220,8 +268,8 @@ export class InvalidIssuerError extends TesseraError {
 
 /** A refresh token at an access route, or the reverse. */
 export class WrongTokenTypeError extends TesseraError {
-  constructor(message: string, parts?: ErrorTokenParts) {
-    super('wrong_token_type', message, 401, 'invalid', parts);
+  constructor(message: string, parts?: ErrorTokenParts, detail?: MessageDetail) {
+    super('wrong_token_type', message, 401, 'invalid', parts, { detail });
   }
 }
 
@@ -264,22 +312,22 @@ export class ClaimsVerificationError extends TesseraError {
 
 /** No token in any configured location. */
 export class NoAuthorizationError extends TesseraError {
-  constructor(message: string) {
-    super('authorization_missing', message, 401, 'unauthorized');
+  constructor(message: string, detail?: MessageDetail) {
+    super('authorization_missing', message, 401, 'unauthorized', undefined, { detail });
   }
 }
 
 /** The Authorization header is present but malformed. */
 export class InvalidAuthorizationHeaderError extends TesseraError {
-  constructor(message: string) {
-    super('authorization_header_invalid', message, 400, 'invalid');
+  constructor(message: string, detail?: MessageDetail) {
+    super('authorization_header_invalid', message, 400, 'invalid', undefined, { detail });
   }
 }
 
 /** The query parameter is present but lacks the configured prefix. */
 export class InvalidQueryParamError extends TesseraError {
-  constructor(message: string) {
-    super('query_param_invalid', message, 400, 'invalid');
+  constructor(message: string, detail?: MessageDetail) {
+    super('query_param_invalid', message, 400, 'invalid', undefined, { detail });
   }
 }
 
@@ -304,14 +352,18 @@ export class CsrfMismatchError extends TesseraError {
  */
 export class AmbiguousCookieError extends TesseraError {
   constructor(name: string) {
-    super('cookie_ambiguous', `Cookie "${name}" was sent more than once`, 400, 'invalid');
+    super('cookie_ambiguous', `Cookie "${name}" was sent more than once`, 400, 'invalid', undefined, {
+      detail: { params: { cookie: name } },
+    });
   }
 }
 
 /** The request body the token (or CSRF field) is read from is larger than the adapter's limit. */
 export class BodyTooLargeError extends TesseraError {
   constructor(limit: number) {
-    super('body_too_large', `Request body is larger than ${limit} bytes`, 413, 'invalid');
+    super('body_too_large', `Request body is larger than ${limit} bytes`, 413, 'invalid', undefined, {
+      detail: { params: { limit } },
+    });
   }
 }
 
@@ -331,29 +383,31 @@ export class BodyInvalidError extends TesseraError {
  */
 export class InvalidIdentityError extends TesseraError {
   constructor(message: string) {
-    super('identity_invalid', message, 400, 'invalid');
+    super('identity_invalid', message, 400, 'invalid', undefined, { message });
   }
 }
 
 // ---- infrastructure ----
+// Their messages are for the server's developers (which store, which URL); an
+// answer says only the catalog's sentence in the standard profile.
 
 /** The revocation store (or another dependency) could not be reached: fail closed. */
 export class StoreUnavailableError extends TesseraError {
   constructor(message = 'Token revocation state is unavailable', options?: { cause?: unknown }) {
-    super('store_unavailable', message, 503, 'unavailable', undefined, options);
+    super('store_unavailable', message, 503, 'unavailable', undefined, { ...options, message });
   }
 }
 
 /** A remote JWKS could not be fetched and no earlier good copy is held. */
 export class JwksUnavailableError extends TesseraError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('jwks_unavailable', message, 503, 'unavailable', undefined, options);
+    super('jwks_unavailable', message, 503, 'unavailable', undefined, { ...options, message });
   }
 }
 
 /** A JWKS document is not a valid key set. */
 export class JwksInvalidError extends TesseraError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('jwks_invalid', message, 503, 'unavailable', undefined, options);
+    super('jwks_invalid', message, 503, 'unavailable', undefined, { ...options, message });
   }
 }

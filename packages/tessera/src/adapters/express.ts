@@ -267,7 +267,9 @@ export function createExpressAuth<TUser, TClaims extends object = NoClaims, TIde
         const base =
           error instanceof AuthResponseError
             ? Promise.resolve(error.response)
-            : errorResponse(config, tessera).then((response) => refusal.answer(tessera, req, response));
+            : errorResponse(config, tessera, req.headers['accept-language']).then((response) =>
+                refusal.answer(tessera, req, response),
+              );
         base.then((response) => writeNodeResponse(res, response), next);
       };
     },

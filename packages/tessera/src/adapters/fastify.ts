@@ -333,7 +333,9 @@ export function createFastifyAuth<TUser, TClaims extends object = NoClaims, TIde
     const answer =
       error instanceof AuthResponseError
         ? Promise.resolve(error.response)
-        : errorResponse(config, tessera).then((response) => refusal.answer(tessera, request, response));
+        : errorResponse(config, tessera, request.headers['accept-language']).then((response) =>
+            refusal.answer(tessera, request, response),
+          );
     answer.then(
       (response) => send(reply, response),
       (failure: unknown) => reply.send(asError(failure)),

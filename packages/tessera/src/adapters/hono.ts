@@ -200,7 +200,14 @@ export function createHonoAuth<TUser, TClaims extends object = NoClaims, TIdenti
         console.error(error);
         return c.text('Internal Server Error', 500);
       }
-      return respond(c, await refusal.answer(tessera, c, await errorResponse(config, tessera)));
+      return respond(
+        c,
+        await refusal.answer(
+          tessera,
+          c,
+          await errorResponse(config, tessera, c.req.header('accept-language')),
+        ),
+      );
     },
     ...jwtAccessors<Context, TUser, TClaims, TIdentity>(contexts),
     ...cookieBindings(config, appendSetCookie),

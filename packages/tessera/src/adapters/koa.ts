@@ -215,7 +215,11 @@ export function createKoaAuth<TUser, TClaims extends object = NoClaims, TIdentit
             ctx,
             error instanceof AuthResponseError
               ? error.response
-              : await refusal.answer(tessera, ctx, await errorResponse(config, tessera)),
+              : await refusal.answer(
+                  tessera,
+                  ctx,
+                  await errorResponse(config, tessera, ctx.get('accept-language')),
+                ),
           );
         }
       };

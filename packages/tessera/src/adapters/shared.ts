@@ -3,13 +3,7 @@
  * access. Internal to the adapters (no subpath export).
  */
 import type { ServerResponse } from 'node:http';
-import {
-  BodyInvalidError,
-  BodyTooLargeError,
-  ConfigError,
-  NoAuthorizationError,
-  TesseraError,
-} from '../errors.js';
+import { BodyInvalidError, BodyTooLargeError, ConfigError, TesseraError } from '../errors.js';
 import {
   type CookieCallOptions,
   setAccessCookies,
@@ -20,10 +14,12 @@ import {
 } from '../http/cookies.js';
 import type { JwtContext } from '../http/guard.js';
 import { AuthResponseError } from '../http/http-error.js';
+import { missingJsonKey } from '../http/locate.js';
 import { errorResponse } from '../http/responses.js';
 import type { ResolvedConfig } from '../manager/config.js';
 import type { ResponseData } from '../manager/options.js';
 import type { NoClaims } from '../manager/types.js';
+import { inProfileWords } from '../tokens/profile.js';
 
 /** Where an adapter keeps each request's verdict, keyed by its request object. */
 export interface ContextStore<TUser, TClaims extends object = NoClaims, TIdentity = unknown> {
@@ -258,13 +254,21 @@ export function tesseraErrorOf(
   error: unknown,
   body: { parseFailed: boolean; tooLarge: number | undefined },
 ): TesseraError | undefined {
+  return inProfileWords(config.profile, ourError(config, error, body));
+}
+
+function ourError(
+  config: ResolvedConfig<unknown>,
+  error: unknown,
+  body: { parseFailed: boolean; tooLarge: number | undefined },
+): TesseraError | undefined {
   if (error instanceof AuthResponseError) return error.error;
   if (error instanceof TesseraError) return error.kind === 'configuration' ? undefined : error;
   if (body.tooLarge !== undefined) return new BodyTooLargeError(body.tooLarge);
   if (body.parseFailed) {
     // Flask-JWT-Extended reads an unparsable JSON body as one without the token (F50).
-    if (config.profile.name !== 'standard' && config.transport.locations.includes('json')) {
-      return new NoAuthorizationError(`Missing "${config.transport.jsonKey}" key in json data.`);
+    if (config.profile.unparsableBodyIsMissing && config.transport.locations.includes('json')) {
+      return missingJsonKey(config.transport.jsonKey);
     }
     return new BodyInvalidError();
   }
@@ -289,8 +293,9 @@ export function caughtResponse(
   config: ResolvedConfig<unknown>,
   caught: unknown,
   error: TesseraError,
+  acceptLanguage?: string,
 ): Promise<ResponseData> {
   // A refusal already carries its answer, the app's hook included.
   if (caught instanceof AuthResponseError) return Promise.resolve(caught.response);
-  return errorResponse(config, error);
+  return errorResponse(config, error, acceptLanguage);
 }

@@ -143,7 +143,8 @@ function cookieDomain(config: ResolvedConfig<unknown>, override: string | undefi
 
 function persistentMaxAge(config: ResolvedConfig<unknown>, token: string): number | undefined {
   if (config.transport.cookies.session) return undefined;
-  if (config.profile.name === 'flask-jwt-extended') return FLASK_PERSISTENT_MAX_AGE;
+  const { persistentCookieMaxAge } = config.profile;
+  if (persistentCookieMaxAge !== 'token-lifetime') return persistentCookieMaxAge;
   const exp = decodeJwsPayload(decodeJws(token)).exp;
   return typeof exp === 'number' ? Math.max(0, Math.floor(exp - config.now())) : FLASK_PERSISTENT_MAX_AGE;
 }

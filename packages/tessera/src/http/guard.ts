@@ -21,6 +21,7 @@ import type {
   VerifiedToken,
   VerifyTokenOptions,
 } from '../manager/token-manager.js';
+import { inProfileWords } from '../tokens/profile.js';
 import { setAccessCookies } from './cookies.js';
 import { type FoundToken, locateToken } from './locate.js';
 import type { RequestLike } from './request.js';
@@ -145,9 +146,9 @@ function untypedGuard<TUser>(manager: TokenManager<TUser>, options: JwtRequiredO
   const config = manager.config;
   const locations = routeLocations(options.locations, config.transport.locations);
   const verifyOptions = routeVerifyOptions(options);
-  const exemptOptions = config.profile.name !== 'simplejwt';
+  const exemptOptions = config.profile.exemptOptions;
   const classes = simpleJwtClasses(manager, options);
-  const refused = (error: unknown): Promise<GuardResult<TUser>> => {
+  const refused = (error: unknown, req: RequestLike | undefined): Promise<GuardResult<TUser>> => {
     if (error instanceof ClassesRefused) {
       return classesResponse(manager, error).then((response) => ({
         ok: false,
@@ -158,15 +159,28 @@ function untypedGuard<TUser>(manager: TokenManager<TUser>, options: JwtRequiredO
     // A crashed callback or a configuration mistake is the server's: the framework's
     // error handling answers it, not a token error response.
     if (!(error instanceof TesseraError) || error.kind === 'configuration') return Promise.reject(error);
-    return errorResponse(config, error).then((response) => ({ ok: false, error, response }));
+    inProfileWords(config.profile, error);
+    return errorResponse(config, error, req?.header('accept-language')).then((response) => ({
+      ok: false,
+      error,
+      response,
+    }));
   };
+  // Only a negotiated language needs the request at refusal time: otherwise no closure
+  // per request is made for the promise paths.
+  const negotiates = config.messages.locale === 'accept-language';
+  const refusedAnywhere = (error: unknown) => refused(error, undefined);
+  const refusal = (req: RequestLike) =>
+    negotiates ? (error: unknown) => refused(error, req) : refusedAnywhere;
   const accepted = (jwt: JwtContext<TUser> | null): GuardResult<TUser> | Promise<GuardResult<TUser>> => {
     if (jwt === null || !needsImplicitRefresh(manager, jwt)) return { ok: true, jwt, setCookies: NO_COOKIES };
     return implicitRefresh(manager, jwt).then((setCookies) => ({ ok: true, jwt, setCookies }));
   };
   if (classes !== undefined) {
     return (req) =>
-      verifyClasses(manager, req, options, locations, verifyOptions, classes).then(accepted).catch(refused);
+      verifyClasses(manager, req, options, locations, verifyOptions, classes)
+        .then(accepted)
+        .catch(refusal(req));
   }
   // Synchronous as far as the configuration allows: with headers, a local keyring
   // and no store or callbacks, a request costs no turn of the event loop.
@@ -175,11 +189,11 @@ function untypedGuard<TUser>(manager: TokenManager<TUser>, options: JwtRequiredO
       if (exemptOptions && req.method.toUpperCase() === 'OPTIONS')
         return { ok: true, jwt: null, setCookies: NO_COOKIES };
       const jwt = verifyInRequest(manager, req, options, locations, verifyOptions);
-      if (jwt instanceof Promise) return jwt.then(accepted).catch(refused);
+      if (jwt instanceof Promise) return jwt.then(accepted).catch(refusal(req));
       const result = accepted(jwt);
-      return result instanceof Promise ? result.catch(refused) : result;
+      return result instanceof Promise ? result.catch(refusal(req)) : result;
     } catch (error) {
-      return refused(error);
+      return refused(error, req);
     }
   };
 }
@@ -212,7 +226,7 @@ function simpleJwtClasses(
   manager: TokenManager<unknown>,
   options: JwtRequiredOptions,
 ): readonly SimpleJwtTokenClass[] | undefined {
-  const simplejwt = manager.config.profile.name === 'simplejwt';
+  const simplejwt = manager.config.profile.simpleJwtClasses;
   const listed = options.tokenClasses;
   if (listed === undefined) {
     const type = options.tokenType;
@@ -257,7 +271,7 @@ async function verifyClasses<TUser>(
 ): Promise<JwtContext<TUser> | null> {
   let found: FoundToken;
   try {
-    found = await locateToken(req, manager.config.transport, manager.config.profile.name, locations, false);
+    found = await locateToken(req, manager.config.transport, manager.config.profile, locations, false);
   } catch (error) {
     return missingIsFine(options, error);
   }
@@ -302,7 +316,10 @@ async function classesResponse(
   manager: TokenManager<unknown>,
   refusal: ClassesRefused,
 ): Promise<ResponseData> {
-  const responses = await Promise.all(refusal.failures.map((f) => errorResponse(manager.config, f.error)));
+  const { config } = manager;
+  const responses = await Promise.all(
+    refusal.failures.map((f) => errorResponse(config, inProfileWords(config.profile, f.error))),
+  );
   const first = responses[0]!;
   const messages: unknown[] = [];
   for (const [i, { type }] of refusal.failures.entries()) {
@@ -373,7 +390,7 @@ function verifyInRequest<TUser>(
   const refresh = verifyOptions.refresh === true;
   let found: FoundToken | Promise<FoundToken>;
   try {
-    found = locateToken(req, manager.config.transport, manager.config.profile.name, locations, refresh);
+    found = locateToken(req, manager.config.transport, manager.config.profile, locations, refresh);
   } catch (error) {
     return missingIsFine(options, error);
   }

@@ -14,7 +14,7 @@ import {
 } from '../errors.js';
 import type { ResolvedTransport } from '../manager/config.js';
 import type { TokenLocation } from '../manager/options.js';
-import type { ProfileName } from '../tokens/profile.js';
+import type { TokenProfile } from '../tokens/profile.js';
 import {
   cookieCount,
   isFormContentType,
@@ -39,12 +39,12 @@ export interface FoundToken {
 export function locateToken(
   req: RequestLike,
   transport: ResolvedTransport,
-  profile: ProfileName,
+  profile: TokenProfile,
   locations: readonly TokenLocation[],
   refresh: boolean,
 ): FoundToken | Promise<FoundToken> {
   // Filled only when a location has no token (the messages of a multi-location miss).
-  let missing: string[] | undefined;
+  let missing: NoAuthorizationError[] | undefined;
   for (let i = 0; i < locations.length; i++) {
     try {
       const found = fromLocation(req, transport, profile, locations[i]!, refresh);
@@ -67,11 +67,11 @@ export function locateToken(
 async function locateRest(
   req: RequestLike,
   transport: ResolvedTransport,
-  profile: ProfileName,
+  profile: TokenProfile,
   locations: readonly TokenLocation[],
   refresh: boolean,
   from: number,
-  missing: string[],
+  missing: NoAuthorizationError[],
 ): Promise<FoundToken> {
   for (let i = from; i < locations.length; i++) {
     try {
@@ -84,20 +84,27 @@ async function locateRest(
 }
 
 // Only "missing" moves on to the next location; anything else is final.
-function noteMissing(error: unknown, missing: string[]): void {
+function noteMissing(error: unknown, missing: NoAuthorizationError[]): void {
   if (!(error instanceof NoAuthorizationError)) throw error;
-  missing.push(error.message);
+  missing.push(error);
 }
 
-function missingError(locations: readonly TokenLocation[], missing: readonly string[]): NoAuthorizationError {
-  if (missing.length === 1) return new NoAuthorizationError(missing[0]!);
-  return new NoAuthorizationError(`Missing JWT in ${joinOr(locations)} (${missing.join('; ')})`);
+function missingError(
+  locations: readonly TokenLocation[],
+  missing: readonly NoAuthorizationError[],
+): NoAuthorizationError {
+  if (missing.length === 1) return missing[0]!;
+  const texts = missing.map((error) => error.pythonMessage).join('; ');
+  return new NoAuthorizationError(`Missing JWT in ${joinOr(locations)} (${texts})`, {
+    key: 'authorization_missing.locations',
+    params: { locations: locations.join(', ') },
+  });
 }
 
 function fromLocation(
   req: RequestLike,
   t: ResolvedTransport,
-  profile: ProfileName,
+  profile: TokenProfile,
   location: TokenLocation,
   refresh: boolean,
 ): FoundToken | Promise<FoundToken> {
@@ -113,9 +120,9 @@ function fromLocation(
   }
 }
 
-function fromHeader(req: RequestLike, t: ResolvedTransport, profile: ProfileName): string {
+function fromHeader(req: RequestLike, t: ResolvedTransport, profile: TokenProfile): string {
   const raw = req.header(t.headerName);
-  if (profile === 'simplejwt') return simpleJwtHeader(raw, t);
+  if (profile.authorizationHeader === 'simplejwt') return simpleJwtHeader(raw, t);
   // The common case, `<Type> <token>` and nothing else, without the regular expressions.
   const type = t.headerType;
   if (raw !== undefined && type !== '' && raw.length > type.length + 1 && raw.startsWith(type)) {
@@ -123,11 +130,18 @@ function fromHeader(req: RequestLike, t: ResolvedTransport, profile: ProfileName
     if (raw.charCodeAt(type.length) === 32 && isPlainToken(token)) return token;
   }
   const value = stripCommas((raw ?? '').trim());
-  if (value === '') throw new NoAuthorizationError(`Missing ${t.headerName} Header`);
+  if (value === '') {
+    throw new NoAuthorizationError(`Missing ${t.headerName} Header`, {
+      key: 'authorization_missing.header',
+      params: { header: t.headerName },
+    });
+  }
+  const badHeader = { params: { header: t.headerName, scheme: type } };
   if (type === '') {
     if (/\s/.test(value)) {
       throw new InvalidAuthorizationHeaderError(
         `Bad ${t.headerName} header. Expected '${t.headerName}: <JWT>'`,
+        { key: 'authorization_header_invalid.bare', params: { header: t.headerName } },
       );
     }
     return value;
@@ -135,7 +149,7 @@ function fromHeader(req: RequestLike, t: ResolvedTransport, profile: ProfileName
   const expected = `Bad ${t.headerName} header. Expected '${t.headerName}: ${type} <JWT>'`;
   // Several credentials may share the header, comma-separated (Basic xyz, Bearer <jwt>).
   // RFC 7235 makes the scheme case-insensitive; Flask-JWT-Extended does not.
-  const caseless = profile !== 'flask-jwt-extended';
+  const caseless = profile.authorizationHeader !== 'flask';
   const wanted = caseless ? type.toLowerCase() : type;
   const candidates = value.split(/,\s*/).filter((element) => {
     const first = element.trim().split(/\s+/, 1)[0] ?? '';
@@ -144,10 +158,11 @@ function fromHeader(req: RequestLike, t: ResolvedTransport, profile: ProfileName
   if (candidates.length !== 1) {
     throw new NoAuthorizationError(
       `Missing '${type}' type in '${t.headerName}' header. Expected '${t.headerName}: ${type} <JWT>'`,
+      { key: 'authorization_missing.scheme', params: { header: t.headerName, scheme: type } },
     );
   }
   const words = candidates[0]!.trim().split(/\s+/);
-  if (words.length !== 2 || words[1] === '') throw new InvalidAuthorizationHeaderError(expected);
+  if (words.length !== 2 || words[1] === '') throw new InvalidAuthorizationHeaderError(expected, badHeader);
   return words[1]!;
 }
 
@@ -158,10 +173,18 @@ function simpleJwtHeader(raw: string | undefined, t: ResolvedTransport): string 
     .split(/\s+/)
     .filter((p) => p !== '');
   if (parts.length === 0 || parts[0] !== (t.headerType || 'Bearer')) {
-    throw new NoAuthorizationError('Authentication credentials were not provided.');
+    throw new NoAuthorizationError('Authentication credentials were not provided.', {
+      key: 'authorization_missing.scheme',
+      params: { header: t.headerName, scheme: t.headerType || 'Bearer' },
+    });
   }
   if (parts.length !== 2) {
-    throw new InvalidAuthorizationHeaderError('Authorization header must contain two space-delimited values');
+    throw new InvalidAuthorizationHeaderError(
+      'Authorization header must contain two space-delimited values',
+      {
+        params: { header: t.headerName, scheme: t.headerType || 'Bearer' },
+      },
+    );
   }
   return parts[1]!;
 }
@@ -183,22 +206,27 @@ function stripCommas(value: string): string {
 function fromCookies(
   req: RequestLike,
   t: ResolvedTransport,
-  profile: ProfileName,
+  profile: TokenProfile,
   refresh: boolean,
 ): FoundToken | Promise<FoundToken> {
   const name = refresh ? t.cookies.refreshName : t.cookies.accessName;
   const header = req.header('cookie');
   const token = parseCookies(header).get(name);
-  if (token === undefined || token === '') throw new NoAuthorizationError(`Missing cookie "${name}"`);
+  if (token === undefined || token === '') {
+    throw new NoAuthorizationError(`Missing cookie "${name}"`, {
+      key: 'authorization_missing.cookie',
+      params: { cookie: name },
+    });
+  }
   // Werkzeug takes the first of repeated cookies, and so do the Python profiles; the
   // first is not necessarily the one this service set (a sibling domain can plant one).
-  if (profile === 'standard' && cookieCount(header, name) > 1) throw new AmbiguousCookieError(name);
+  if (profile.refuseRepeatedCookies && cookieCount(header, name) > 1) throw new AmbiguousCookieError(name);
   let csrfValue: string | undefined;
   const { csrf } = t;
   // Flask-JWT-Extended checks CSRF only when cookies are a global location; a route
   // that reads cookies on its own would then be open to CSRF. Elsewhere a cookie token
   // on an unsafe method always needs the double-submit value.
-  const protect = profile === 'flask-jwt-extended' ? csrf.enabled : csrf.protect;
+  const protect = profile.csrfWithCookieLocationOnly ? csrf.enabled : csrf.protect;
   if (protect && csrf.methods.has(req.method.toUpperCase())) {
     csrfValue = req.header(refresh ? csrf.refreshHeaderName : csrf.accessHeaderName);
     if (!csrfValue && csrf.checkForm && isFormContentType(req.header('content-type'))) {
@@ -218,11 +246,17 @@ function fromCookies(
 function fromQuery(req: RequestLike, t: ResolvedTransport): string {
   const value = queryParam(req.url, t.queryStringName);
   // "paramater" is Flask-JWT-Extended's spelling; clients may match on it.
-  if (!value) throw new NoAuthorizationError(`Missing '${t.queryStringName}' query paramater`);
+  if (!value) {
+    throw new NoAuthorizationError(`Missing '${t.queryStringName}' query paramater`, {
+      key: 'authorization_missing.query',
+      params: { param: t.queryStringName },
+    });
+  }
   const prefix = t.queryStringValuePrefix;
   if (!value.startsWith(prefix)) {
     throw new InvalidQueryParamError(
       `Invalid value for query parameter '${t.queryStringName}'. Expected the value to start with '${prefix}'`,
+      { params: { param: t.queryStringName, prefix } },
     );
   }
   return value.slice(prefix.length);
@@ -231,11 +265,13 @@ function fromQuery(req: RequestLike, t: ResolvedTransport): string {
 async function fromJson(
   req: RequestLike,
   t: ResolvedTransport,
-  profile: ProfileName,
+  profile: TokenProfile,
   refresh: boolean,
 ): Promise<string> {
   if (!isJsonContentType(req.header('content-type'))) {
-    throw new NoAuthorizationError('Invalid content-type. Must be application/json.');
+    throw new NoAuthorizationError('Invalid content-type. Must be application/json.', {
+      key: 'authorization_missing.content_type',
+    });
   }
   const key = refresh ? t.refreshJsonKey : t.jsonKey;
   let body: unknown;
@@ -244,11 +280,10 @@ async function fromJson(
   } catch (error) {
     // Flask-JWT-Extended reads an unparsable body as one without the key (F50);
     // the standard profile says what is wrong with the request.
-    if (!(error instanceof BodyInvalidError) || profile === 'standard') throw error;
+    if (!(error instanceof BodyInvalidError) || !profile.unparsableBodyIsMissing) throw error;
   }
   const value = isRecord(body) ? body[key] : undefined;
-  if (typeof value !== 'string' || value === '')
-    throw new NoAuthorizationError(`Missing "${key}" key in json data.`);
+  if (typeof value !== 'string' || value === '') throw missingJsonKey(key);
   return value;
 }
 
@@ -262,6 +297,14 @@ async function readBody(req: RequestLike): Promise<unknown> {
     if (error instanceof TesseraError) throw error;
     return undefined;
   }
+}
+
+/** Flask-JWT-Extended's answer for a JSON body without the token's key. */
+export function missingJsonKey(key: string): NoAuthorizationError {
+  return new NoAuthorizationError(`Missing "${key}" key in json data.`, {
+    key: 'authorization_missing.json',
+    params: { key },
+  });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

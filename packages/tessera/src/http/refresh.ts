@@ -10,6 +10,7 @@ import { ConfigError, NoAuthorizationError, TesseraError } from '../errors.js';
 import { refuseUnknownOptions } from '../known-options.js';
 import type { ResponseData, TokenLocation } from '../manager/options.js';
 import type { RefreshResult, TokenManager } from '../manager/token-manager.js';
+import { inProfileWords } from '../tokens/profile.js';
 import { getCsrfToken, setAccessCookies, setRefreshCookies } from './cookies.js';
 import { routeLocations } from './guard.js';
 import { type FoundToken, locateToken } from './locate.js';
@@ -83,10 +84,11 @@ export function createRefreshHandler<TUser>(
   const locations = routeLocations(options.locations, config.transport.locations);
   // A guard lets OPTIONS through without a token (not in the simplejwt profile); there
   // is nothing to refresh, so that request is refused as a missing token.
-  const exemptOptions = config.profile.name !== 'simplejwt';
-  const refused = async (error: unknown): Promise<RefreshOutcome> => {
+  const exemptOptions = config.profile.exemptOptions;
+  const refused = async (error: unknown, req: RequestLike): Promise<RefreshOutcome> => {
     if (!(error instanceof TesseraError) || error.kind === 'configuration') throw error;
-    return { ok: false, error, response: await errorResponse(config, error) };
+    inProfileWords(config.profile, error);
+    return { ok: false, error, response: await errorResponse(config, error, req.header('accept-language')) };
   };
   return async (req) => {
     let found: FoundToken;
@@ -95,7 +97,7 @@ export function createRefreshHandler<TUser>(
       if (exemptOptions && req.method.toUpperCase() === 'OPTIONS') {
         throw new NoAuthorizationError('Missing refresh token');
       }
-      found = await locateToken(req, config.transport, config.profile.name, locations, true);
+      found = await locateToken(req, config.transport, config.profile, locations, true);
       // Verified and redeemed in one call: the checks a `refresh: true` guard makes, with
       // the store's revocation check made inside the rotation when the store can (one
       // store operation per refresh; see TokenStore.rotationChecksRevocation).
@@ -104,7 +106,7 @@ export function createRefreshHandler<TUser>(
         found.csrfValue === undefined ? NO_OPTIONS : { csrfValue: found.csrfValue },
       );
     } catch (error) {
-      return refused(error);
+      return refused(error, req);
     }
     const asCookies = mode === 'auto' ? found.location === 'cookies' : mode;
     if (!asCookies) {

@@ -19,8 +19,8 @@ import type { ResolvedConfig } from '../manager/config.js';
 import type { ResponseData } from '../manager/options.js';
 import type { TokenManager } from '../manager/token-manager.js';
 import type { VerifiedToken } from '../manager/types.js';
+import { jsonResponse, SIMPLEJWT_CHALLENGE, simpleJwtTokenMessage } from '../messages/answers.js';
 import { isFormContentType, isJsonContentType, type RequestLike } from './request.js';
-import { jsonResponse } from './responses.js';
 
 /** How the obtain views check credentials. */
 export interface SimpleJwtViewsOptions {
@@ -57,15 +57,8 @@ export interface SimpleJwtViews {
   tokenRefreshSliding: View;
 }
 
-const REALM = { 'www-authenticate': 'Bearer realm="api"' };
-const KEPT_MESSAGES = new Set([
-  'Token has wrong type',
-  'Token has no type',
-  'Token has no id',
-  "Token has no 'exp' claim",
-  "Token has no 'refresh_exp' claim",
-  "Token 'refresh_exp' claim has expired",
-]);
+const REALM = SIMPLEJWT_CHALLENGE;
+const REFRESH_EXP = { key: 'token_expired.refresh_exp' } as const;
 
 /**
  * Build the views for a manager with the `simplejwt` profile.
@@ -79,7 +72,7 @@ const KEPT_MESSAGES = new Set([
  */
 export function createSimpleJwtViews(manager: TokenManager, options: SimpleJwtViewsOptions): SimpleJwtViews {
   const config = manager.config as ResolvedConfig<unknown>;
-  if (config.profile.name !== 'simplejwt') {
+  if (!config.profile.simpleJwtClasses) {
     throw new ConfigError("createSimpleJwtViews needs a TokenManager with profile 'simplejwt'");
   }
   const usernameField = options.usernameField ?? 'username';
@@ -106,8 +99,20 @@ export function createSimpleJwtViews(manager: TokenManager, options: SimpleJwtVi
     // The store and the tokenInBlocklist callback, as verification would ask them.
     if (await manager.isRevoked(header, payload)) throw new RevokedTokenError({ header, payload });
     const actual = payload[config.profile.typeClaim];
-    if (actual === undefined) throw new WrongTokenTypeError('Token has no type', { header, payload });
-    if (actual !== type) throw new WrongTokenTypeError('Token has wrong type', { header, payload });
+    if (actual === undefined) {
+      throw new WrongTokenTypeError(
+        'Token has no type',
+        { header, payload },
+        { key: 'wrong_token_type.missing' },
+      );
+    }
+    if (actual !== type) {
+      throw new WrongTokenTypeError(
+        'Token has wrong type',
+        { header, payload },
+        { params: { expected: type } },
+      );
+    }
     return { header, payload, identity: payload[config.profile.identityClaim], user: undefined };
   }
 
@@ -159,7 +164,11 @@ export function createSimpleJwtViews(manager: TokenManager, options: SimpleJwtVi
       if (refreshExp === undefined)
         throw new MissingClaimError('refresh_exp', "Token has no 'refresh_exp' claim", { header, payload });
       if (typeof refreshExp !== 'number' || refreshExp <= config.now() - config.rules.leeway) {
-        throw new TokenExpiredError({ header, payload }, "Token 'refresh_exp' claim has expired");
+        throw new TokenExpiredError(
+          { header, payload },
+          "Token 'refresh_exp' claim has expired",
+          REFRESH_EXP,
+        );
       }
       const now = Math.floor(config.now());
       const token = await manager.signPayload(
@@ -279,8 +288,8 @@ async function answerView(
     // Configuration mistakes are the server's, not the client's: let them surface.
     if (!(error instanceof TesseraError) || error.kind === 'configuration') throw error;
     if (error.code === 'store_unavailable')
-      return jsonResponse(503, { detail: error.message, code: error.code });
-    return jsonResponse(401, { detail: tokenMessage(error), code: 'token_not_valid' }, REALM);
+      return jsonResponse(503, { detail: error.pythonMessage, code: error.code });
+    return jsonResponse(401, { detail: simpleJwtTokenMessage(error), code: 'token_not_valid' }, REALM);
   }
 }
 
@@ -295,12 +304,6 @@ async function readBody(req: RequestLike): Promise<Record<string, unknown> | typ
   return typeof body === 'object' && body !== null && !Array.isArray(body)
     ? (body as Record<string, unknown>)
     : {};
-}
-
-function tokenMessage(error: TesseraError): string {
-  if (KEPT_MESSAGES.has(error.message)) return error.message;
-  if (error.code === 'token_revoked' || error.code === 'refresh_token_reused') return 'Token is blacklisted';
-  return 'Token is invalid or expired';
 }
 
 /** DRF serializer field errors: required, then not blank, in field order. */

@@ -36,7 +36,8 @@ let lastHeader: JwsHeader | undefined;
 
 /** Read a compact JWS's structure and header. Throws a Tessera error on any deviation. */
 export function decodeJws(token: unknown, limits: JwsLimits = DEFAULT_JWS_LIMITS): DecodedJws {
-  if (typeof token !== 'string') throw new MalformedTokenError('Invalid token type. Token must be a string');
+  if (typeof token !== 'string')
+    throw new MalformedTokenError('Invalid token type. Token must be a string', undefined, NOT_STRING);
   if (token.length > limits.maxTokenLength) throw new TokenTooLargeError();
   if (!SHAPE.test(token)) diagnoseShape(token, limits);
   const firstDot = token.indexOf('.');
@@ -56,10 +57,10 @@ export function decodeJws(token: unknown, limits: JwsLimits = DEFAULT_JWS_LIMITS
   // Unused trailing bits must be zero in every segment, or two texts would carry
   // one value (the header's were checked when it was decoded).
   if (!hasCanonicalTail(token, firstDot + 1, lastDot)) {
-    throw new MalformedTokenError('Invalid payload padding', { header });
+    throw new MalformedTokenError('Invalid payload padding', { header }, PAYLOAD_ENCODING);
   }
   if (!hasCanonicalTail(token, lastDot + 1))
-    throw new MalformedTokenError('Invalid crypto padding', { header });
+    throw new MalformedTokenError('Invalid crypto padding', { header }, SIGNATURE_ENCODING);
   return {
     header,
     signingInput: token.slice(0, lastDot),
@@ -107,14 +108,16 @@ export function decodeJwsPayload(
   // segment text, so only an impossible length remains to refuse; re-encoding to
   // test canonical form would cost more than the rest of the payload work.
   if (segment.length % 4 === 1) {
-    throw new MalformedTokenError('Invalid payload padding', { header: decoded.header });
+    throw new MalformedTokenError('Invalid payload padding', { header: decoded.header }, PAYLOAD_ENCODING);
   }
   const bytes = codec.base64UrlToBytes(segment);
   const parsed = parseJsonObject(bytes, limits.maxJsonDepth);
   if (parsed.ok) return parsed.value;
-  throw new MalformedTokenError(jsonMessage('payload', parsed.failure, parsed.detail), {
-    header: decoded.header,
-  });
+  throw new MalformedTokenError(
+    jsonMessage('payload', parsed.failure, parsed.detail),
+    { header: decoded.header },
+    PAYLOAD_JSON,
+  );
 }
 
 /**
@@ -177,9 +180,16 @@ export function decodeProtectedHeader(token: string, limits: JwsLimits = DEFAULT
 function decodeHeader(segment: string, limits: JwsLimits): JwsHeader {
   if (segment.length > limits.maxHeaderLength) throw new TokenTooLargeError('Token header is too large');
   const bytes = decodeBase64Url(segment);
-  if (bytes === undefined) throw new MalformedTokenError('Invalid header padding');
+  if (bytes === undefined)
+    throw new MalformedTokenError('Invalid header padding', undefined, HEADER_ENCODING);
   const parsed = parseJsonObject(bytes, limits.maxJsonDepth);
-  if (!parsed.ok) throw new MalformedTokenError(jsonMessage('header', parsed.failure, parsed.detail));
+  if (!parsed.ok) {
+    throw new MalformedTokenError(
+      jsonMessage('header', parsed.failure, parsed.detail),
+      undefined,
+      HEADER_JSON,
+    );
+  }
   const header = deepFreeze(parsed.value);
   assertHeaderRules(header);
   if (headerCache.size >= HEADER_CACHE_SIZE) headerCache.clear();
@@ -193,24 +203,39 @@ function decodeHeader(segment: string, limits: JwsLimits): JwsHeader {
  */
 function diagnoseShape(token: string, limits: JwsLimits): never {
   const segments = token.split('.');
-  if (segments.length < 3) throw new MalformedTokenError('Not enough segments');
+  if (segments.length < 3) throw new MalformedTokenError('Not enough segments', undefined, SEGMENTS);
   const [headerSegment, payloadSegment, signatureSegment] = segments as [string, string, string];
   if (headerSegment === '' || !isBase64Url(headerSegment)) {
-    throw new MalformedTokenError('Invalid header padding');
+    throw new MalformedTokenError('Invalid header padding', undefined, HEADER_ENCODING);
   }
   const header = decodeHeader(headerSegment, limits);
   if (segments.length > 3) {
     // PyJWT splits once from each end, so the extra dots land in its payload segment.
-    const message = segments.length === 5 ? 'Encrypted tokens (JWE) are not accepted' : 'Too many segments';
-    throw new MalformedTokenError(message, { header }, 'Invalid payload padding');
+    throw new MalformedTokenError(
+      'Invalid payload padding',
+      { header },
+      segments.length === 5 ? ENCRYPTED : SEGMENTS,
+    );
   }
   if (payloadSegment === '' || !isBase64Url(payloadSegment)) {
-    throw new MalformedTokenError('Invalid payload padding', { header });
+    throw new MalformedTokenError('Invalid payload padding', { header }, PAYLOAD_ENCODING);
   }
-  throw new MalformedTokenError(signatureSegment === '' ? 'Signature is missing' : 'Invalid crypto padding', {
-    header,
-  });
+  if (signatureSegment === '') {
+    throw new MalformedTokenError('Signature is missing', { header }, SIGNATURE_MISSING);
+  }
+  throw new MalformedTokenError('Invalid crypto padding', { header }, SIGNATURE_ENCODING);
 }
+
+// The catalog messages of each malformation (src/messages/en.ts).
+const NOT_STRING = { key: 'token_malformed.not_string' } as const;
+const SEGMENTS = { key: 'token_malformed.segments' } as const;
+const ENCRYPTED = { key: 'token_malformed.encrypted' } as const;
+const HEADER_ENCODING = { key: 'token_malformed.header_encoding' } as const;
+const HEADER_JSON = { key: 'token_malformed.header_json' } as const;
+const PAYLOAD_ENCODING = { key: 'token_malformed.payload_encoding' } as const;
+const PAYLOAD_JSON = { key: 'token_malformed.payload_json' } as const;
+const SIGNATURE_ENCODING = { key: 'token_malformed.signature_encoding' } as const;
+const SIGNATURE_MISSING = { key: 'token_malformed.signature_missing' } as const;
 
 function jsonMessage(segment: 'header' | 'payload', failure: string, detail?: string): string {
   switch (failure) {

@@ -28,18 +28,30 @@ export function assertHeaderRules(header: Record<string, unknown>): asserts head
   if (typeof alg !== 'string' || alg.toLowerCase() === 'none')
     throw new AlgorithmNotAllowedError(undefined, parts);
   if (kid !== undefined && typeof kid !== 'string') {
-    throw new InvalidHeaderParameterError('Key ID header parameter must be a string', parts);
+    throw new InvalidHeaderParameterError('Key ID header parameter must be a string', parts, {
+      key: 'header_invalid.kid',
+    });
   }
   if (header.typ !== undefined && typeof header.typ !== 'string') {
-    throw new InvalidHeaderParameterError('Type header parameter must be a string', parts);
+    throw new InvalidHeaderParameterError('Type header parameter must be a string', parts, {
+      key: 'header_invalid.typ',
+    });
   }
   if (crit !== undefined) {
     if (!Array.isArray(crit) || crit.length === 0) {
-      throw new UnsupportedCriticalHeaderError("Invalid 'crit' header: must be a non-empty list", parts);
+      throw new UnsupportedCriticalHeaderError(
+        "Invalid 'crit' header: must be a non-empty list",
+        parts,
+        CRIT_MALFORMED,
+      );
     }
     for (const name of crit) {
       if (typeof name !== 'string') {
-        throw new UnsupportedCriticalHeaderError("Invalid 'crit' header: values must be strings", parts);
+        throw new UnsupportedCriticalHeaderError(
+          "Invalid 'crit' header: values must be strings",
+          parts,
+          CRIT_MALFORMED,
+        );
       }
       if (!UNDERSTOOD_CRITICAL.has(name)) {
         throw new UnsupportedCriticalHeaderError(`Unsupported critical extension: ${name}`, parts);
@@ -48,9 +60,13 @@ export function assertHeaderRules(header: Record<string, unknown>): asserts head
   }
   // RFC 7797 unencoded payloads change what is signed; refuse rather than misverify.
   if (header.b64 !== undefined && header.b64 !== true) {
-    throw new UnsupportedCriticalHeaderError('Unencoded payloads (b64: false) are not supported', parts);
+    throw new UnsupportedCriticalHeaderError('Unencoded payloads (b64: false) are not supported', parts, {
+      key: 'crit_unsupported.b64',
+    });
   }
 }
+
+const CRIT_MALFORMED = { key: 'crit_unsupported.malformed' } as const;
 
 /**
  * Compare a `typ` value with an expected media type the way RFC 7515 section 4.1.9

@@ -9,6 +9,7 @@
  * - without a `kid`, every key bound to the header's `alg` is a candidate.
  */
 import { AlgorithmNotAllowedError, KeyNotFoundError } from '../errors.js';
+import { isJwsAlgorithm } from '../jws/algorithms.js';
 import type { JwsHeader } from '../jws/header.js';
 import type { TesseraKey } from './key.js';
 
@@ -62,13 +63,25 @@ export class KeyIndex {
       const group = this.byKid.get(kid);
       if (group === undefined) throw new KeyNotFoundError(kidNotFoundMessage(kid), { header });
       const matching = group.get(alg);
-      if (matching === undefined) throw new AlgorithmNotAllowedError(undefined, { header });
+      if (matching === undefined) throw algorithmRefused(header);
       return matching;
     }
     const candidates = this.byAlg.get(alg);
-    if (candidates === undefined) throw new AlgorithmNotAllowedError(undefined, { header });
+    if (candidates === undefined) throw algorithmRefused(header);
     return candidates;
   }
+}
+
+/**
+ * No key is bound to the header's `alg`. The message names the algorithm only
+ * when it is one of the table's names: never arbitrary text from the token.
+ */
+function algorithmRefused(header: JwsHeader): AlgorithmNotAllowedError {
+  const { alg } = header;
+  const detail = isJwsAlgorithm(alg)
+    ? ({ key: 'algorithm_not_allowed.named', params: { alg } } as const)
+    : undefined;
+  return new AlgorithmNotAllowedError(undefined, { header }, detail);
 }
 
 /**

@@ -45,7 +45,7 @@ export function newJti(profile: TokenProfile): string {
 
 /** Build the payload of a new token. */
 export function buildClaims(profile: TokenProfile, input: ClaimInputs): Record<string, unknown> {
-  return profile.name === 'simplejwt' ? simpleJwtClaims(profile, input) : flaskClaims(profile, input);
+  return profile.claimLayout === 'simplejwt' ? simpleJwtClaims(profile, input) : flaskClaims(profile, input);
 }
 
 // Flask-JWT-Extended 4.x order: fresh, iat, jti, type, <identity>, nbf, csrf, aud, iss, exp, extras.

@@ -12,6 +12,7 @@ import type { TesseraKey } from '../keys/key.js';
 import { Keyring } from '../keys/keyring.js';
 import type { KeySource } from '../keys/source.js';
 import { refuseUnknownOptions } from '../known-options.js';
+import { ENGLISH_MESSAGES, type ResolvedMessages, resolveMessages } from '../messages/messages.js';
 import type { TokenStore } from '../stores/types.js';
 import { toLifetime, toSeconds } from '../tokens/duration.js';
 import { PROFILES, type TokenProfile } from '../tokens/profile.js';
@@ -106,6 +107,8 @@ export interface ResolvedConfig<TUser = unknown> {
   readonly rotation: ResolvedRotation;
   readonly callbacks: Readonly<TokenCallbacks<TUser>>;
   readonly errorHandlers: Readonly<ErrorHandlers>;
+  /** The standard profile's message catalogs and language. */
+  readonly messages: ResolvedMessages;
 }
 
 const DEFAULT_CSRF_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
@@ -153,9 +156,7 @@ export function resolveConfig<TUser>(options: TokenManagerOptions<TUser>): Resol
     );
   }
   const acceptedTyp =
-    options.acceptedTyp === false
-      ? undefined
-      : (options.acceptedTyp ?? (profile.name === 'standard' ? ['JWT', 'at+jwt'] : undefined));
+    options.acceptedTyp === false ? undefined : (options.acceptedTyp ?? profile.acceptedTyp);
   const store = options.store;
   const rotation = options.rotation ?? {};
   const graceSeconds = rotation.graceSeconds ?? 5;
@@ -197,13 +198,28 @@ export function resolveConfig<TUser>(options: TokenManagerOptions<TUser>): Resol
     revocationFailOpen: options.revocationFailOpen ?? false,
     rotation: Object.freeze({
       // SimpleJWT's ROTATE_REFRESH_TOKENS defaults to False; elsewhere a store turns rotation on.
-      enabled: rotation.enabled ?? (store !== undefined && profile.name !== 'simplejwt'),
+      enabled: rotation.enabled ?? (store !== undefined && profile.rotateWithStore),
       graceSeconds,
       blacklistAfterRotation: rotation.blacklistAfterRotation ?? false,
     }),
     callbacks: Object.freeze({ ...options.callbacks }),
     errorHandlers: Object.freeze({ ...options.errorHandlers }),
+    messages: resolveProfileMessages(options, profile),
   });
+}
+
+// Only the standard profile's answers are worded by the catalogs: the Python
+// profiles' texts are pinned to their peers', so asking to translate them is a mistake.
+function resolveProfileMessages(
+  options: TokenManagerOptions<unknown>,
+  profile: TokenProfile,
+): ResolvedMessages {
+  if (options.messages !== undefined && profile.errorText !== 'catalog') {
+    throw new ConfigError(
+      `messages: the '${profile.name}' profile answers with its Python peer's texts; messages apply to the standard profile`,
+    );
+  }
+  return options.messages === undefined ? ENGLISH_MESSAGES : resolveMessages(options.messages);
 }
 
 // Every options object is checked once, here: a misspelt key would otherwise be
@@ -304,14 +320,14 @@ function resolveTransport(options: TokenManagerOptions<unknown>, profile: TokenP
       );
     }
   }
-  const flask = profile.name === 'flask-jwt-extended';
+  const defaults = profile.cookieDefaults;
   const c = options.cookies ?? {};
   const hostPrefix = c.hostPrefix ?? false;
   if (hostPrefix && (c.domain !== undefined || c.secure === false)) {
     throw new ConfigError('cookies.hostPrefix (__Host-) needs Secure cookies and no domain');
   }
-  const sameSite = c.sameSite ?? (flask ? false : 'Lax');
-  const secure = c.secure ?? (hostPrefix || !flask);
+  const sameSite = c.sameSite ?? defaults.sameSite;
+  const secure = c.secure ?? (hostPrefix || defaults.secure);
   if (sameSite === 'None' && !secure) throw new ConfigError('cookies.sameSite None needs cookies.secure');
   const prefix = hostPrefix ? '__Host-' : '';
   const cookies: ResolvedCookies = {
@@ -319,7 +335,7 @@ function resolveTransport(options: TokenManagerOptions<unknown>, profile: TokenP
     refreshName: prefix + cookieName(c.refreshName ?? 'refresh_token_cookie', 'cookies.refreshName'),
     accessPath: hostPrefix ? '/' : (c.accessPath ?? '/'),
     // Standard: only the refresh route (adapters' auth.refresh()) receives the refresh cookie.
-    refreshPath: hostPrefix ? '/' : (c.refreshPath ?? (profile.name === 'standard' ? '/auth/refresh' : '/')),
+    refreshPath: hostPrefix ? '/' : (c.refreshPath ?? defaults.refreshPath),
     domain: c.domain,
     secure,
     sameSite,

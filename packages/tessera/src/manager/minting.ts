@@ -66,12 +66,9 @@ export class Minter<TUser> {
     this.#config = config;
   }
 
-  /** Now, as the profile writes times (integers but in the flask profile's float mode). */
+  /** Now, in whole seconds, as every profile writes `iat`, `nbf` and `exp`. */
   issueTime(): number {
-    const now = this.#config.now();
-    return this.#config.profile.integerTimes || this.#config.profile.name === 'standard'
-      ? Math.floor(now)
-      : now;
+    return Math.floor(this.#config.now());
   }
 
   // Flask-JWT-Extended writes a timedelta freshness as a float timestamp.

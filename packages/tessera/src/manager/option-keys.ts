@@ -61,6 +61,7 @@ const managerKeys: Record<keyof TokenManagerOptions<unknown>, true> = {
   cookies: true,
   csrf: true,
   errorMessageKey: true,
+  messages: true,
   store: true,
   revocationFailOpen: true,
   rotation: true,

@@ -10,6 +10,7 @@ import type { JwsHeader } from '../jws/header.js';
 import type { JwsLimits } from '../jws/limits.js';
 import type { TesseraKey } from '../keys/key.js';
 import type { KeySource } from '../keys/source.js';
+import type { MessagesOptions } from '../messages/messages.js';
 import type { TokenStore } from '../stores/types.js';
 import type { Duration } from '../tokens/duration.js';
 import type { ProfileName } from '../tokens/profile.js';
@@ -214,6 +215,12 @@ export interface TokenManagerOptions<TUser = unknown> {
   csrf?: CsrfOptions;
   /** Key of error bodies. Default `msg`. */
   errorMessageKey?: string;
+  /**
+   * The language of the standard profile's error messages, and the app's own
+   * catalogs and overrides (docs/errors.md). Default English. The Python
+   * profiles answer with their peers' texts and refuse this option.
+   */
+  messages?: MessagesOptions;
 
   /** Revocation and refresh-family store. */
   store?: TokenStore;

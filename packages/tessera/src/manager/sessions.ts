@@ -184,7 +184,7 @@ export class Sessions<TUser> {
       refreshToken = next.token;
     }
     let accessToken: string;
-    if (profile.name === 'simplejwt') {
+    if (profile.accessCopiesRefreshClaims) {
       const claims =
         familyId === undefined || payload.fam === familyId ? payload : { ...payload, fam: familyId };
       accessToken = await this.#minter.accessFromRefresh(claims);

@@ -10,6 +10,7 @@ import type { JwsHeader } from '../jws/header.js';
 import { Keyring } from '../keys/keyring.js';
 import { refuseUnknownOptions } from '../known-options.js';
 import type { SessionInfo } from '../stores/types.js';
+import { inProfileWords } from '../tokens/profile.js';
 import type { JwtPayload } from '../tokens/validate.js';
 import { isPromise, TokenVerifier } from '../tokens/verifier.js';
 import { type ResolvedConfig, resolveConfig } from './config.js';
@@ -91,6 +92,8 @@ export class TokenManager<TUser = unknown, TClaims extends object = NoClaims, TI
   readonly #minter: Minter<TUser>;
   readonly #verification: Verification<TUser>;
   readonly #sessions: Sessions<TUser>;
+  /** Whether errors keep the catalog's English as `message` (no rewording on the way out). */
+  readonly #catalogText: boolean;
 
   constructor(options: TokenManagerOptions<TUser>) {
     this.config = resolveConfig(options);
@@ -109,11 +112,12 @@ export class TokenManager<TUser = unknown, TClaims extends object = NoClaims, TI
       limits: this.config.limits,
       clock: this.config.now,
       cacheSize: this.config.cacheSize,
-      ignoreUnknownKid: this.config.profile.name !== 'standard',
+      ignoreUnknownKid: this.config.profile.ignoreUnknownKid,
       payloadBeforeSignature: this.config.profile.payloadBeforeSignature,
     });
     this.#minter = new Minter(this.config);
     this.#verification = new Verification(this.config, this.verifier);
+    this.#catalogText = this.config.profile.errorText === 'catalog';
     this.#sessions = new Sessions(this.config, this.#minter);
   }
 
@@ -216,8 +220,10 @@ export class TokenManager<TUser = unknown, TClaims extends object = NoClaims, TI
     options: VerifyTokenOptions = NO_OPTIONS,
   ): Typed<TUser, TClaims, TIdentity> | Promise<Typed<TUser, TClaims, TIdentity>> {
     type Result = Typed<TUser, TClaims, TIdentity> | Promise<Typed<TUser, TClaims, TIdentity>>;
-    // Nobody listening: no wrapper on the hot path.
-    if (!this.events.listening('token_refused')) return this.#verification.verify(token, options) as Result;
+    // Nobody listening and nothing to reword: no wrapper on the hot path.
+    if (this.#catalogText && !this.events.listening('token_refused')) {
+      return this.#verification.verify(token, options) as Result;
+    }
     try {
       const result = this.#verification.verify(token, options) as Result;
       if (!isPromise(result)) return result;
@@ -336,13 +342,23 @@ export class TokenManager<TUser = unknown, TClaims extends object = NoClaims, TI
    * and `refresh_exp` (docs/reference/python-peers.md Q9).
    */
   async refreshSlidingToken(token: string): Promise<string> {
+    try {
+      return await this.#refreshSlidingToken(token);
+    } catch (error) {
+      throw this.#worded(error);
+    }
+  }
+
+  async #refreshSlidingToken(token: string): Promise<string> {
     const verified = await this.#verification.verify(token, { tokenType: 'sliding' });
     const { payload, header } = verified;
     const refreshExp = payload.refresh_exp;
     if (refreshExp === undefined)
       throw new MissingClaimError('refresh_exp', "Token has no 'refresh_exp' claim", { header, payload });
     if (typeof refreshExp !== 'number' || refreshExp <= this.config.now() - this.config.rules.leeway) {
-      throw new TokenExpiredError({ header, payload }, "Token 'refresh_exp' claim has expired");
+      throw new TokenExpiredError({ header, payload }, "Token 'refresh_exp' claim has expired", {
+        key: 'token_expired.refresh_exp',
+      });
     }
     const now = this.#minter.issueTime();
     return this.#minter.signPayload(
@@ -405,6 +421,7 @@ export class TokenManager<TUser = unknown, TClaims extends object = NoClaims, TI
   }
 
   #refused(operation: TokenOperation, error: unknown): void {
+    this.#worded(error);
     if (!(error instanceof TesseraError) || !this.events.listening('token_refused')) return;
     this.events.emit('token_refused', { code: error.code, kind: error.kind, operation, error });
   }
@@ -421,7 +438,16 @@ export class TokenManager<TUser = unknown, TClaims extends object = NoClaims, TI
 
   async #payloadOf(token: string | JwtPayload): Promise<JwtPayload> {
     if (typeof token !== 'string') return token;
-    return (await this.#verification.decode(token, { allowExpired: true })).payload;
+    try {
+      return (await this.#verification.decode(token, { allowExpired: true })).payload;
+    } catch (error) {
+      throw this.#worded(error);
+    }
+  }
+
+  /** `error` in the profile's words (the Python profiles show their peers' texts). */
+  #worded(error: unknown): unknown {
+    return this.#catalogText ? error : inProfileWords(this.config.profile, error);
   }
 }
 

@@ -128,22 +128,33 @@ export class Verification<TUser> {
   checkType(header: JwsHeader, payload: JwtPayload, options: VerifyTokenOptions): void {
     const { profile } = this.#config;
     const type = payload[profile.typeClaim];
-    if (profile.name === 'simplejwt') {
+    if (profile.typeCheck === 'simplejwt') {
       const expected = options.refresh ? 'refresh' : (options.tokenType ?? 'access');
-      if (type === undefined) throw new WrongTokenTypeError('Token has no type', { header, payload });
-      if (type !== expected) throw new WrongTokenTypeError('Token has wrong type', { header, payload });
+      if (type === undefined)
+        throw new WrongTokenTypeError('Token has no type', { header, payload }, NO_TYPE);
+      if (type !== expected) {
+        throw new WrongTokenTypeError('Token has wrong type', { header, payload }, { params: { expected } });
+      }
       return;
     }
     if (options.refresh) {
-      if (type !== 'refresh')
-        throw new WrongTokenTypeError('Only refresh tokens are allowed', { header, payload });
+      if (type !== 'refresh') {
+        throw new WrongTokenTypeError('Only refresh tokens are allowed', { header, payload }, REFRESH_ONLY);
+      }
       return;
     }
-    if (type === 'refresh')
-      throw new WrongTokenTypeError('Only non-refresh tokens are allowed', { header, payload });
+    if (type === 'refresh') {
+      throw new WrongTokenTypeError('Only non-refresh tokens are allowed', { header, payload }, NOT_REFRESH);
+    }
     const expected = options.tokenType ?? 'access';
     if (profile.accessTypeRule === 'exact' && type !== expected) {
-      throw new WrongTokenTypeError(`Only ${expected} tokens are allowed`, { header, payload });
+      throw new WrongTokenTypeError(
+        `Only ${expected} tokens are allowed`,
+        { header, payload },
+        {
+          params: { expected },
+        },
+      );
     }
   }
 
@@ -273,8 +284,7 @@ export class Verification<TUser> {
   }
 
   #decoded(verified: VerifiedJwt, options: DecodeTokenOptions): VerifiedJwt {
-    const result =
-      this.#config.profile.name === 'flask-jwt-extended' ? withFlaskDefaults(verified) : verified;
+    const result = this.#config.profile.flaskClaimDefaults ? withFlaskDefaults(verified) : verified;
     if (options.csrfValue !== undefined) this.checkCsrf(result.payload, options.csrfValue, result.header);
     return result;
   }
@@ -309,3 +319,6 @@ export function revocationCheck(payload: JwtPayload, identityClaim: string): Rev
     familyId: typeof payload.fam === 'string' ? payload.fam : undefined,
   };
 }
+const NO_TYPE = { key: 'wrong_token_type.missing' } as const;
+const REFRESH_ONLY = { params: { expected: 'refresh' } } as const;
+const NOT_REFRESH = { key: 'wrong_token_type.refresh_refused' } as const;

@@ -1,6 +1,6 @@
 export { VerifiedTokenCache } from './cache.js';
 export { type Duration, toLifetime, toSeconds } from './duration.js';
-export { PROFILES, type ProfileName, type TokenProfile } from './profile.js';
+export { inProfileWords, PROFILES, type ProfileName, type TokenProfile } from './profile.js';
 export { type ClaimRules, type JwtPayload, validateClaims } from './validate.js';
 export {
   TokenVerifier,

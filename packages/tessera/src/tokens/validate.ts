@@ -63,7 +63,7 @@ export function validateClaims(
     exp !== undefined && timeOf('exp', exp, profile, header, payload) <= now - leeway && !allowExpired;
   // Flask-JWT-Extended decodes an expired token again, without the exp check, to
   // attach its claims to the error: any other failure then wins over expiry.
-  if (expired && profile.name !== 'flask-jwt-extended') throw new TokenExpiredError({ header, payload });
+  if (expired && !profile.expiryLast) throw new TokenExpiredError({ header, payload });
   if (rules.issuer !== undefined) {
     const { iss } = payload;
     if (iss === undefined)
@@ -73,22 +73,34 @@ export function validateClaims(
   }
   if (rules.audience !== undefined) checkAudience(payload.aud, rules.audience, { header, payload });
   if (exp === undefined && rules.requireExp) {
-    const message =
-      profile.name === 'simplejwt' ? "Token has no 'exp' claim" : 'Token is missing the "exp" claim';
-    throw new MissingClaimError('exp', message, { header, payload });
+    throw new MissingClaimError('exp', profile.missingExpText, { header, payload });
   }
   if (profile.requireJti && payload.jti === undefined)
     throw new MissingClaimError('jti', 'Token has no id', { header, payload });
-  if (profile.name === 'standard') {
+  if (profile.strictClaimTypes) {
     if (payload.jti !== undefined && typeof payload.jti !== 'string') {
-      throw new InvalidClaimError('JWT ID (jti) must be a string', { header, payload });
+      throw new InvalidClaimError(
+        'JWT ID (jti) must be a string',
+        { header, payload },
+        {
+          key: 'claim_invalid.string',
+          params: { claim: 'jti' },
+        },
+      );
     }
     if (payload.sub !== undefined && typeof payload.sub !== 'string') {
-      throw new InvalidClaimError('Subject (sub) must be a string', { header, payload });
+      throw new InvalidClaimError(
+        'Subject (sub) must be a string',
+        { header, payload },
+        {
+          key: 'claim_invalid.string',
+          params: { claim: 'sub' },
+        },
+      );
     }
   }
   // SimpleJWT looks the identity up after the type check; the manager does it there.
-  if (profile.name !== 'simplejwt' && payload[profile.identityClaim] === undefined) {
+  if (profile.identityWithClaims && payload[profile.identityClaim] === undefined) {
     throw new MissingClaimError(profile.identityClaim, undefined, { header, payload });
   }
   if (expired) throw new TokenExpiredError({ header, payload });
@@ -119,7 +131,15 @@ function timeOf(
     }
   }
   const kind = profile.integerTimes ? 'an integer' : 'a number';
-  throw new InvalidClaimError(`${TIME_NAMES[name]} claim (${name}) must be ${kind}.`, { header, payload });
+  const key = profile.integerTimes ? 'claim_invalid.integer' : 'claim_invalid.number';
+  throw new InvalidClaimError(
+    `${TIME_NAMES[name]} claim (${name}) must be ${kind}.`,
+    { header, payload },
+    {
+      key,
+      params: { claim: name },
+    },
+  );
 }
 
 function checkAudience(
@@ -133,7 +153,9 @@ function checkAudience(
   } else if (Array.isArray(aud) && aud.every((a) => typeof a === 'string')) {
     if (aud.some((a) => expected.includes(a))) return;
   } else {
-    throw new InvalidAudienceError('Invalid claim format in token', parts);
+    throw new InvalidAudienceError('Invalid claim format in token', parts, {
+      key: 'audience_invalid.format',
+    });
   }
   throw new InvalidAudienceError(undefined, parts);
 }

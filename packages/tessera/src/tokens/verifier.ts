@@ -204,12 +204,20 @@ export class TokenVerifier {
     const { typ } = header;
     if (typ === undefined) {
       if (this.#requireTyp)
-        throw new InvalidHeaderParameterError('Token type header (typ) is required', { header });
+        throw new InvalidHeaderParameterError(
+          'Token type header (typ) is required',
+          { header },
+          TYP_REQUIRED,
+        );
       return;
     }
     // Exact spellings first: the media-type comparison lowercases and allocates.
     if (this.#typ !== undefined && !this.#typ.includes(typ) && !this.#typ.some((t) => typMatches(typ, t))) {
-      throw new InvalidHeaderParameterError('Token type header (typ) is not accepted', { header });
+      throw new InvalidHeaderParameterError(
+        'Token type header (typ) is not accepted',
+        { header },
+        TYP_REFUSED,
+      );
     }
   }
 }
@@ -218,3 +226,6 @@ export class TokenVerifier {
 export function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown }).then === 'function';
 }
+
+const TYP_REQUIRED = { key: 'header_invalid.typ_required' } as const;
+const TYP_REFUSED = { key: 'header_invalid.typ_refused' } as const;

@@ -264,7 +264,7 @@ describe('nestjs adapter specifics', () => {
       await manager.createAccessToken({ identity: 'lee', fresh: true, expiresIn: -10 }),
     );
     expect(expired.status).toBe(401);
-    expect(await expired.json()).toEqual({ msg: 'Token has expired', code: 'token_expired' });
+    expect(await expired.json()).toEqual({ msg: 'The token has expired', code: 'token_expired' });
     expect(seen).toEqual(['token_expired']);
   });
 

@@ -46,7 +46,7 @@ export async function expectStreamedOversizeRefused(url: string): Promise<void> 
   });
   expect(status).toBe(413);
   expect(JSON.parse(text)).toEqual({
-    msg: 'Request body is larger than 1048576 bytes',
+    msg: 'The request body is larger than 1048576 bytes',
     code: 'body_too_large',
   });
   // The client had not finished: the limit was found while reading, not after the whole body.

@@ -47,8 +47,8 @@ const REFUSALS: Readonly<Record<string, Readonly<Record<Profile, Refusal>>>> = {
     standard: {
       status: 401,
       code: 'refresh_token_reused',
-      msg: 'Refresh token has already been used',
-      challenge: `Bearer error="invalid_token", error_description="Refresh token has already been used"`,
+      msg: 'This refresh token was already used; its session has been revoked',
+      challenge: `Bearer error="invalid_token", error_description="This refresh token was already used; its session has been revoked"`,
     },
     'flask-jwt-extended': {
       status: 401,
@@ -61,8 +61,8 @@ const REFUSALS: Readonly<Record<string, Readonly<Record<Profile, Refusal>>>> = {
     standard: {
       status: 401,
       code: 'token_revoked',
-      msg: 'Token has been revoked',
-      challenge: 'Bearer error="invalid_token", error_description="Token has been revoked"',
+      msg: 'The token has been revoked',
+      challenge: 'Bearer error="invalid_token", error_description="The token has been revoked"',
     },
     'flask-jwt-extended': {
       status: 401,
@@ -75,8 +75,9 @@ const REFUSALS: Readonly<Record<string, Readonly<Record<Profile, Refusal>>>> = {
     standard: {
       status: 401,
       code: 'wrong_token_type',
-      msg: 'Only refresh tokens are allowed',
-      challenge: 'Bearer error="invalid_token", error_description="Only refresh tokens are allowed"',
+      msg: 'This endpoint accepts only refresh tokens',
+      challenge:
+        'Bearer error="invalid_token", error_description="This endpoint accepts only refresh tokens"',
     },
     'flask-jwt-extended': {
       status: 422,
@@ -89,7 +90,7 @@ const REFUSALS: Readonly<Record<string, Readonly<Record<Profile, Refusal>>>> = {
     standard: {
       status: 403,
       code: 'csrf_mismatch',
-      msg: 'CSRF double submit tokens do not match',
+      msg: "The CSRF token does not match the token's csrf claim",
       challenge: null,
     },
     'flask-jwt-extended': {
@@ -100,7 +101,7 @@ const REFUSALS: Readonly<Record<string, Readonly<Record<Profile, Refusal>>>> = {
     },
   },
   csrfMissing: {
-    standard: { status: 403, code: 'csrf_missing', msg: 'Missing CSRF token', challenge: null },
+    standard: { status: 403, code: 'csrf_missing', msg: 'The CSRF token is missing', challenge: null },
     'flask-jwt-extended': { status: 401, code: 'csrf_missing', msg: 'Missing CSRF token', challenge: null },
   },
 };
@@ -261,7 +262,10 @@ for (const appName of Object.keys(APPS) as AppName[]) {
           {
             status: 401,
             code: 'authorization_missing',
-            msg: MISSING_MSG,
+            msg:
+              profile === 'standard'
+                ? 'No token was found in the request (looked in: headers, cookies, json)'
+                : MISSING_MSG,
             challenge: profile === 'standard' ? 'Bearer' : null,
           },
           where('R07'),

@@ -130,7 +130,7 @@ type Both = Scenario['expect'];
 const JSON_TYPE = 'application/json';
 
 function stdBody(msg: string, code: string): string {
-  return JSON.stringify({ msg, code });
+  return JSON.stringify({ msg: plain(msg), code });
 }
 
 function flaskBody(msg: string): string {
@@ -143,7 +143,86 @@ function description(message: string): string {
 }
 
 function challenge(code: string, message: string, scheme = 'Bearer'): string {
-  return `${scheme} error="${code}", error_description="${description(message)}"`;
+  return `${scheme} error="${code}", error_description="${description(plain(message))}"`;
+}
+
+/**
+ * The standard profile's plain English for each Python text a row expects
+ * (src/messages/en.ts); the flask-jwt-extended profile answers the Python text.
+ */
+const PLAIN: Readonly<Record<string, string>> = {
+  'Missing Authorization Header': 'The Authorization header is missing',
+  "Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'":
+    'The Authorization header must carry exactly one Bearer token',
+  "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'":
+    'The Authorization header must read "Bearer <token>"',
+  'Not enough segments': 'The token must have three parts separated by dots',
+  'Missing X-Auth-Token Header': 'The X-Auth-Token header is missing',
+  "Bad Authorization header. Expected 'Authorization: <JWT>'":
+    'The Authorization header must hold the token alone',
+  'Token is too large': 'The token is too large',
+  'Invalid header padding': 'The token header is not valid base64url',
+  'Invalid header string: Expecting value: line 1 column 1 (char 0)':
+    'The token header is not a valid JSON object',
+  'Invalid payload string: Expecting value: line 1 column 1 (char 0)':
+    'The token payload is not a valid JSON object',
+  'Invalid payload string: must be a json object': 'The token payload is not a valid JSON object',
+  'Signature verification failed': "The token's signature does not verify",
+  'The specified alg value is not allowed': "The token's algorithm is not allowed",
+  'Key ID header parameter must be a string': 'The key ID (kid) in the token header must be a string',
+  'Unsupported critical extension: foo': 'The token needs an extension (crit) that is not supported',
+  "Invalid 'crit' header: must be a non-empty list":
+    'The crit parameter in the token header must be a non-empty list of names',
+  'Token has expired': 'The token has expired',
+  'The token is not yet valid (nbf)': 'The token is not valid yet (nbf is in the future)',
+  'The token is not yet valid (iat)': 'The token is not valid yet (iat is in the future)',
+  'Expiration Time claim (exp) must be a number.': 'The exp claim must be a number',
+  'Issued At claim (iat) must be a number.': 'The iat claim must be a number',
+  'Not Before claim (nbf) must be a number.': 'The nbf claim must be a number',
+  'Token is missing the "exp" claim': 'The token has no exp claim',
+  'Missing claim: sub': 'The token has no sub claim',
+  'Subject (sub) must be a string': 'The sub claim must be a string',
+  'Only access tokens are allowed': 'This endpoint accepts only access tokens',
+  'Only non-refresh tokens are allowed': 'A refresh token cannot be used here',
+  'Only refresh tokens are allowed': 'This endpoint accepts only refresh tokens',
+  'Token type header (typ) is not accepted': 'The token type (typ header) is not accepted',
+  'JWT ID (jti) must be a string': 'The jti claim must be a string',
+  'Token has been revoked': 'The token has been revoked',
+  'Fresh token required': 'This endpoint needs a fresh token: sign in again',
+  'Error loading the user ghost': 'No user was found for this token',
+  'User claims verification failed': "The token's claims were refused",
+  'Missing CSRF token': 'The CSRF token is missing',
+  'Token is missing the "aud" claim': 'The token has no aud claim',
+  'Invalid audience': 'The token is not meant for this audience (aud)',
+  'Invalid claim format in token': 'The aud claim must be a string or a list of strings',
+  'Token is missing the "iss" claim': 'The token has no iss claim',
+  'Invalid issuer': "The token's issuer (iss) is not accepted",
+  'Missing cookie "access_token_cookie"': 'The access_token_cookie cookie is missing',
+  'CSRF double submit tokens do not match': "The CSRF token does not match the token's csrf claim",
+  'Missing claim: csrf': 'The token has no csrf claim',
+  'Missing JWT in headers or cookies (Missing Authorization Header; Missing cookie "access_token_cookie")':
+    'No token was found in the request (looked in: headers, cookies)',
+  'Cookie "access_token_cookie" was sent more than once':
+    'The access_token_cookie cookie was sent more than once',
+  'Cookie "refresh_token_cookie" was sent more than once':
+    'The refresh_token_cookie cookie was sent more than once',
+  "Missing 'jwt' query paramater": 'The jwt query parameter is missing',
+  "Invalid value for query parameter 'jwt'. Expected the value to start with 'Bearer '":
+    'The jwt query parameter must start with "Bearer "',
+  'Invalid content-type. Must be application/json.':
+    'The request body must be JSON (content-type: application/json)',
+  'Missing "access_token" key in json data.': 'The JSON body has no access_token field',
+  'Request body is not valid JSON': 'The request body is not valid JSON',
+  'Missing "refresh_token" key in json data.': 'The JSON body has no refresh_token field',
+  'Missing JWT in headers, cookies, query_string or json (Missing Authorization Header; Missing cookie "access_token_cookie"; Missing \'jwt\' query paramater; Invalid content-type. Must be application/json.)':
+    'No token was found in the request (looked in: headers, cookies, query_string, json)',
+  'Request body is larger than 1048576 bytes': 'The request body is larger than 1048576 bytes',
+  'Missing JWT in headers, cookies or json (Missing Authorization Header; Missing cookie "refresh_token_cookie"; Invalid content-type. Must be application/json.)':
+    'No token was found in the request (looked in: headers, cookies, json)',
+};
+
+function plain(python: string): string {
+  return PLAIN[python] ?? python;
 }
 
 function flask(status: number, msg: string): ProfileExpectation {
@@ -172,9 +251,9 @@ function missing(msg: string, scheme = 'Bearer'): Both {
 }
 
 /** A bad token: 401 invalid_token (standard), 422 (flask). */
-function invalid(msg: string, code: string): Both {
+function invalid(msg: string, code: string, standardMsg = msg): Both {
   return {
-    standard: standard(401, msg, code, challenge('invalid_token', msg)),
+    standard: standard(401, standardMsg, code, challenge('invalid_token', standardMsg)),
     'flask-jwt-extended': flask(422, msg),
   };
 }
@@ -214,7 +293,7 @@ const lookupFailed = (id: string): Both => ({
     401,
     `Error loading the user ${id}`,
     'user_lookup_failed',
-    challenge('invalid_token', 'Error loading the user'),
+    challenge('invalid_token', 'No user was found for this token'),
   ),
   'flask-jwt-extended': flask(401, `Error loading the user ${id}`),
 });
@@ -567,7 +646,7 @@ export const SCENARIOS: readonly Scenario[] = [
     pyCase: 'F59',
     route: '/protected',
     request: { headers: BEARER, token: { signWith: 'HS512' } },
-    expect: invalid(NOT_ALLOWED, 'algorithm_not_allowed'),
+    expect: invalid(NOT_ALLOWED, 'algorithm_not_allowed', 'Algorithm HS512 is not allowed for this key'),
   },
   {
     id: 'T09',
@@ -583,7 +662,7 @@ export const SCENARIOS: readonly Scenario[] = [
     pyCase: 'F61',
     route: '/protected',
     request: { headers: BEARER, token: { signWith: 'RS256' } },
-    expect: invalid(NOT_ALLOWED, 'algorithm_not_allowed'),
+    expect: invalid(NOT_ALLOWED, 'algorithm_not_allowed', 'Algorithm RS256 is not allowed for this key'),
   },
   {
     id: 'T11',
@@ -618,7 +697,7 @@ export const SCENARIOS: readonly Scenario[] = [
     expect: invalidQuoting(
       'Unsupported critical extension: foo',
       'crit_unsupported',
-      'Unsupported critical extension',
+      'The token needs an extension (crit) that is not supported',
     ),
   },
   {
@@ -630,7 +709,7 @@ export const SCENARIOS: readonly Scenario[] = [
     expect: invalidQuoting(
       "Invalid 'crit' header: must be a non-empty list",
       'crit_unsupported',
-      'Unsupported critical extension',
+      'The crit parameter in the token header must be a non-empty list of names',
     ),
   },
   {
@@ -1100,7 +1179,10 @@ export const SCENARIOS: readonly Scenario[] = [
     expect: {
       standard: {
         status: 401,
-        body: JSON.stringify({ message: 'Missing Authorization Header', code: 'authorization_missing' }),
+        body: JSON.stringify({
+          message: 'The Authorization header is missing',
+          code: 'authorization_missing',
+        }),
         headers: { 'www-authenticate': 'Bearer' },
       },
       'flask-jwt-extended': {

@@ -34,7 +34,7 @@ describe('non-canonical base64url', () => {
     if (payload.length % 4 === 0) payload = b64('{"sub":"alice1"}');
     const token = signHs256(header, twin(payload));
     expect(() => decodeJwsPayload(decodeJws(token))).toThrow(MalformedTokenError);
-    expect(() => decodeJws(token)).toThrow('Invalid payload padding');
+    expect(() => decodeJws(token)).toThrow('The token payload is not valid base64url');
     // The canonical twin is fine.
     expect(decodeJwsPayload(decodeJws(signHs256(header, payload)))).toEqual(expect.objectContaining({}));
   });
@@ -43,7 +43,9 @@ describe('non-canonical base64url', () => {
     let header = b64('{"alg":"HS256"}');
     if (header.length % 4 === 0) header = b64('{"alg":"HS256" }');
     const payload = b64('{"sub":"alice"}');
-    expect(() => decodeJws(signHs256(twin(header), payload))).toThrow('Invalid header padding');
+    expect(() => decodeJws(signHs256(twin(header), payload))).toThrow(
+      'The token header is not valid base64url',
+    );
   });
 
   it('is refused by decodeBase64Url', () => {

@@ -105,9 +105,10 @@ describe('RSA public exponent floor', () => {
     await expect((async () => jwks.verificationKeys({ alg: 'RS256', kid: 'good' }))()).resolves.toHaveLength(
       1,
     );
-    await expect((async () => jwks.verificationKeys({ alg: 'RS256', kid: 'bad' }))()).rejects.toThrow(
-      /No key matches kid/,
-    );
+    await expect((async () => jwks.verificationKeys({ alg: 'RS256', kid: 'bad' }))()).rejects.toMatchObject({
+      code: 'key_not_found',
+      pythonMessage: 'No key matches kid "bad"',
+    });
   });
 
   it('accepts e = 65537 and larger odd exponents', () => {

@@ -414,7 +414,8 @@ describe('callbacks, sync and async', () => {
         m.verifyToken(await m.createAccessToken({ identity: 'bob' })),
         'user_lookup_failed',
       );
-      expect(error.message).toBe('Error loading the user bob');
+      expect(error.message).toBe('No user was found for this token');
+      expect(error.pythonMessage).toBe('Error loading the user bob');
       expect(error.status).toBe(401);
       expect(error.jwtPayload?.sub).toBe('bob');
     }
@@ -454,7 +455,7 @@ describe('callbacks, sync and async', () => {
       await expect(m.verifyToken(ok)).resolves.toBeTruthy();
       const bad = await m.createAccessToken({ identity: 'alice', additionalClaims: { jti: 'revoked' } });
       const error = await rejected(m.verifyToken(bad), 'token_revoked');
-      expect(error.message).toBe('Token has been revoked');
+      expect(error.message).toBe('The token has been revoked');
       expect(calls).toHaveLength(2);
       expect(calls[1]?.[0]).toEqual({ alg: 'HS256', typ: 'JWT' });
       expect(calls[1]?.[1]).toMatchObject({ jti: 'revoked', sub: 'alice', type: 'access' });
@@ -478,7 +479,7 @@ describe('callbacks, sync and async', () => {
         'claims_verification_failed',
       );
       expect(error.status).toBe(403);
-      expect(error.message).toBe('User claims verification failed');
+      expect(error.message).toBe("The token's claims were refused");
     }
   });
 

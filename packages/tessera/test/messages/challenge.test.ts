@@ -71,7 +71,9 @@ describe('WWW-Authenticate never echoes token text (standard profile)', () => {
     it(`an unknown kid ${JSON.stringify(kid.slice(0, 30))}: a fixed description`, async () => {
       const { status, challenge, body } = await challengeFor(sign({ kid }, claims('alice')));
       expect(status).toBe(401);
-      expect(challenge).toBe('Bearer error="invalid_token", error_description="No key matches the token"');
+      expect(challenge).toBe(
+        `Bearer error="invalid_token", error_description="No key matches the token's key ID (kid)"`,
+      );
       expectClean(challenge, kid);
       expect(JSON.parse(body)).toMatchObject({ code: 'key_not_found' });
     });
@@ -82,7 +84,7 @@ describe('WWW-Authenticate never echoes token text (standard profile)', () => {
       );
       expect(status).toBe(401);
       expect(challenge).toBe(
-        'Bearer error="invalid_token", error_description="Unsupported critical extension"',
+        'Bearer error="invalid_token", error_description="The token needs an extension (crit) that is not supported"',
       );
       expectClean(challenge, kid);
     });
@@ -90,7 +92,9 @@ describe('WWW-Authenticate never echoes token text (standard profile)', () => {
     it(`an identity the lookup does not find ${JSON.stringify(kid.slice(0, 30))}: a fixed description`, async () => {
       const { status, challenge, body } = await challengeFor(sign({ kid: 'the-real-kid' }, claims(kid)));
       expect(status).toBe(401);
-      expect(challenge).toBe('Bearer error="invalid_token", error_description="Error loading the user"');
+      expect(challenge).toBe(
+        'Bearer error="invalid_token", error_description="No user was found for this token"',
+      );
       expectClean(challenge, kid);
       expect(JSON.parse(body)).toMatchObject({ code: 'user_lookup_failed' });
     });
