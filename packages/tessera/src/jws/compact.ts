@@ -74,6 +74,8 @@ export function decodeJws(token: unknown, limits: JwsLimits = DEFAULT_JWS_LIMITS
  */
 export function verifyJwsMaybe(decoded: DecodedJws, key: BoundKey): boolean | Promise<boolean> {
   // decodeJws checked the alphabet and the trailing bits of the signature segment.
+  const { verifyText } = key;
+  if (verifyText !== undefined) return verifyText(decoded.signingInput, decoded.signatureSegment);
   const signature = codec.base64UrlToBytes(decoded.signatureSegment);
   return key.verify(decoded.signingInput, signature);
 }
