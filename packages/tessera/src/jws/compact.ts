@@ -151,7 +151,24 @@ export function signJwsMaybe(
   payload: Readonly<Record<string, unknown>> | string,
   key: BoundKey,
 ): string | Promise<string> {
-  const headerSegment = encodeBase64Url(JSON.stringify({ ...header, alg: key.alg }));
+  return signWithHeaderSegment(encodeJwsHeader(header, key), payload, key);
+}
+
+/** The header segment {@link signJwsMaybe} writes for `header` and `key`: base64url of its JSON, `alg` the key's. */
+export function encodeJwsHeader(header: Readonly<Record<string, unknown>>, key: BoundKey): string {
+  return encodeBase64Url(JSON.stringify({ ...header, alg: key.alg }));
+}
+
+/**
+ * {@link signJwsMaybe} under a header segment already encoded by
+ * {@link encodeJwsHeader} for the same key: a signer that writes one header
+ * for every token encodes it once.
+ */
+export function signWithHeaderSegment(
+  headerSegment: string,
+  payload: Readonly<Record<string, unknown>> | string,
+  key: BoundKey,
+): string | Promise<string> {
   const payloadSegment = encodeBase64Url(typeof payload === 'string' ? payload : JSON.stringify(payload));
   const signingInput = `${headerSegment}.${payloadSegment}`;
   const { backend } = key;
