@@ -5,24 +5,14 @@
  * CPU 1, wrk on CPU 0; the routes of one server are loaded in turn, round after
  * round (bare, tessera, other, bare, tessera, other, ...).
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { formatOps, formatRatio, markdownTable, median } from './harness.js';
 import type { Framework, ServerSpec } from './http-server.js';
-import {
-  hasTaskset,
-  pinned,
-  processCpuSeconds,
-  type ServerMode,
-  startBenchServer,
-  stopBenchServer,
-} from './proc.js';
+import { hasTaskset, type ServerMode, startBenchServer, stopBenchServer } from './proc.js';
 import { makeKeys, makeManager, mintPool, POOL_SIZE } from './tokens.js';
-
-const run = promisify(execFile);
+import { CONNECTIONS, roundRobin, runWrk, writeRotateScript, wrkVersion } from './wrk.js';
 
 export interface HttpOptions {
   /** Measured rounds per server (each route loaded once per round). */
@@ -132,22 +122,7 @@ export interface HttpReport {
   readonly seconds: number;
 }
 
-const CONNECTIONS = 50;
 const WARMUP_SECONDS = 1;
-
-const LUA = `-- Rotates the Authorization header through the tokens of a file (one per line).
-local tokens = {}
-local i = 0
-function init(args)
-  for line in io.lines(args[1]) do
-    if #line > 0 then tokens[#tokens + 1] = "Bearer " .. line end
-  end
-end
-function request()
-  i = i % #tokens + 1
-  return wrk.format(nil, nil, { ["Authorization"] = tokens[i] })
-end
-`;
 
 function otherLabel(framework: Framework, otherCache: boolean): string {
   switch (framework) {
@@ -218,72 +193,6 @@ async function probe(port: number, route: RouteName, token: string): Promise<str
   }
 }
 
-interface WrkResult {
-  readonly rps: number;
-  readonly requests: number;
-  readonly latencyMs: number;
-  readonly non2xx: number;
-  readonly socketErrors: number;
-}
-
-function parseLatency(value: string, unit: string): number {
-  const n = Number(value);
-  return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : n;
-}
-
-async function wrk(
-  port: number,
-  route: RouteName,
-  seconds: number,
-  lua: string,
-  tokensFile: string,
-  pin: boolean,
-): Promise<WrkResult> {
-  const [command, args] = pinned(
-    0,
-    'wrk',
-    [
-      '-t1',
-      `-c${CONNECTIONS}`,
-      `-d${seconds}s`,
-      '-s',
-      lua,
-      `http://127.0.0.1:${port}/${route}`,
-      '--',
-      tokensFile,
-    ],
-    pin,
-  );
-  const { stdout } = await run(command, args, { timeout: (seconds + 30) * 1000 });
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
-  const requests = /(\d+) requests in/.exec(stdout);
-  if (rps === null || requests === null)
-    throw new Error(`wrk output not understood: ${stdout.slice(0, 200)}`);
-  const latency = /Latency\s+([\d.]+)(us|ms|s)\b/.exec(stdout);
-  const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout);
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
-  return {
-    rps: Number(rps[1]),
-    requests: Number(requests[1]),
-    latencyMs: latency === null ? Number.NaN : parseLatency(latency[1]!, latency[2]!),
-    non2xx: non2xx === null ? 0 : Number(non2xx[1]),
-    socketErrors:
-      socket === null ? 0 : Number(socket[1]) + Number(socket[2]) + Number(socket[3]) + Number(socket[4]),
-  };
-}
-
-interface Measured extends WrkResult {
-  /** Requests per second of server CPU time. */
-  readonly perCpuSecond: number;
-}
-
-async function measured(pid: number, load: () => Promise<WrkResult>): Promise<Measured> {
-  const before = processCpuSeconds(pid);
-  const result = await load();
-  const cpu = processCpuSeconds(pid) - before;
-  return { ...result, perCpuSecond: cpu > 0 ? result.requests / cpu : Number.NaN };
-}
-
 function ratio(
   route: RouteResult | undefined,
   bare: RouteResult | undefined,
@@ -345,22 +254,17 @@ async function benchServer(
         .map((r) => ` [${r}: ${states[r]}]`)
         .join('')}`,
     );
-    for (const route of active) {
-      await wrk(started.port, route, WARMUP_SECONDS, lua, scenario.tokensFile, pin);
-    }
-    const runs: Record<RouteName, Measured[]> = { bare: [], tessera: [], other: [], floor: [] };
-    const pid = started.pid;
-    for (let round = 0; round < options.rounds; round++) {
-      for (const route of active) {
-        runs[route].push(
-          await measured(pid, () =>
-            wrk(started.port, route, options.durationSeconds, lua, scenario.tokensFile, pin),
-          ),
-        );
-      }
-    }
+    const runs = await roundRobin(
+      active,
+      { rounds: options.rounds, durationSeconds: options.durationSeconds, warmupSeconds: WARMUP_SECONDS },
+      (route, seconds) =>
+        runWrk(
+          { port: started.port, pid: started.pid, route, lua, tokensFile: scenario.tokensFile, pin },
+          seconds,
+        ),
+    );
     const routes: RouteResult[] = ROUTES.map((route) => {
-      const r = runs[route];
+      const r = runs.get(route) ?? [];
       const samples = r.map((x) => x.rps);
       return {
         route,
@@ -537,17 +441,8 @@ export function renderHttp(report: HttpReport): string {
 
 export async function runHttp(options: HttpOptions, log: (line: string) => void): Promise<HttpReport> {
   const started = performance.now();
-  let wrkVersion: string;
-  try {
-    const { stdout, stderr } = await run('wrk', ['--version']).catch(
-      (error: { stdout?: string; stderr?: string }) => ({
-        stdout: error.stdout ?? '',
-        stderr: error.stderr ?? '',
-      }),
-    );
-    wrkVersion = `${stdout}${stderr}`.split('\n')[0]!.trim();
-    if (wrkVersion === '') throw new Error('no output');
-  } catch {
+  const version = await wrkVersion();
+  if (version === undefined) {
     throw new Error('wrk is not installed: the HTTP benchmarks need it (apt-get install wrk)');
   }
   const pin = hasTaskset();
@@ -555,8 +450,7 @@ export async function runHttp(options: HttpOptions, log: (line: string) => void)
   if (!pin) notes.push('taskset not available: server and wrk were not pinned to separate CPUs');
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
   try {
-    const lua = join(dir, 'rotate.lua');
-    writeFileSync(lua, LUA);
+    const lua = writeRotateScript(dir);
 
     const hsKeys = makeKeys('HS256');
     const hsToken = (await mintPool(makeManager(hsKeys), 1))[0]!;
@@ -612,7 +506,7 @@ export async function runHttp(options: HttpOptions, log: (line: string) => void)
     }
     return {
       options,
-      wrk: `${wrkVersion}; -t1 -c${CONNECTIONS}, ${options.durationSeconds} s per run, ${WARMUP_SECONDS} s warm-up per route`,
+      wrk: `${version}; -t1 -c${CONNECTIONS}, ${options.durationSeconds} s per run, ${WARMUP_SECONDS} s warm-up per route`,
       pinned: pin,
       rows,
       targets: checkTargets(rows),

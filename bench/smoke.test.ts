@@ -18,9 +18,10 @@ import { pingRedis, serviceAvailable, services } from '../packages/tessera/test/
 import { median, pairedRatios, runInterleaved } from './harness.js';
 import { FRAMEWORKS, type HttpServer, startHttpServer } from './http.js';
 import type { Framework, ServerSpec } from './http-server.js';
-import { hasWrk, runStores, type StoresServer, startStoresServer } from './stores.js';
+import { runStores, type StoresServer, startStoresServer } from './stores.js';
 import { STORE_NAMES, type StoreName } from './stores-spec.js';
 import { makeKeys, makeManager, mintPool, NAMES, runTokens } from './tokens.js';
+import { hasWrk } from './wrk.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-smoke-'));
 

@@ -15,21 +15,12 @@
  * The databases run on the same two cores and their CPU time is not counted in
  * the server's: read the store figures as this machine's, not the store's alone.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { formatOps, formatRatio, markdownTable, median } from './harness.js';
-import {
-  hasTaskset,
-  pinned,
-  processCpuSeconds,
-  type ServerMode,
-  startBenchServer,
-  stopBenchServer,
-} from './proc.js';
+import { hasTaskset, type ServerMode, startBenchServer, stopBenchServer } from './proc.js';
 import {
   MANY_SESSIONS,
   type RefreshMode,
@@ -38,8 +29,7 @@ import {
   type StoreName,
   type StoresServerSpec,
 } from './stores-spec.js';
-
-const run = promisify(execFile);
+import { hasWrk, roundRobin, runWrk, type WrkRun, writeRotateScript } from './wrk.js';
 
 /** Options of {@link runStores}. */
 export interface StoresOptions {
@@ -122,20 +112,6 @@ export interface StoresReport {
   readonly seconds: number;
 }
 
-const LUA = `-- Rotates the Authorization header through the tokens of a file (one per line).
-local tokens = {}
-local i = 0
-function init(args)
-  for line in io.lines(args[1]) do
-    if #line > 0 then tokens[#tokens + 1] = "Bearer " .. line end
-  end
-end
-function request()
-  i = i % #tokens + 1
-  return wrk.format(nil, nil, { ["Authorization"] = tokens[i] })
-end
-`;
-
 interface Ready {
   readonly port: number;
   readonly stores: Readonly<Record<string, string>>;
@@ -186,8 +162,7 @@ export async function startStoresServer(options: {
   readonly pin?: boolean;
 }): Promise<StoresServer> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-stores-'));
-  const lua = join(dir, 'rotate.lua');
-  writeFileSync(lua, LUA);
+  const lua = writeRotateScript(dir);
   const spec: StoresServerSpec = {
     secret: randomBytes(32).toString('base64url'),
     dir,
@@ -233,61 +208,6 @@ export async function startStoresServer(options: {
   };
 }
 
-interface WrkRun {
-  readonly rps: number;
-  readonly requests: number;
-  readonly non2xx: number;
-  /** Server CPU seconds over the run. */
-  readonly cpu: number;
-}
-
-async function wrk(server: StoresServer, store: StoreName, seconds: number, pin: boolean): Promise<WrkRun> {
-  const [program, args] = pinned(
-    0,
-    'wrk',
-    [
-      '-t1',
-      '-c50',
-      `-d${seconds}s`,
-      '-s',
-      server.lua,
-      `http://127.0.0.1:${server.port}/${store}`,
-      '--',
-      server.tokensFile(store),
-    ],
-    pin,
-  );
-  const cpu0 = processCpuSeconds(server.pid);
-  const { stdout } = await run(program, args, { timeout: (seconds + 30) * 1000 });
-  const cpu = processCpuSeconds(server.pid) - cpu0;
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
-  const requests = /(\d+) requests in/.exec(stdout);
-  if (rps === null || requests === null)
-    throw new Error(`wrk output not understood: ${stdout.slice(0, 200)}`);
-  const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout);
-  return {
-    rps: Number(rps[1]),
-    requests: Number(requests[1]),
-    non2xx: non2xx === null ? 0 : Number(non2xx[1]),
-    cpu,
-  };
-}
-
-/** Whether wrk is installed. */
-export async function hasWrk(): Promise<boolean> {
-  try {
-    const { stdout, stderr } = await run('wrk', ['--version']).catch(
-      (e: { stdout?: string; stderr?: string }) => ({
-        stdout: e.stdout ?? '',
-        stderr: e.stderr ?? '',
-      }),
-    );
-    return `${stdout}${stderr}`.includes('wrk');
-  } catch {
-    return false;
-  }
-}
-
 function spread(values: readonly number[]): { median: number; min: number; max: number } {
   return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
 }
@@ -300,14 +220,28 @@ async function measureRequests(
   log: (line: string) => void,
 ): Promise<StoreRequestRow[]> {
   const active = stores.filter((s) => server.states[s] === 'ok');
-  // Warm-up (JIT, connection pools, the local cache's first fill).
-  const warmup = options.warmupSeconds ?? 1;
-  if (warmup > 0) for (const store of active) await wrk(server, store, warmup, pin);
-  const runs = new Map<StoreName, WrkRun[]>(active.map((s) => [s, []]));
-  for (let round = 0; round < options.rounds; round++) {
-    for (const store of active) runs.get(store)!.push(await wrk(server, store, options.durationSeconds, pin));
-    log(`stores: requests, round ${round + 1}/${options.rounds}`);
-  }
+  const runs = await roundRobin(
+    active,
+    {
+      rounds: options.rounds,
+      durationSeconds: options.durationSeconds,
+      // Warm-up: JIT, connection pools, the local cache's first fill.
+      warmupSeconds: options.warmupSeconds ?? 1,
+    },
+    (store, seconds) =>
+      runWrk(
+        {
+          port: server.port,
+          pid: server.pid,
+          route: store,
+          lua: server.lua,
+          tokensFile: server.tokensFile(store),
+          pin,
+        },
+        seconds,
+      ),
+    (round) => log(`stores: requests, round ${round + 1}/${options.rounds}`),
+  );
   const none = runs.get('none') ?? [];
   return stores.map((store): StoreRequestRow => {
     const r = runs.get(store) ?? [];
@@ -328,7 +262,7 @@ async function measureRequests(
       };
     }
     const ratios = spread(r.map((x, i) => x.rps / none[i]!.rps));
-    const cpuPer = (x: WrkRun) => (x.cpu / x.requests) * 1e6;
+    const cpuPer = (x: WrkRun) => (x.cpuSeconds / x.requests) * 1e6;
     return {
       store,
       label: STORE_LABELS[store],

@@ -80,6 +80,15 @@ export interface CryptoBackend {
     alg: JwsAlgorithm,
     key: KeyHandle,
   ): (data: string | Uint8Array, signature: Uint8Array) => boolean | Promise<boolean>;
+  /**
+   * Where the backend can check a signature given as its base64url text without
+   * decoding it (HMAC on node:crypto: the digest is encoded and compared in
+   * constant time), a function that does, made once per key; undefined otherwise.
+   */
+  textVerifier?(
+    alg: JwsAlgorithm,
+    key: KeyHandle,
+  ): ((signingInput: string, signatureSegment: string) => boolean) | undefined;
   /** SHA-256, synchronously (thumbprints). */
   sha256(bytes: Uint8Array): Uint8Array;
   /**

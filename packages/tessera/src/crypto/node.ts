@@ -234,6 +234,17 @@ export function createNodeBackend(m: NodeModules): CryptoBackend {
       }
       return (data, signature) => backend.verify(alg, key, data, signature);
     },
+    textVerifier(alg, key) {
+      const spec = ALGORITHMS[alg];
+      if (spec.family !== 'hmac') return undefined;
+      const hash = spec.hash!;
+      const object = key as KeyObject;
+      // The digest straight to base64url skips a Buffer for it and the decoding of
+      // the token's signature; the segment is canonical (the caller checked its
+      // trailing bits), so equal text is equal bytes.
+      return (input, segment) =>
+        equalText(createHmac(hash, object).update(input, 'latin1').digest('base64url'), segment);
+    },
     sha256: (bytes) => crypto.createHash('sha256').update(asBuffer(bytes)).digest(),
     checkPair(alg, privateKey, publicKey) {
       // OpenSSL accepts an RSA private key whose numbers do not belong together (a
@@ -246,6 +257,17 @@ export function createNodeBackend(m: NodeModules): CryptoBackend {
     },
   };
   return backend;
+}
+
+/**
+ * Constant-time comparison of two ASCII strings: every character is compared,
+ * with no early exit, so the time depends on the length alone (public: a digest's).
+ */
+function equalText(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
 }
 
 /**

@@ -75,6 +75,8 @@ export function decodeJws(token: unknown, limits: JwsLimits = DEFAULT_JWS_LIMITS
  */
 export function verifyJwsMaybe(decoded: DecodedJws, key: BoundKey): boolean | Promise<boolean> {
   // decodeJws checked the alphabet and the trailing bits of the signature segment.
+  const { verifyText } = key;
+  if (verifyText !== undefined) return verifyText(decoded.signingInput, decoded.signatureSegment);
   const signature = codec.base64UrlToBytes(decoded.signatureSegment);
   return key.verify(decoded.signingInput, signature);
 }
@@ -152,7 +154,24 @@ export function signJwsMaybe(
   payload: Readonly<Record<string, unknown>> | string,
   key: BoundKey,
 ): string | Promise<string> {
-  const headerSegment = encodeBase64Url(JSON.stringify({ ...header, alg: key.alg }));
+  return signWithHeaderSegment(encodeJwsHeader(header, key), payload, key);
+}
+
+/** The header segment {@link signJwsMaybe} writes for `header` and `key`: base64url of its JSON, `alg` the key's. */
+export function encodeJwsHeader(header: Readonly<Record<string, unknown>>, key: BoundKey): string {
+  return encodeBase64Url(JSON.stringify({ ...header, alg: key.alg }));
+}
+
+/**
+ * {@link signJwsMaybe} under a header segment already encoded by
+ * {@link encodeJwsHeader} for the same key: a signer that writes one header
+ * for every token encodes it once.
+ */
+export function signWithHeaderSegment(
+  headerSegment: string,
+  payload: Readonly<Record<string, unknown>> | string,
+  key: BoundKey,
+): string | Promise<string> {
   const payloadSegment = encodeBase64Url(typeof payload === 'string' ? payload : JSON.stringify(payload));
   const signingInput = `${headerSegment}.${payloadSegment}`;
   const { backend } = key;

@@ -21,6 +21,13 @@ export interface BoundKey {
    * {@link verifySignature} in it.
    */
   readonly verify: (data: string | Uint8Array, signature: Uint8Array) => boolean | Promise<boolean>;
+  /**
+   * Verify the signature segment as it stands in the token (base64url text whose
+   * alphabet and trailing bits the caller checked), where the backend can do it
+   * without decoding it: HMAC on node:crypto, whose digest is encoded and compared
+   * in constant time. Undefined elsewhere; {@link BoundKey.verify} always works.
+   */
+  readonly verifyText?: ((signingInput: string, signatureSegment: string) => boolean) | undefined;
 }
 
 /** The specialised verify function of a bound key: the backend's, behind the ECDSA shape check. */
@@ -29,6 +36,15 @@ export function makeVerifier(alg: JwsAlgorithm, backend: CryptoBackend, key: Key
   const verify = backend.verifier(alg, key);
   if (spec.family !== 'ecdsa') return verify;
   return (data, signature) => validEcdsaShape(spec, signature) && verify(data, signature);
+}
+
+/** The text verifier of a bound key, where its backend has one (see {@link BoundKey.verifyText}). */
+export function makeTextVerifier(
+  alg: JwsAlgorithm,
+  backend: CryptoBackend,
+  key: KeyHandle,
+): BoundKey['verifyText'] {
+  return backend.textVerifier?.(alg, key);
 }
 
 /** Sign `data` (the ASCII signing input): bytes on node:crypto, a promise of bytes on Web Crypto. */

@@ -5,7 +5,7 @@
 import type { KeyHandle } from '../crypto/backend.js';
 import { backendOf } from '../crypto/select.js';
 import type { JwsAlgorithm } from '../jws/algorithms.js';
-import { type BoundKey, makeVerifier } from '../jws/signature.js';
+import { type BoundKey, makeTextVerifier, makeVerifier } from '../jws/signature.js';
 
 /** A key bound to one algorithm, with an optional key id. */
 export interface TesseraKey {
@@ -48,12 +48,14 @@ export function bindKey(
             backend,
             // A private key verifies with its public half; a secret with itself.
             verify: makeVerifier(alg, backend, verifyingKey),
+            verifyText: makeTextVerifier(alg, backend, verifyingKey),
           }),
     verifying: Object.freeze({
       alg,
       key: verifyingKey,
       backend,
       verify: makeVerifier(alg, backend, verifyingKey),
+      verifyText: makeTextVerifier(alg, backend, verifyingKey),
     }),
   });
 }

@@ -6,12 +6,12 @@
  */
 import { utf8ByteLength } from '../bytes.js';
 import { ConfigError, InvalidIdentityError, WrongTokenTypeError } from '../errors.js';
-import { signJwsMaybe } from '../jws/compact.js';
+import { encodeJwsHeader, signJwsMaybe, signWithHeaderSegment } from '../jws/compact.js';
 import type { TesseraKey } from '../keys/key.js';
 import { MAX_ID_BYTES } from '../stores/rules.js';
 import { type Duration, toSeconds } from '../tokens/duration.js';
 import type { JwtPayload } from '../tokens/validate.js';
-import { buildClaims, customClaims, newJti, type TokenKind } from './claims.js';
+import { buildClaims, type ClaimInputs, customClaims, newJti, type TokenKind } from './claims.js';
 import type { ResolvedConfig } from './config.js';
 import type { CreateRefreshTokenOptions } from './types.js';
 
@@ -58,12 +58,23 @@ export function isKeyableUserKey(key: string | undefined): boolean {
   return key.length * 3 <= MAX_ID_BYTES || utf8ByteLength(key) <= MAX_ID_BYTES;
 }
 
+const NO_CLAIMS: Readonly<Record<string, unknown>> = Object.freeze({});
+
 /** Mints tokens under one configuration. */
 export class Minter<TUser> {
   readonly #config: ResolvedConfig<TUser>;
+  /** No additionalClaims, additionalHeaders or encodeKey callback: a mint can finish without awaiting. */
+  readonly #plain: boolean;
+  // The header segment of the last signing key, for mints without header options:
+  // every token a key signs carries the same one (keyring rotation changes the key).
+  #headerKey: TesseraKey | undefined;
+  #headerSegment = '';
 
   constructor(config: ResolvedConfig<TUser>) {
     this.#config = config;
+    const { additionalClaims, additionalHeaders, encodeKey } = config.callbacks;
+    this.#plain =
+      additionalClaims === undefined && additionalHeaders === undefined && encodeKey === undefined;
   }
 
   /** Now, in whole seconds, as every profile writes `iat`, `nbf` and `exp`. */
@@ -78,8 +89,10 @@ export class Minter<TUser> {
 
   /** A new token for the identity the application passed (run through userIdentity). */
   async mint(kind: TokenKind, options: CreateRefreshTokenOptions, details: MintDetails): Promise<Minted> {
-    const identity = await this.identityClaim(options.identity);
-    return this.#sign(kind, identity, options.identity, options, details);
+    const { userIdentity } = this.#config.callbacks;
+    const raw = options.identity;
+    const identity = this.#checkedIdentity(userIdentity === undefined ? raw : await userIdentity(raw));
+    return this.#sign(kind, identity, raw, options, details);
   }
 
   /**
@@ -159,7 +172,11 @@ export class Minter<TUser> {
    */
   async identityClaim(raw: unknown): Promise<unknown> {
     const { userIdentity } = this.#config.callbacks;
-    const identity = userIdentity === undefined ? raw : await userIdentity(raw);
+    return this.#checkedIdentity(userIdentity === undefined ? raw : await userIdentity(raw));
+  }
+
+  /** {@link identityClaim} after userIdentity ran. */
+  #checkedIdentity(identity: unknown): unknown {
     if (identity === undefined) throw new ConfigError('identity is required to create a token');
     let claim = identity;
     if (this.#config.profile.identityMustBeString) {
@@ -185,7 +202,73 @@ export class Minter<TUser> {
     );
   }
 
-  async #sign(
+  /**
+   * Sign a new token: without a promise of its own when no callback has to be
+   * awaited (no additionalClaims, additionalHeaders or encodeKey) and the key
+   * signs synchronously (node:crypto), with the same claims, header and errors.
+   */
+  #sign(
+    kind: TokenKind,
+    identity: unknown,
+    callbackIdentity: unknown,
+    options: CreateRefreshTokenOptions,
+    details: MintDetails,
+  ): Minted | Promise<Minted> {
+    if (!this.#plain) return this.#signWithCallbacks(kind, identity, callbackIdentity, options, details);
+    const payload = buildClaims(
+      this.#config.profile,
+      this.#claimInputs(kind, identity, options, details, options.additionalClaims ?? NO_CLAIMS),
+    );
+    const key = this.#config.signingKey?.();
+    if (key === undefined || key.signing === undefined) throw noSigningKey();
+    const token =
+      options.additionalHeaders === undefined
+        ? signWithHeaderSegment(this.#plainHeader(key), payload, key.signing)
+        : signJwsMaybe(this.#header(key, { ...options.additionalHeaders }), payload, key.signing);
+    return typeof token === 'string' ? { token, payload } : token.then((text) => ({ token: text, payload }));
+  }
+
+  /** The encoded header of a token `key` signs without header options. */
+  #plainHeader(key: TesseraKey): string {
+    if (this.#headerKey !== key) {
+      this.#headerSegment = encodeJwsHeader(this.#header(key, {}), key.signing!);
+      this.#headerKey = key;
+    }
+    return this.#headerSegment;
+  }
+
+  #claimInputs(
+    kind: TokenKind,
+    identity: unknown,
+    options: CreateRefreshTokenOptions,
+    details: MintDetails,
+    extra: Readonly<Record<string, unknown>>,
+  ): ClaimInputs {
+    const expiresIn =
+      options.expiresIn === undefined
+        ? details.defaultExpires
+        : options.expiresIn === false
+          ? false
+          : toSeconds(options.expiresIn, 'expiresIn');
+    return {
+      kind,
+      identity,
+      now: details.now,
+      expiresIn,
+      fresh: details.fresh,
+      encodeNbf: this.#config.encodeNbf,
+      csrf: this.#config.transport.csrf.enabled,
+      issuer: this.#config.issuer,
+      audience: this.#config.audience,
+      extra,
+      refreshExp: details.refreshExp,
+      familyId: details.familyId,
+      jti: details.jti,
+      csrfValue: details.csrfValue,
+    };
+  }
+
+  async #signWithCallbacks(
     kind: TokenKind,
     identity: unknown,
     callbackIdentity: unknown,
@@ -203,28 +286,7 @@ export class Minter<TUser> {
         : await callbacks.additionalHeaders(callbackIdentity)),
       ...options.additionalHeaders,
     };
-    const expiresIn =
-      options.expiresIn === undefined
-        ? details.defaultExpires
-        : options.expiresIn === false
-          ? false
-          : toSeconds(options.expiresIn, 'expiresIn');
-    const payload = buildClaims(profile, {
-      kind,
-      identity,
-      now: details.now,
-      expiresIn,
-      fresh: details.fresh,
-      encodeNbf: this.#config.encodeNbf,
-      csrf: this.#config.transport.csrf.enabled,
-      issuer: this.#config.issuer,
-      audience: this.#config.audience,
-      extra,
-      refreshExp: details.refreshExp,
-      familyId: details.familyId,
-      jti: details.jti,
-      csrfValue: details.csrfValue,
-    });
+    const payload = buildClaims(profile, this.#claimInputs(kind, identity, options, details, extra));
     const key = await this.#signingKey(callbackIdentity);
     const token = signJwsMaybe(this.#header(key, headers), payload, key.signing!);
     // Awaited only on Web Crypto, so node:crypto's path keeps its synchronous signature.
@@ -234,9 +296,7 @@ export class Minter<TUser> {
   async #signingKey(identity: unknown): Promise<TesseraKey> {
     const { encodeKey } = this.#config.callbacks;
     const key = encodeKey !== undefined ? await encodeKey(identity) : this.#config.signingKey?.();
-    if (key === undefined || key.signing === undefined) {
-      throw new ConfigError('this manager has no signing key: configure secret, privateKey or a keyring');
-    }
+    if (key === undefined || key.signing === undefined) throw noSigningKey();
     return key;
   }
 
@@ -246,4 +306,8 @@ export class Minter<TUser> {
     // PyJWT writes headers with sorted keys; doing the same keeps tokens byte-identical.
     return Object.fromEntries(Object.entries(header).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
+}
+
+function noSigningKey(): ConfigError {
+  return new ConfigError('this manager has no signing key: configure secret, privateKey or a keyring');
 }
