@@ -165,6 +165,8 @@ export class ServiceKeys implements KeySource {
       .selectFrom(t.signingKeys)
       .selectAll()
       .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+      // The key not rotated out first: two rotations in one second have equal created_at.
+      .orderBy(sql`CASE WHEN expires_at IS NULL THEN 0 ELSE 1 END`)
       .orderBy('created_at', 'desc')
       .orderBy('kid', 'desc')
       .execute()) as SigningKeyRow[];
