@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { PasswordOptions } from './passwords/index.js';
 import { HASH_LIMITS } from './passwords/limits.js';
 import { OWASP_ARGON2ID } from './passwords/owasp.js';
+import { DEFAULT_PASSWORD_NICE } from './passwords/threads.js';
 
 /** A configuration mistake: `main` prints it and exits with status 2. */
 export class ServiceConfigError extends Error {
@@ -100,6 +101,7 @@ export const ENVIRONMENT: Readonly<Record<string, string>> = {
   argon2Iterations: 'TESSERA_ARGON2_ITERATIONS',
   argon2Parallelism: 'TESSERA_ARGON2_PARALLELISM',
   passwordConcurrency: 'TESSERA_PASSWORD_CONCURRENCY',
+  passwordNice: 'TESSERA_PASSWORD_NICE',
   adminUsername: 'TESSERA_ADMIN_USERNAME',
   adminPassword: 'TESSERA_ADMIN_PASSWORD',
   corsOrigins: 'TESSERA_CORS_ORIGINS',
@@ -167,6 +169,8 @@ const schema = z
       .default(OWASP_ARGON2ID.parallelism),
     /** Hashes and verifications at once; absent: one less than min(threadpool, cores), at least 1. */
     passwordConcurrency: z.coerce.number().int().min(1).max(64).optional(),
+    /** Added to the nice value of the threads that hash: token requests first on a shared core. */
+    passwordNice: z.coerce.number().int().min(0).max(19).default(DEFAULT_PASSWORD_NICE),
     adminUsername: z.string().min(1).max(150).optional(),
     adminPassword: z.string().min(1).max(1024).optional(),
     corsOrigins: list.default([]),
@@ -287,5 +291,6 @@ export function passwordOptions(config: ServiceConfig): PasswordOptions {
       parallelism: config.argon2Parallelism,
     },
     ...(config.passwordConcurrency === undefined ? {} : { maxConcurrent: config.passwordConcurrency }),
+    nice: config.passwordNice,
   };
 }

@@ -24,6 +24,7 @@ import {
   configurePasswords,
   hashPassword,
   passwordParameters,
+  startPasswordThreads,
 } from './passwords/index.js';
 import { createThrottle } from './throttle/index.js';
 import { identityOf, TokenSubject, UsernameTakenError, Users } from './users.js';
@@ -101,6 +102,9 @@ export async function startService(
   const log = createLogger(config, options.logDestination);
   // The argon2id cost of new hashes and the bound on concurrent hashing, before any password is touched.
   configurePasswords(passwordOptions(config));
+  // Started before any sign-in, so that the first one (and the refusal floor learnt below) does not wait for a thread.
+  const niceness = await startPasswordThreads();
+  log.debug({ passwordThreads: niceness.length, nice: niceness }, 'password threads started');
   const warn = (message: string) => (error: unknown) =>
     log.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, message);
   const stores = await openStores(config, warn('store connection error'));

@@ -142,19 +142,23 @@ describe('configuration', () => {
       argon2Parallelism: 1,
     });
     expect(loadConfig({}).passwordConcurrency).toBeUndefined();
+    expect(loadConfig({}).passwordNice).toBe(10);
     expect(
       loadConfig({
         TESSERA_ARGON2_MEMORY_KIB: '65536',
         TESSERA_ARGON2_ITERATIONS: '3',
         TESSERA_ARGON2_PARALLELISM: '4',
         TESSERA_PASSWORD_CONCURRENCY: '2',
+        TESSERA_PASSWORD_NICE: '0',
       }),
     ).toMatchObject({
       argon2MemoryKiB: 65_536,
       argon2Iterations: 3,
       argon2Parallelism: 4,
       passwordConcurrency: 2,
+      passwordNice: 0,
     });
+    expect(() => loadConfig({ TESSERA_PASSWORD_NICE: '20' })).toThrow(/TESSERA_PASSWORD_NICE/);
     expect(() => loadConfig({ TESSERA_ARGON2_MEMORY_KIB: 'lots' })).toThrow(/TESSERA_ARGON2_MEMORY_KIB/);
     expect(() => loadConfig({ TESSERA_ARGON2_ITERATIONS: '0' })).toThrow(/TESSERA_ARGON2_ITERATIONS/);
     expect(() => loadConfig({ TESSERA_PASSWORD_CONCURRENCY: '0' })).toThrow(/TESSERA_PASSWORD_CONCURRENCY/);
@@ -173,6 +177,7 @@ describe('configuration', () => {
       argon2Iterations: 3,
       argon2Parallelism: 2,
       passwordConcurrency: 2,
+      passwordNice: 5,
     });
     try {
       expect(passwordParameters()).toMatchObject({
@@ -180,6 +185,7 @@ describe('configuration', () => {
         timeCost: 3,
         parallelism: 2,
         maxConcurrent: 2,
+        nice: 5,
       });
       const admin = await svc.service.context.users.byUsername(ADMIN.username);
       expect(admin?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=8192,t=3,p=2\$/);

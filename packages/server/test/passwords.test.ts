@@ -6,6 +6,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { pbkdf2Sync, scryptSync } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { hash as argon2Hash } from '@node-rs/argon2';
 import { ConfigError } from 'tessera-auth';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,9 +20,11 @@ import {
   OWASP_ARGON2ID,
   passwordParameters,
   passwordTiming,
+  startPasswordThreads,
   verifyDummy,
   verifyPassword,
 } from '../src/passwords/index.js';
+import { HashThreads } from '../src/passwords/threads.js';
 
 const PASSWORD = 'correct horse battery staple, naïve 🔑';
 const WRONG = 'correct horse battery staple, naive 🔑';
@@ -201,6 +205,50 @@ describe('unknown users and the event loop', () => {
     expect(ticks).toBeGreaterThan(0);
   });
 
+  it('hashes on threads of its own, below the event loop in priority (nice +10 by default, or as configured)', async () => {
+    const process = getPriority();
+    const tasks = () =>
+      readdirSync('/proc/self/task').map((tid) => {
+        // Field 19 of /proc/<pid>/task/<tid>/stat is the nice value; the command name before it may hold spaces.
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      });
+    configurePasswords({ maxConcurrent: 2 });
+    expect(passwordParameters().nice).toBe(10);
+    expect(await startPasswordThreads()).toEqual([Math.min(19, process + 10), Math.min(19, process + 10)]);
+    expect(tasks().filter((nice) => nice === Math.min(19, process + 10)).length).toBeGreaterThanOrEqual(2);
+    // The event loop's own thread keeps the process's priority.
+    expect(getPriority()).toBe(process);
+    const encoded = await hashPassword(PASSWORD);
+    expect(await verifyPassword(PASSWORD, encoded)).toEqual({ ok: true, needsRehash: false });
+
+    configurePasswords({ nice: 3 });
+    expect(await startPasswordThreads()).toEqual([Math.min(19, process + 3)]);
+    configurePasswords({ nice: 0 });
+    expect(await startPasswordThreads()).toEqual([null]);
+    expect(await verifyPassword(PASSWORD, encoded)).toEqual({ ok: true, needsRehash: false });
+  });
+
+  it('a job a thread cannot run fails alone: the thread goes on with the next', async () => {
+    const threads = new HashThreads({ size: 1, nice: 0 });
+    try {
+      await expect(threads.run({ op: 'nonsense' } as never)).rejects.toThrow('unknown password job');
+      await expect(
+        threads.run({
+          op: 'pbkdf2',
+          password: 'p',
+          salt: 's',
+          iterations: 1,
+          keyBytes: 32,
+          digest: 'sha256',
+        }),
+      ).resolves.toEqual(new Uint8Array(pbkdf2Sync('p', 's', 1, 32, 'sha256')));
+    } finally {
+      threads.close();
+    }
+    await expect(threads.run({ op: 'argon2-verify', encoded: '', password: '' })).rejects.toThrow(/closed/);
+  });
+
   it('runs no more than maxConcurrent hashes at once and finishes all of them', async () => {
     configurePasswords({ maxConcurrent: 2 });
     expect(passwordParameters().maxConcurrent).toBe(2);
@@ -290,6 +338,8 @@ describe('configuration', () => {
     expect(() => configurePasswords({ argon2: { timeCost: 0 } })).toThrow(ConfigError);
     expect(() => configurePasswords({ argon2: { memoryCost: 10_000_000 } })).toThrow(ConfigError);
     expect(() => configurePasswords({ maxConcurrent: 0 })).toThrow(ConfigError);
+    expect(() => configurePasswords({ nice: 20 })).toThrow(/nice must be an integer from 0 to 19/);
+    expect(() => configurePasswords({ nice: -1 })).toThrow(ConfigError);
     expect(() => configurePasswords({ argon2: { timecost: 3 } } as never)).toThrow(/did you mean 'timeCost'/);
     expect(() => configurePasswords({ concurrency: 2 } as never)).toThrow(/Unknown option 'concurrency'/);
     expect(passwordParameters()).toMatchObject(OWASP_ARGON2ID);

@@ -1,13 +1,13 @@
 /**
- * argon2id through @node-rs/argon2 (native, asynchronous on the libuv
- * threadpool), and the reading of PHC strings: the parameters are checked
+ * argon2id through @node-rs/argon2 (native, run on the password threads of
+ * threads.ts, off the event loop), and the reading of PHC strings: the parameters are checked
  * against {@link HASH_LIMITS} before the native code sees the string, and
  * compared with the configured ones to decide on a rehash.
  *
  * @module
  */
-import { type Algorithm, hash, verify } from '@node-rs/argon2';
 import { HASH_LIMITS } from './limits.js';
+import { passwordThreads } from './threads.js';
 
 /** argon2id cost parameters. */
 export interface Argon2Cost {
@@ -35,9 +35,6 @@ export interface Argon2Phc extends Argon2Cost {
 export const ARGON2_OUTPUT_BYTES = 32;
 /** Salt length of the hashes made here, in bytes (@node-rs/argon2's default). */
 export const ARGON2_SALT_BYTES = 16;
-
-// @node-rs/argon2 declares its enums `const`, which isolated modules cannot read: the value is 2.
-const ARGON2ID = 2 as Algorithm;
 
 const PHC =
   /^\$(argon2id|argon2i|argon2d)\$(?:v=(\d{1,3})\$)?m=(\d{1,10}),t=(\d{1,10}),p=(\d{1,3})\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
@@ -111,15 +108,9 @@ export function argon2NeedsRehash(phc: Argon2Phc, current: Argon2Cost): boolean 
   );
 }
 
-/** Hashes with argon2id, version 0x13, a random 16-byte salt; PHC string out. Runs on the threadpool. */
+/** Hashes with argon2id, version 0x13, a random 16-byte salt; PHC string out. Runs on a password thread. */
 export function argon2Hash(password: string, cost: Argon2Cost): Promise<string> {
-  return hash(password, {
-    algorithm: ARGON2ID,
-    memoryCost: cost.memoryCost,
-    timeCost: cost.timeCost,
-    parallelism: cost.parallelism,
-    outputLen: ARGON2_OUTPUT_BYTES,
-  });
+  return passwordThreads().run({ op: 'argon2-hash', password, cost, outputLen: ARGON2_OUTPUT_BYTES });
 }
 
 /**
@@ -128,7 +119,7 @@ export function argon2Hash(password: string, cost: Argon2Cost): Promise<string> 
  */
 export async function argon2Verify(encoded: string, password: string): Promise<boolean> {
   try {
-    return await verify(encoded, password);
+    return await passwordThreads().run({ op: 'argon2-verify', encoded, password });
   } catch {
     return false;
   }

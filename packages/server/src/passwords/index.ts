@@ -7,10 +7,11 @@
  * (formats.ts lists them) and report `needsRehash`, so the service stores an
  * argon2id hash in their place on the first successful sign-in.
  *
- * All hashing and verification runs on the libuv threadpool (never on the
- * event loop), at most {@link PasswordParameters.maxConcurrent} at a time; the
- * rest wait their turn, so a burst of sign-ins cannot take every core from the
- * requests that only verify or refresh tokens.
+ * All hashing and verification runs on password threads of lowered priority
+ * (threads.ts; never on the event loop), at most
+ * {@link PasswordParameters.maxConcurrent} at a time; the rest wait their turn,
+ * so a burst of sign-ins cannot take every core, nor an equal share of the
+ * event loop's core, from the requests that only verify or refresh tokens.
  *
  * @module
  */
@@ -29,6 +30,7 @@ import { ConcurrencyLimit } from './concurrency.js';
 import { readStoredHash } from './formats.js';
 import { HASH_LIMITS } from './limits.js';
 import { OWASP_ARGON2ID } from './owasp.js';
+import { DEFAULT_PASSWORD_NICE, HashThreads, passwordThreads, usePasswordThreads } from './threads.js';
 import { FailureFloor } from './timing.js';
 
 export type { Argon2Cost } from './argon2.js';
@@ -60,6 +62,8 @@ export interface PasswordParameters {
   readonly outputBytes: number;
   /** Hashes and verifications running at once; the others queue. */
   readonly maxConcurrent: number;
+  /** Added to the process's nice value for the threads that hash (0: the process's priority). */
+  readonly nice: number;
   /** The stored formats {@link verifyPassword} reads. */
   readonly accepts: readonly string[];
   /** Bounds on the cost read from a stored hash. */
@@ -76,6 +80,14 @@ export interface PasswordOptions {
    * cores, at least 1, so that one core stays for the event loop.
    */
   readonly maxConcurrent?: number;
+  /**
+   * Added to the process's nice value for the threads that hash and verify
+   * (0 to 19; Linux), so that a core shared with the event loop goes to token
+   * requests first. Default 10: a hash thread then gets about a tenth of a
+   * shared core while the event loop is busy, all of an idle one. 0 keeps the
+   * process's priority.
+   */
+  readonly nice?: number;
 }
 
 const ACCEPTS = Object.freeze([
@@ -94,6 +106,7 @@ export function defaultMaxConcurrent(): number {
 
 let cost: Argon2Cost = OWASP_ARGON2ID;
 let limit = new ConcurrencyLimit(defaultMaxConcurrent());
+usePasswordThreads(new HashThreads({ size: limit.limit, nice: DEFAULT_PASSWORD_NICE }));
 let floor = new FailureFloor();
 // A hash of a random password at the current cost: what unknown users are "checked" against.
 let dummy: Promise<string> | undefined;
@@ -104,7 +117,7 @@ let dummy: Promise<string> | undefined;
  * ranges) and a {@link ConfigError} names the problem.
  */
 export function configurePasswords(options: PasswordOptions): void {
-  refuseUnknownOptions(options, ['argon2', 'maxConcurrent'], 'password options');
+  refuseUnknownOptions(options, ['argon2', 'maxConcurrent', 'nice'], 'password options');
   refuseUnknownOptions(options.argon2, ['memoryCost', 'timeCost', 'parallelism'], 'password options.argon2');
   const next: Argon2Cost = { ...OWASP_ARGON2ID, ...options.argon2 };
   if (!withinLimits(next) || next.memoryCost < 8 * next.parallelism) {
@@ -118,10 +131,24 @@ export function configurePasswords(options: PasswordOptions): void {
   if (!Number.isInteger(max) || max < 1 || max > 64) {
     throw new ConfigError('password options.maxConcurrent must be an integer from 1 to 64');
   }
+  const nice = options.nice ?? DEFAULT_PASSWORD_NICE;
+  if (!Number.isInteger(nice) || nice < 0 || nice > 19) {
+    throw new ConfigError('password options.nice must be an integer from 0 to 19');
+  }
   cost = Object.freeze(next);
   limit = new ConcurrencyLimit(max);
+  usePasswordThreads(new HashThreads({ size: max, nice }));
   floor = new FailureFloor();
   dummy = undefined;
+}
+
+/**
+ * Starts the password threads now rather than at the first sign-in (which
+ * would wait for them), and resolves to the nice value each runs at (null where
+ * a thread cannot set its own priority).
+ */
+export function startPasswordThreads(): Promise<(number | null)[]> {
+  return passwordThreads().start();
 }
 
 /** The parameters new hashes get, the concurrency bound and the formats read. */
@@ -133,6 +160,7 @@ export function passwordParameters(): PasswordParameters {
     saltBytes: ARGON2_SALT_BYTES,
     outputBytes: ARGON2_OUTPUT_BYTES,
     maxConcurrent: limit.limit,
+    nice: passwordThreads().nice,
     accepts: ACCEPTS,
     limits: HASH_LIMITS,
   };
