@@ -9,25 +9,15 @@ import {
   importSecret,
   MemoryStore,
   type RequestLike,
-  TesseraError,
   type TesseraKey,
   TokenManager,
   type TokenManagerOptions,
 } from 'tessera-auth';
 import { describe, expect, it } from 'vitest';
+import { codeOf } from '../error-code.js';
 
 const SECRET = 'reissue-test-secret-0123456789abcdefghijkl';
 const START = 1_800_000_000;
-
-async function codeOf(promise: unknown): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (error instanceof TesseraError) return error.code;
-    throw error;
-  }
-}
 
 /** A GET request carrying the access cookie, as a browser sends it. */
 function cookieRequest(token: string): RequestLike {

@@ -12,16 +12,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import {
-  MemoryStore,
-  TesseraError,
-  TokenManager,
-  type TokenManagerOptions,
-  type TokenStore,
-} from 'tessera-auth';
+import { MemoryStore, TokenManager, type TokenManagerOptions, type TokenStore } from 'tessera-auth';
 import type { RotateRequest } from 'tessera-auth/core';
 import { createExpressAuth } from 'tessera-auth/express';
 import { afterAll, describe, expect, it } from 'vitest';
+import { codeOf } from '../error-code.js';
 import { type Backend, type Clock, everyStore } from './every-store.js';
 
 const SECRET = 'refresh-round-trip-secret-0123456789abcdef';
@@ -52,16 +47,6 @@ function counted(store: TokenStore, options: { withoutCapability?: boolean } = {
       calls.length = 0;
     },
   };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (error instanceof TesseraError) return error.code;
-    throw error;
-  }
 }
 
 interface Answer {

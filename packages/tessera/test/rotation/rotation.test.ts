@@ -6,25 +6,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isTesseraError, TesseraError } from '../../src/errors.js';
+import { isTesseraError, type TesseraError } from '../../src/errors.js';
 import { TokenManager } from '../../src/manager/token-manager.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { SqlStore } from '../../src/stores/sql.js';
 import type { TokenStore } from '../../src/stores/types.js';
+import { codeOf } from '../error-code.js';
 
 const SECRET = 'rotation-test-secret-0123456789abcdef';
 const dir = mkdtempSync(join(tmpdir(), 'tessera-rotation-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (error instanceof TesseraError) return error.code;
-    throw error;
-  }
-}
 
 const stores: Array<[string, () => Promise<TokenStore>]> = [
   ['memory', async () => new MemoryStore()],

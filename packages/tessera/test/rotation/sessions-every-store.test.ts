@@ -10,24 +10,15 @@
  * - a refresh token from `createRefreshToken()` is single-use under rotation, and
  *   so is a refresh token minted before any family existed.
  */
-import { type RefreshResult, TesseraError, TokenManager } from 'tessera-auth';
+import { type RefreshResult, TokenManager } from 'tessera-auth';
 import { afterAll, describe, expect, it } from 'vitest';
+import { codeOf } from '../error-code.js';
 import { type Clock, everyStore } from './every-store.js';
 
 const SECRET = 'sessions-every-store-secret-0123456789abcdef';
 const GRACE = 5;
 const { backends, cleanup } = await everyStore('sess');
 afterAll(cleanup);
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (error instanceof TesseraError) return error.code;
-    throw error;
-  }
-}
 
 interface User {
   readonly id: string;
