@@ -25,6 +25,7 @@ import {
   type TokenLocation,
   type TokenManagerOptions,
 } from './options.js';
+import { RefreshKeySplit, refreshSigningKey } from './refresh-keys.js';
 
 /** Resolved cookie settings. */
 export interface ResolvedCookies {
@@ -87,6 +88,10 @@ export interface ResolvedConfig<TUser = unknown> {
   /** Signs new tokens, unless an encodeKey callback picks one. Undefined for verify-only managers. */
   readonly signingKey: (() => TesseraKey) | undefined;
   readonly verificationKeys: KeySource;
+  /** Signs refresh tokens when `refreshKeys` is configured; else refresh tokens sign with {@link signingKey}. */
+  readonly refreshSigningKey: (() => TesseraKey) | undefined;
+  /** With `refreshKeys`: did a refresh key verify tokens with this kid? Such tokens must be refresh tokens. */
+  readonly isRefreshKid: ((kid: unknown) => boolean) | undefined;
   readonly accessExpires: number | false;
   readonly refreshExpires: number | false;
   readonly slidingExpires: number;
@@ -131,7 +136,10 @@ export function resolveConfig<TUser>(options: TokenManagerOptions<TUser>): Resol
   }
   const identityClaim = nonEmpty(options.identityClaim ?? base.identityClaim, 'identityClaim');
   const profile: TokenProfile = identityClaim === base.identityClaim ? base : { ...base, identityClaim };
-  const { signingKey, verificationKeys } = resolveKeys(options, algorithm);
+  const keys = resolveKeys(options, algorithm);
+  const { signingKey } = keys;
+  const refresh = resolveRefreshKeys(options, keys.verificationKeys);
+  const verificationKeys = refresh?.split ?? keys.verificationKeys;
 
   const leeway = toSeconds(options.leeway ?? 0, 'leeway');
   if (leeway < 0) throw new ConfigError('leeway must not be negative');
@@ -173,6 +181,8 @@ export function resolveConfig<TUser>(options: TokenManagerOptions<TUser>): Resol
     algorithm,
     signingKey,
     verificationKeys,
+    refreshSigningKey: refresh?.signingKey,
+    isRefreshKid: refresh === undefined ? undefined : (kid: unknown) => refresh.split.isRefreshKid(kid),
     accessExpires: toLifetime(options.accessTokenExpires ?? profile.accessExpires, 'accessTokenExpires'),
     refreshExpires: toLifetime(options.refreshTokenExpires ?? profile.refreshExpires, 'refreshTokenExpires'),
     slidingExpires: positive(
@@ -242,6 +252,27 @@ function refuseUnknownKeys(options: TokenManagerOptions<unknown>): void {
   refuseUnknownOptions(options.rotation, OPTION_KEYS.rotation, 'rotation');
   refuseUnknownOptions(options.errorHandlers, OPTION_KEYS.errorHandlers, 'errorHandlers');
   refuseUnknownOptions(options.limits, OPTION_KEYS.limits, 'limits');
+}
+
+function resolveRefreshKeys(
+  options: TokenManagerOptions<unknown>,
+  main: KeySource,
+): { signingKey: () => TesseraKey; split: RefreshKeySplit } | undefined {
+  const source = options.refreshKeys;
+  if (source === undefined) return undefined;
+  if (typeof source !== 'object' || source === null || typeof source.signingKey !== 'function') {
+    throw new ConfigError(
+      'refreshKeys must be a key source that can sign (a Keyring with a secret or private key)',
+    );
+  }
+  if (typeof source.verificationKeys !== 'function') {
+    throw new ConfigError('refreshKeys must be a key source: verificationKeys(header) is missing');
+  }
+  // The callbacks choose keys themselves: two mechanisms for one choice would disagree.
+  if (options.callbacks?.encodeKey !== undefined || options.callbacks?.decodeKey !== undefined) {
+    throw new ConfigError('refreshKeys cannot be combined with the encodeKey or decodeKey callbacks');
+  }
+  return { signingKey: () => refreshSigningKey(source), split: new RefreshKeySplit(source, main) };
 }
 
 function resolveKeys(

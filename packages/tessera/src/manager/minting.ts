@@ -69,6 +69,8 @@ export class Minter<TUser> {
   // every token a key signs carries the same one (keyring rotation changes the key).
   #headerKey: TesseraKey | undefined;
   #headerSegment = '';
+  #otherHeaderKey: TesseraKey | undefined;
+  #otherHeaderSegment = '';
 
   constructor(config: ResolvedConfig<TUser>) {
     this.#config = config;
@@ -161,7 +163,8 @@ export class Minter<TUser> {
     payload: Record<string, unknown>,
     options: { identity?: unknown; additionalHeaders?: Record<string, unknown> } = {},
   ): Promise<string> {
-    const key = await this.#signingKey(options.identity);
+    const kind: TokenKind = payload[this.#config.profile.typeClaim] === 'refresh' ? 'refresh' : 'access';
+    const key = await this.#signingKey(options.identity, kind);
     // A string on node:crypto (no extra await on the fast path), a promise on Web Crypto.
     return signJwsMaybe(this.#header(key, options.additionalHeaders ?? {}), payload, key.signing!);
   }
@@ -219,7 +222,7 @@ export class Minter<TUser> {
       this.#config.profile,
       this.#claimInputs(kind, identity, options, details, options.additionalClaims ?? NO_CLAIMS),
     );
-    const key = this.#config.signingKey?.();
+    const key = this.#keyFor(kind);
     if (key === undefined || key.signing === undefined) throw noSigningKey();
     const token =
       options.additionalHeaders === undefined
@@ -230,11 +233,16 @@ export class Minter<TUser> {
 
   /** The encoded header of a token `key` signs without header options. */
   #plainHeader(key: TesseraKey): string {
-    if (this.#headerKey !== key) {
+    if (this.#headerKey === key) return this.#headerSegment;
+    // A second slot, so that access and refresh tokens under different keys (refreshKeys) do not evict each other.
+    if (this.#otherHeaderKey !== key) {
+      this.#otherHeaderKey = this.#headerKey;
+      this.#otherHeaderSegment = this.#headerSegment;
       this.#headerSegment = encodeJwsHeader(this.#header(key, {}), key.signing!);
       this.#headerKey = key;
+      return this.#headerSegment;
     }
-    return this.#headerSegment;
+    return this.#otherHeaderSegment;
   }
 
   #claimInputs(
@@ -287,22 +295,36 @@ export class Minter<TUser> {
       ...options.additionalHeaders,
     };
     const payload = buildClaims(profile, this.#claimInputs(kind, identity, options, details, extra));
-    const key = await this.#signingKey(callbackIdentity);
+    const key = await this.#signingKey(callbackIdentity, kind);
     const token = signJwsMaybe(this.#header(key, headers), payload, key.signing!);
     // Awaited only on Web Crypto, so node:crypto's path keeps its synchronous signature.
     return { token: typeof token === 'string' ? token : await token, payload };
   }
 
-  async #signingKey(identity: unknown): Promise<TesseraKey> {
+  async #signingKey(identity: unknown, kind: TokenKind): Promise<TesseraKey> {
     const { encodeKey } = this.#config.callbacks;
-    const key = encodeKey !== undefined ? await encodeKey(identity) : this.#config.signingKey?.();
+    const key = encodeKey !== undefined ? await encodeKey(identity) : this.#keyFor(kind);
     if (key === undefined || key.signing === undefined) throw noSigningKey();
     return key;
+  }
+
+  #isRefreshKey(key: TesseraKey): boolean {
+    return key === this.#config.refreshSigningKey?.();
+  }
+
+  /** Refresh tokens sign with the refresh keys when there are some (`refreshKeys`), all else with the manager's. */
+  #keyFor(kind: TokenKind): TesseraKey | undefined {
+    const { refreshSigningKey, signingKey } = this.#config;
+    return kind === 'refresh' && refreshSigningKey !== undefined ? refreshSigningKey() : signingKey?.();
   }
 
   #header(key: TesseraKey, extra: Record<string, unknown>): Record<string, unknown> {
     const header: Record<string, unknown> = { ...extra, alg: key.alg, typ: extra.typ ?? this.#config.typ };
     if (key.kid !== undefined && header.kid === undefined) header.kid = key.kid;
+    // Verification finds a refresh key by its kid alone: no header may name another.
+    if (this.#config.refreshSigningKey !== undefined && header.kid !== key.kid && this.#isRefreshKey(key)) {
+      header.kid = key.kid;
+    }
     // PyJWT writes headers with sorted keys; doing the same keeps tokens byte-identical.
     return Object.fromEntries(Object.entries(header).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }

@@ -34,6 +34,7 @@ const managerKeys: Record<keyof TokenManagerOptions<unknown>, true> = {
   kid: true,
   keys: true,
   verificationKeys: true,
+  refreshKeys: true,
   accessTokenExpires: true,
   refreshTokenExpires: true,
   slidingTokenExpires: true,

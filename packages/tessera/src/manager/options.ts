@@ -160,6 +160,31 @@ export interface TokenManagerOptions<TUser = unknown> {
   keys?: KeySource & { signingKey?: () => TesseraKey };
   /** Verify with this source instead (a RemoteJwks, say); signing still uses the keys above. */
   verificationKeys?: KeySource;
+  /**
+   * Keys for refresh tokens alone. Refresh tokens are signed with
+   * `refreshKeys.signingKey()` (which must carry a `kid`); a token whose `kid`
+   * names one of these keys verifies against it, and is refused
+   * (`wrong_token_type`) unless it is a refresh token. Everything else (access
+   * tokens, refresh tokens issued before) verifies against the keys above.
+   *
+   * A refresh token is read only by the service that issued it, so an HMAC key
+   * it keeps to itself (never in a JWKS) does: verifying and signing one costs a
+   * fraction of an asymmetric signature, while access tokens stay verifiable by
+   * anyone with the public key. Not with the `encodeKey`/`decodeKey` callbacks.
+   *
+   * @example
+   * ```ts
+   * import { generateKey, importSecret, Keyring, TokenManager } from 'tessera-auth';
+   *
+   * const tokens = new TokenManager({
+   *   algorithm: 'EdDSA',
+   *   keys: new Keyring([generateKey('EdDSA', { kid: 'sign-1' })]),
+   *   // `secret`: 32 random bytes or more, kept by this service alone.
+   *   refreshKeys: new Keyring([importSecret(secret, 'HS256', { kid: 'refresh-1' })]),
+   * });
+   * ```
+   */
+  refreshKeys?: KeySource & { signingKey: () => TesseraKey };
 
   /** Access token lifetime (seconds, '15m', or false for no exp). Profile default. */
   accessTokenExpires?: Duration | false;

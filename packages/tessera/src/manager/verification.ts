@@ -284,7 +284,12 @@ export class Verification<TUser> {
   }
 
   #decoded(verified: VerifiedJwt, options: DecodeTokenOptions): VerifiedJwt {
-    const result = this.#config.profile.flaskClaimDefaults ? withFlaskDefaults(verified) : verified;
+    const { isRefreshKid, profile } = this.#config;
+    // A refresh key (refreshKeys) signs refresh tokens only: anything else under it is refused.
+    if (isRefreshKid?.(verified.header.kid) === true && verified.payload[profile.typeClaim] !== 'refresh') {
+      throw new WrongTokenTypeError('Only refresh tokens are allowed', verified, REFRESH_ONLY);
+    }
+    const result = profile.flaskClaimDefaults ? withFlaskDefaults(verified) : verified;
     if (options.csrfValue !== undefined) this.checkCsrf(result.payload, options.csrfValue, result.header);
     return result;
   }
