@@ -87,6 +87,7 @@ export const ENVIRONMENT: Readonly<Record<string, string>> = {
   publicUrl: 'TESSERA_PUBLIC_URL',
   profile: 'TESSERA_PROFILE',
   signingAlgorithm: 'TESSERA_SIGNING_ALG',
+  refreshKey: 'TESSERA_REFRESH_KEY',
   keyEncryptionKey: 'TESSERA_KEY_ENCRYPTION_KEY',
   keyRotation: 'TESSERA_KEY_ROTATION',
   keyGrace: 'TESSERA_KEY_GRACE',
@@ -135,6 +136,12 @@ const schema = z
     publicUrl: z.url({ protocol: /^https?$/ }).optional(),
     profile: z.enum(['standard', 'flask-jwt-extended', 'simplejwt']).default('standard'),
     signingAlgorithm: z.enum(SIGNING_ALGORITHMS).default('EdDSA'),
+    /**
+     * What signs refresh tokens in the standard profile: an HS256 key derived from the signing key
+     * (only this service reads refresh tokens), or the signing key itself. The Python profiles always
+     * use the signing key: their peers may verify refresh tokens.
+     */
+    refreshKey: z.enum(['derived', 'signing']).default('derived'),
     keyEncryptionKey: z
       .string()
       .regex(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/, 'must be 32 bytes, as 64 hex digits or base64')

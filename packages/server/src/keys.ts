@@ -7,13 +7,21 @@
  * Every instance reloads the table every `keyPoll` seconds, and at once
  * (at most once a second) when a token names a kid it does not know, so keys
  * rotated by another instance verify here without waiting for the poll.
+ *
+ * Refresh tokens, which only the service reads, are signed with an HMAC key
+ * derived from each signing key's private half (HKDF-SHA256, its own kid with
+ * a `.refresh` suffix): it rotates with the signing key, every instance derives
+ * the same one from the shared row, it is as secret as the private key and is
+ * never published, and it costs a fraction of an asymmetric signature. See
+ * {@link ServiceKeys.refreshKeys}.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import {
   exportJwk,
   generateKey,
   importJwk,
+  importSecret,
   type Jwk,
   type JwkSet,
   type JwsHeader,
@@ -43,6 +51,23 @@ export interface KeyInfo {
 }
 
 const ENVELOPE = 'aes256gcm-v1';
+
+/** The suffix that marks a derived refresh key's kid. */
+export const REFRESH_KID_SUFFIX = '.refresh';
+
+/** The refresh-token HMAC key of one signing key: HKDF-SHA256 over its private JWK, bound to its kid. */
+function deriveRefreshKey(kid: string, privateJwkText: string): TesseraKey {
+  const bytes = new Uint8Array(
+    hkdfSync(
+      'sha256',
+      Buffer.from(privateJwkText, 'utf8'),
+      new Uint8Array(0),
+      `tessera refresh-token key v1 ${kid}`,
+      32,
+    ),
+  );
+  return importSecret(bytes, 'HS256', { kid: `${kid}${REFRESH_KID_SUFFIX}` });
+}
 
 /** Decode the configured key-encryption key (64 hex digits or base64 of 32 bytes). */
 export function decodeKek(text: string | undefined): Buffer | undefined {
@@ -82,11 +107,14 @@ export class ServiceKeys implements KeySource {
   readonly #kek: Buffer | undefined;
   readonly #log: (message: string, error?: unknown) => void;
   #ring = new Keyring([]);
+  #refreshRing = new Keyring([]);
   #rows: SigningKeyRow[] = [];
   #imported = new Map<string, TesseraKey>();
+  #derived = new Map<string, TesseraKey>();
   #jwks: JwkSet = { keys: [] };
   #jwksText = '{"keys":[]}';
   #lastUnknownReload = 0;
+  #lastUnknownRefreshReload = 0;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(database: Database, config: KeyConfig, log: (message: string, error?: unknown) => void) {
@@ -126,6 +154,8 @@ export class ServiceKeys implements KeySource {
       if (
         !(error instanceof KeyNotFoundError) ||
         typeof header.kid !== 'string' ||
+        // Derived refresh kids are never here (refreshKeys looks them up, and reloads for them).
+        header.kid.endsWith(REFRESH_KID_SUFFIX) ||
         now - this.#lastUnknownReload < 1000
       ) {
         throw error;
@@ -134,6 +164,31 @@ export class ServiceKeys implements KeySource {
       return this.reload().then(() => this.#ring.verificationKeys(header));
     }
   }
+
+  /**
+   * The refresh-token keys, for the manager's `refreshKeys` option: HS256 keys
+   * derived from the signing keys (module comment), the current one signing.
+   * Only kids with the refresh suffix are looked up here, and an unknown one
+   * reloads the table as for the signing keys (another instance may have
+   * rotated).
+   */
+  readonly refreshKeys = {
+    signingKey: (): TesseraKey => this.#refreshRing.signingKey(),
+    verificationKeys: (header: JwsHeader): readonly TesseraKey[] | Promise<readonly TesseraKey[]> => {
+      if (typeof header.kid !== 'string' || !header.kid.endsWith(REFRESH_KID_SUFFIX)) {
+        throw new KeyNotFoundError(undefined, { header });
+      }
+      try {
+        return this.#refreshRing.verificationKeys(header);
+      } catch (error) {
+        // Its own once-a-second budget: a reload for an access token's kid must not hold this one back.
+        const now = Date.now();
+        if (!(error instanceof KeyNotFoundError) || now - this.#lastUnknownRefreshReload < 1000) throw error;
+        this.#lastUnknownRefreshReload = now;
+        return this.reload().then(() => this.#refreshRing.verificationKeys(header));
+      }
+    },
+  };
 
   /** The public JWK Set (current and previous keys). */
   jwks(): JwkSet {
@@ -175,15 +230,27 @@ export class ServiceKeys implements KeySource {
       return;
     }
     // Unchanged rows keep their key objects, so the verified-token cache stays warm across polls.
-    const keys = rows.map((row) => {
+    const derived: TesseraKey[] = [];
+    const keys = rows.map((row, i) => {
       const known = this.#imported.get(row.kid);
-      return known !== undefined && known.alg === row.alg ? known : this.#importRow(row);
+      if (known !== undefined && known.alg === row.alg) {
+        derived[i] = this.#derived.get(row.kid) as TesseraKey;
+        return known;
+      }
+      const text = this.#privateText(row);
+      derived[i] = deriveRefreshKey(row.kid, text);
+      return importJwk(JSON.parse(text) as Jwk);
     });
     this.#imported = new Map(keys.map((key, i) => [rows[i]!.kid, key]));
-    // The newest key not rotated out signs, on every instance alike.
+    this.#derived = new Map(derived.map((key, i) => [rows[i]!.kid, key]));
+    // The newest key not rotated out signs, on every instance alike; its derived key signs refresh tokens.
+    const signer = (rows.find((row) => row.expires_at === null) ?? rows[0]!).kid;
     const ring = new Keyring(keys);
-    ring.use((rows.find((row) => row.expires_at === null) ?? rows[0]!).kid);
+    ring.use(signer);
+    const refreshRing = new Keyring(derived);
+    refreshRing.use(`${signer}${REFRESH_KID_SUFFIX}`);
     this.#ring = ring;
+    this.#refreshRing = refreshRing;
     this.#rows = rows;
     this.#jwks = toJwks(keys);
     this.#jwksText = JSON.stringify(this.#jwks);
@@ -252,14 +319,12 @@ export class ServiceKeys implements KeySource {
     return made ? kid : undefined;
   }
 
-  #importRow(row: SigningKeyRow): TesseraKey {
-    let text = row.private_jwk;
-    if (int(row.encrypted) === 1) {
-      if (this.#kek === undefined) {
-        throw new Error(`signing key ${row.kid} is encrypted: set TESSERA_KEY_ENCRYPTION_KEY`);
-      }
-      text = openPrivateKey(this.#kek, row.kid, text);
+  /** A row's private JWK as text, decrypted when it is sealed. */
+  #privateText(row: SigningKeyRow): string {
+    if (int(row.encrypted) !== 1) return row.private_jwk;
+    if (this.#kek === undefined) {
+      throw new Error(`signing key ${row.kid} is encrypted: set TESSERA_KEY_ENCRYPTION_KEY`);
     }
-    return importJwk(JSON.parse(text) as Jwk);
+    return openPrivateKey(this.#kek, row.kid, row.private_jwk);
   }
 }

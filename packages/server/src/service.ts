@@ -239,6 +239,8 @@ export function tokenManagerOptions(
   return {
     profile,
     keys,
+    // Refresh tokens only this service reads: an HMAC key derived from the signing key (keys.ts).
+    ...(profile === 'standard' && config.refreshKey === 'derived' ? { refreshKeys: keys.refreshKeys } : {}),
     store,
     accessTokenExpires: config.accessTokenExpires,
     refreshTokenExpires: config.refreshTokenExpires,

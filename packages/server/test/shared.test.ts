@@ -153,6 +153,21 @@ describe.skipIf(!up)('two instances on PostgreSQL + Redis', () => {
     expect((await call(b.base, 'GET', '/auth/me', { token: admin.access_token })).status).toBe(200);
   });
 
+  it('a refresh token under a key rotated on one instance refreshes on the other (the same derived key)', async () => {
+    const admin = await login(a.base, ADMIN.username, ADMIN.password);
+    const rotated = await call(a.base, 'POST', '/admin/keys/rotate', { token: admin.access_token });
+    const kid = rotated.body.kid as string;
+    const fresh = await login(a.base, 'shared-user', 'shared-password');
+    const kidOf = (token: string) =>
+      (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+    expect(kidOf(fresh.refresh_token)).toBe(`${kid}.refresh`);
+    // B has not polled yet: the unknown refresh kid makes it reload the keys and derive the new one.
+    const next = await call(b.base, 'POST', '/auth/refresh', { token: fresh.refresh_token });
+    expect(next.status).toBe(200);
+    expect(kidOf(next.body.access_token as string)).toBe(kid);
+    expect(kidOf(next.body.refresh_token as string)).toBe(`${kid}.refresh`);
+  });
+
   it('throttling counts attempts on both instances', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) {
