@@ -175,9 +175,8 @@ export class ServiceKeys implements KeySource {
   readonly refreshKeys = {
     signingKey: (): TesseraKey => this.#refreshRing.signingKey(),
     verificationKeys: (header: JwsHeader): readonly TesseraKey[] | Promise<readonly TesseraKey[]> => {
-      if (typeof header.kid !== 'string' || !header.kid.endsWith(REFRESH_KID_SUFFIX)) {
-        throw new KeyNotFoundError(undefined, { header });
-      }
+      // Not a refresh kid: no key here (an empty answer, not an exception: every access token asks).
+      if (typeof header.kid !== 'string' || !header.kid.endsWith(REFRESH_KID_SUFFIX)) return [];
       try {
         return this.#refreshRing.verificationKeys(header);
       } catch (error) {

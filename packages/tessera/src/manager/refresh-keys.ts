@@ -5,7 +5,8 @@
  * token verified by a refresh key must be a refresh token.
  *
  * Routing is by exact `kid` only: a token without a `kid`, or with one the
- * refresh keys do not hold, never meets them. A refresh `kid` with another
+ * refresh keys do not hold (they throw KeyNotFoundError, or answer no key with
+ * that kid), never meets them. A refresh `kid` with another
  * algorithm is refused by the refresh keys themselves (the algorithm is bound
  * to the key), never retried against the manager's keys.
  *
@@ -14,6 +15,7 @@
 import { ConfigError, KeyNotFoundError } from '../errors.js';
 import type { JwsHeader } from '../jws/header.js';
 import type { TesseraKey } from '../keys/key.js';
+import { Keyring } from '../keys/keyring.js';
 import type { KeySource } from '../keys/source.js';
 
 /** What the `refreshKeys` option takes: a key source that can also sign. */
@@ -34,6 +36,10 @@ export class RefreshKeySplit implements KeySource {
   verificationKeys(header: JwsHeader): readonly TesseraKey[] | Promise<readonly TesseraKey[]> {
     const kid = header.kid;
     if (typeof kid !== 'string') return this.#main.verificationKeys(header);
+    // Every access token passes here: a Keyring answers "not mine" without an exception.
+    if (this.#refresh instanceof Keyring && this.#refresh.get(kid) === undefined) {
+      return this.#main.verificationKeys(header);
+    }
     let found: readonly TesseraKey[] | Promise<readonly TesseraKey[]>;
     try {
       found = this.#refresh.verificationKeys(header);
