@@ -113,8 +113,8 @@ export class ServiceKeys implements KeySource {
   #derived = new Map<string, TesseraKey>();
   #jwks: JwkSet = { keys: [] };
   #jwksText = '{"keys":[]}';
-  #lastUnknownReload = 0;
-  #lastUnknownRefreshReload = 0;
+  readonly #signingReloads = { last: 0 };
+  readonly #refreshReloads = { last: 0 };
   #timer: NodeJS.Timeout | undefined;
 
   constructor(database: Database, config: KeyConfig, log: (message: string, error?: unknown) => void) {
@@ -146,23 +146,11 @@ export class ServiceKeys implements KeySource {
   }
 
   verificationKeys(header: JwsHeader): readonly TesseraKey[] | Promise<readonly TesseraKey[]> {
-    try {
+    // Derived refresh kids are never in this ring: refreshKeys looks them up, and reloads for them.
+    if (typeof header.kid === 'string' && header.kid.endsWith(REFRESH_KID_SUFFIX)) {
       return this.#ring.verificationKeys(header);
-    } catch (error) {
-      // A kid we do not know may be a key another instance has just made: reload once, at most once a second.
-      const now = Date.now();
-      if (
-        !(error instanceof KeyNotFoundError) ||
-        typeof header.kid !== 'string' ||
-        // Derived refresh kids are never here (refreshKeys looks them up, and reloads for them).
-        header.kid.endsWith(REFRESH_KID_SUFFIX) ||
-        now - this.#lastUnknownReload < 1000
-      ) {
-        throw error;
-      }
-      this.#lastUnknownReload = now;
-      return this.reload().then(() => this.#ring.verificationKeys(header));
     }
+    return this.#lookup(() => this.#ring, header, this.#signingReloads);
   }
 
   /**
@@ -177,17 +165,36 @@ export class ServiceKeys implements KeySource {
     verificationKeys: (header: JwsHeader): readonly TesseraKey[] | Promise<readonly TesseraKey[]> => {
       // Not a refresh kid: no key here (an empty answer, not an exception: every access token asks).
       if (typeof header.kid !== 'string' || !header.kid.endsWith(REFRESH_KID_SUFFIX)) return [];
-      try {
-        return this.#refreshRing.verificationKeys(header);
-      } catch (error) {
-        // Its own once-a-second budget: a reload for an access token's kid must not hold this one back.
-        const now = Date.now();
-        if (!(error instanceof KeyNotFoundError) || now - this.#lastUnknownRefreshReload < 1000) throw error;
-        this.#lastUnknownRefreshReload = now;
-        return this.reload().then(() => this.#refreshRing.verificationKeys(header));
-      }
+      return this.#lookup(() => this.#refreshRing, header, this.#refreshReloads);
     },
   };
+
+  /**
+   * The keys of `ring()` for `header`. A kid it does not know may be a key another
+   * instance has just made: reload the table and ask again, at most once a second
+   * per `budget` (signing and refresh kids have one each, so that a reload for one
+   * does not hold the other back).
+   */
+  #lookup(
+    ring: () => Keyring,
+    header: JwsHeader,
+    budget: { last: number },
+  ): readonly TesseraKey[] | Promise<readonly TesseraKey[]> {
+    try {
+      return ring().verificationKeys(header);
+    } catch (error) {
+      const now = Date.now();
+      if (
+        !(error instanceof KeyNotFoundError) ||
+        typeof header.kid !== 'string' ||
+        now - budget.last < 1000
+      ) {
+        throw error;
+      }
+      budget.last = now;
+      return this.reload().then(() => ring().verificationKeys(header));
+    }
+  }
 
   /** The public JWK Set (current and previous keys). */
   jwks(): JwkSet {

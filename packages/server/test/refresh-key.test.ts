@@ -8,14 +8,15 @@
  */
 import { Keyring, TokenManager } from 'tessera-auth';
 import { describe, expect, it } from 'vitest';
-import { ADMIN, call, login, removeDir, startTestService, tempDir } from './support.js';
-
-function header(token: string): { alg?: string; kid?: string } {
-  return JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as {
-    alg?: string;
-    kid?: string;
-  };
-}
+import {
+  ADMIN,
+  call,
+  tokenHeader as header,
+  login,
+  removeDir,
+  startTestService,
+  tempDir,
+} from './support.js';
 
 describe('refresh tokens under the derived key', () => {
   it('are HS256 under `<signing kid>.refresh`, refresh on, and the key is never published', async () => {

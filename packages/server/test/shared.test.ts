@@ -20,6 +20,7 @@ import {
   startTestService,
   type TestService,
   tempDir,
+  tokenHeader,
 } from './support.js';
 
 const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -142,13 +143,13 @@ describe.skipIf(!up)('two instances on PostgreSQL + Redis', () => {
     const rotated = await call(a.base, 'POST', '/admin/keys/rotate', { token: admin.access_token });
     const kid = rotated.body.kid as string;
     const fresh = await login(a.base, ADMIN.username, ADMIN.password);
-    expect(JSON.parse(Buffer.from(fresh.access_token.split('.')[0]!, 'base64url').toString()).kid).toBe(kid);
+    expect(tokenHeader(fresh.access_token).kid).toBe(kid);
     // B has not polled yet: the unknown kid makes it reload the keys.
     expect((await call(b.base, 'GET', '/auth/me', { token: fresh.access_token })).status).toBe(200);
     const jwks = await call(b.base, 'GET', '/.well-known/jwks.json');
     expect((jwks.body.keys as { kid: string }[]).map((k) => k.kid)).toContain(kid);
     const fromB = await login(b.base, ADMIN.username, ADMIN.password);
-    expect(JSON.parse(Buffer.from(fromB.access_token.split('.')[0]!, 'base64url').toString()).kid).toBe(kid);
+    expect(tokenHeader(fromB.access_token).kid).toBe(kid);
     // Tokens of the previous key still verify on both during the grace period.
     expect((await call(b.base, 'GET', '/auth/me', { token: admin.access_token })).status).toBe(200);
   });
@@ -158,8 +159,7 @@ describe.skipIf(!up)('two instances on PostgreSQL + Redis', () => {
     const rotated = await call(a.base, 'POST', '/admin/keys/rotate', { token: admin.access_token });
     const kid = rotated.body.kid as string;
     const fresh = await login(a.base, 'shared-user', 'shared-password');
-    const kidOf = (token: string) =>
-      (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+    const kidOf = (token: string) => tokenHeader(token).kid;
     expect(kidOf(fresh.refresh_token)).toBe(`${kid}.refresh`);
     // B has not polled yet: the unknown refresh kid makes it reload the keys and derive the new one.
     const next = await call(b.base, 'POST', '/auth/refresh', { token: fresh.refresh_token });

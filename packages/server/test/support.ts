@@ -153,6 +153,15 @@ export function claims(token: string): Record<string, unknown> {
   >;
 }
 
+/** The protected header of a JWT, unverified (for assertions on `alg` and `kid`). */
+export function tokenHeader(token: string): { alg?: string; kid?: string; typ?: string } {
+  return JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as {
+    alg?: string;
+    kid?: string;
+    typ?: string;
+  };
+}
+
 /** Wait until the clock's second changes (user cut-offs are by the second). */
 export async function nextSecond(): Promise<void> {
   const now = Date.now();

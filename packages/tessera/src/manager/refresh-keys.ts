@@ -69,7 +69,8 @@ export class RefreshKeySplit implements KeySource {
     kid: string,
     header: JwsHeader,
   ): readonly TesseraKey[] | Promise<readonly TesseraKey[]> {
-    const own = keys.filter((key) => key.kid === kid);
+    // An empty answer (the service's source for kids that are not its own) needs no copy.
+    const own = keys.length === 0 ? keys : keys.filter((key) => key.kid === kid);
     if (own.length === 0) return this.#main.verificationKeys(header);
     this.#refreshKids.add(kid);
     return own;
