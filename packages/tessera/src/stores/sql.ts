@@ -36,6 +36,7 @@ import {
   isBeforeCutoff,
   parseMetadata,
 } from './rules.js';
+import { CompiledStatements, type SlotOf } from './sql-compiled.js';
 import {
   DEFAULT_TABLE_PREFIX,
   migrations,
@@ -241,6 +242,28 @@ function text(value: unknown): string {
   return String(value);
 }
 
+/** The values of a rotation's statements, by slot name. */
+interface RotateValues {
+  familyId: string;
+  presentedJti: string;
+  nextJti: string;
+  now: number;
+  expiresAt: number;
+  storeNow: number | undefined;
+  jti: string | undefined;
+  userKey: string | undefined;
+  bar: number | undefined;
+}
+
+/** The presented token's own revocation to check inside a rotation; `shape` names its SQL variant. */
+interface PresentedCheck {
+  readonly shape: string;
+  readonly storeNow: number;
+  readonly jti: string | undefined;
+  readonly userKey: string | undefined;
+  readonly bar: number | undefined;
+}
+
 interface FamilyRow {
   family_id: unknown;
   user_key: unknown;
@@ -280,6 +303,7 @@ export class SqlStore implements TokenStore {
   readonly #now: Clock;
   readonly #timeoutMs: number;
   readonly #destroyOnClose: boolean;
+  readonly #statements = new CompiledStatements();
   #closed = false;
 
   constructor(db: KyselyLike, options: SqlStoreConstructorOptions) {
@@ -447,23 +471,31 @@ export class SqlStore implements TokenStore {
     if (!kyselyLoaded) await loadKysely();
     const { jti, userKey, familyId } = check;
     if (jti === undefined && userKey === undefined && familyId === undefined) return false;
-    const now = this.#now();
     const t = this.tables;
     // One round trip: each check is a scalar subquery, NULL when absent.
-    const j =
-      jti === undefined
-        ? sql`NULL`
-        : sql`(SELECT 1 FROM ${sql.table(t.revokedTokens)} WHERE jti = ${jti} AND expires_at > ${now})`;
-    const c =
-      userKey === undefined
-        ? sql`NULL`
-        : sql`(SELECT revoked_before FROM ${sql.table(t.userCutoffs)} WHERE user_key = ${userKey} AND keep_until > ${now})`;
-    const f =
-      familyId === undefined
-        ? sql`NULL`
-        : sql`(SELECT revoked_at FROM ${sql.table(t.families)} WHERE family_id = ${familyId})`;
+    const shape = `isRevoked:${jti === undefined ? '' : 'j'}${userKey === undefined ? '' : 'u'}${familyId === undefined ? '' : 'f'}`;
+    const values = { jti, userKey, familyId, now: this.#now() };
     const result = await this.#guard('isRevoked', () =>
-      sql<{ j: unknown; c: unknown; f: unknown }>`SELECT ${j} AS j, ${c} AS c, ${f} AS f`.execute(this.#db),
+      this.#statements.run(
+        this.#db,
+        shape,
+        (slot: SlotOf<keyof typeof values>) => {
+          const j =
+            jti === undefined
+              ? sql`NULL`
+              : sql`(SELECT 1 FROM ${sql.table(t.revokedTokens)} WHERE jti = ${slot('jti')} AND expires_at > ${slot('now')})`;
+          const c =
+            userKey === undefined
+              ? sql`NULL`
+              : sql`(SELECT revoked_before FROM ${sql.table(t.userCutoffs)} WHERE user_key = ${slot('userKey')} AND keep_until > ${slot('now')})`;
+          const f =
+            familyId === undefined
+              ? sql`NULL`
+              : sql`(SELECT revoked_at FROM ${sql.table(t.families)} WHERE family_id = ${slot('familyId')})`;
+          return sql<{ j: unknown; c: unknown; f: unknown }>`SELECT ${j} AS j, ${c} AS c, ${f} AS f`;
+        },
+        values,
+      ),
     );
     const row = result.rows[0];
     if (row === undefined) return false;
@@ -507,29 +539,47 @@ export class SqlStore implements TokenStore {
     const fam = sql.table(this.tables.families);
     // A live family, and (when the caller left the check to the rotation) a presented
     // token that isRevoked would not refuse: each branch below re-checks both in its WHERE.
-    const revokedNow = this.#presentedRevoked(r.presented);
-    const live =
-      revokedNow === undefined
-        ? this.#livePredicate(r.now)
-        : sql`(${this.#livePredicate(r.now)} AND NOT ${revokedNow})`;
+    const presented = this.#presentedCheck(r.presented);
+    const values: RotateValues = {
+      familyId: r.familyId,
+      presentedJti: r.presentedJti,
+      nextJti: r.nextJti,
+      now: r.now,
+      expiresAt: r.expiresAt,
+      storeNow: presented?.storeNow,
+      jti: presented?.jti,
+      userKey: presented?.userKey,
+      bar: presented?.bar,
+    };
+    const live = (v: SlotOf<keyof RotateValues>) =>
+      presented === undefined
+        ? this.#livePredicate(v('now'))
+        : sql`(${this.#livePredicate(v('now'))} AND NOT ${this.#presentedRevoked(presented, v)})`;
+    const inline: SlotOf<keyof RotateValues> = (name) => values[name];
     return this.#guard('rotateFamily', async () => {
       // 1. The normal case, decided by the row lock: exactly one caller can match current_jti.
-      const rotated = await sql`UPDATE ${fam}
-          SET previous_jti = ${r.presentedJti}, current_jti = ${r.nextJti}, rotated_at = ${r.now},
-              last_used_at = ${r.now}, expires_at = ${r.expiresAt}
-          WHERE family_id = ${r.familyId} AND current_jti = ${r.presentedJti} AND ${live}`.execute(this.#db);
+      // The one statement of every refresh: compiled once per shape of the presented check.
+      const rotated = await this.#statements.run(
+        this.#db,
+        `rotate:${presented?.shape ?? ''}`,
+        (v: SlotOf<keyof RotateValues>) => sql`UPDATE ${fam}
+          SET previous_jti = ${v('presentedJti')}, current_jti = ${v('nextJti')}, rotated_at = ${v('now')},
+              last_used_at = ${v('now')}, expires_at = ${v('expiresAt')}
+          WHERE family_id = ${v('familyId')} AND current_jti = ${v('presentedJti')} AND ${live(v)}`,
+        values,
+      );
       if (affected(rotated) === 1)
         return { status: 'rotated', currentJti: r.nextJti, expiresAt: r.expiresAt };
 
       // 2. A retry of the previous jti inside the grace window (never when graceSeconds is 0):
       // nothing changes but last_used_at, and the answer is the successor already minted.
       if (r.graceSeconds > 0) {
-        const grace = await this.#graceRetry(r, live);
+        const grace = await this.#graceRetry(r, live(inline));
         if (grace !== undefined) return grace;
       }
 
       // 3. Why did neither match? Missing, dead (or the presented token revoked), or a spent jti.
-      const state = await sql<{ live: unknown }>`SELECT CASE WHEN ${live} THEN 1 ELSE 0 END AS live
+      const state = await sql<{ live: unknown }>`SELECT CASE WHEN ${live(inline)} THEN 1 ELSE 0 END AS live
           FROM ${fam} WHERE family_id = ${r.familyId}`.execute(this.#db);
       const row = state.rows[0];
       if (row === undefined) return { status: 'unknown' };
@@ -537,7 +587,8 @@ export class SqlStore implements TokenStore {
 
       // 4. Reuse: revoke the family. Only the call that flips revoked_at reports 'reused'.
       // A presented token revoked meanwhile is answered 'revoked', as isRevoked would first.
-      const notRevoked = revokedNow === undefined ? sql`` : sql` AND NOT ${revokedNow}`;
+      const notRevoked =
+        presented === undefined ? sql`` : sql` AND NOT ${this.#presentedRevoked(presented, inline)}`;
       const revoked = await sql`UPDATE ${fam} SET revoked_at = ${r.now}
           WHERE family_id = ${r.familyId} AND revoked_at IS NULL AND current_jti <> ${r.presentedJti}${notRevoked}`.execute(
         this.#db,
@@ -547,38 +598,48 @@ export class SqlStore implements TokenStore {
   }
 
   /**
-   * The presented token's own revocation as one SQL condition, by the store's
-   * clock as {@link isRevoked} reads it: its jti revoked, or its user's live
-   * cut-off after its `iat` (a token without a finite `iat` counts as older).
-   * Its family is the row being rotated, whose revocation the live predicate
-   * covers. Undefined when there is nothing to check.
+   * What of the presented token's own revocation there is to check, by the
+   * store's clock as {@link isRevoked} reads it: its jti, and its user's live
+   * cut-off against its `iat` (a token without a finite `iat` counts as older:
+   * no bar). Its family is the row being rotated, whose revocation the live
+   * predicate covers. Undefined when there is nothing to check.
    */
-  #presentedRevoked(p: RevocationCheck | undefined): RawBuilder<unknown> | undefined {
+  #presentedCheck(p: RevocationCheck | undefined): PresentedCheck | undefined {
     if (p === undefined) return undefined;
-    const now = this.#now();
-    const t = this.tables;
-    const checks: RawBuilder<unknown>[] = [];
-    if (p.jti !== undefined) {
-      checks.push(sql`EXISTS (SELECT 1 FROM ${sql.table(t.revokedTokens)}
-        WHERE ${sql.ref(`${t.revokedTokens}.jti`)} = ${p.jti}
-          AND ${sql.ref(`${t.revokedTokens}.expires_at`)} > ${now})`);
-    }
+    let userKey: string | undefined;
+    let bar: number | undefined;
     if (p.userKey !== undefined) {
       // iat < revoked_before, with revoked_before an integer, is floor(iat) < revoked_before:
       // the bound stays an integer, which every dialect compares with a BIGINT column.
       const iat = p.iat;
-      const bar = iat === undefined || !Number.isFinite(iat) ? undefined : Math.floor(iat);
-      if (bar === undefined || bar <= Number.MAX_SAFE_INTEGER) {
-        const before =
-          bar === undefined || bar < 0
-            ? sql``
-            : sql` AND ${sql.ref(`${t.userCutoffs}.revoked_before`)} > ${bar}`;
-        checks.push(sql`EXISTS (SELECT 1 FROM ${sql.table(t.userCutoffs)}
-          WHERE ${sql.ref(`${t.userCutoffs}.user_key`)} = ${p.userKey}
-            AND ${sql.ref(`${t.userCutoffs}.keep_until`)} > ${now}${before})`);
+      const floor = iat === undefined || !Number.isFinite(iat) ? undefined : Math.floor(iat);
+      if (floor === undefined || floor <= Number.MAX_SAFE_INTEGER) {
+        userKey = p.userKey;
+        if (floor !== undefined && floor >= 0) bar = floor;
       }
     }
-    if (checks.length === 0) return undefined;
+    const { jti } = p;
+    if (jti === undefined && userKey === undefined) return undefined;
+    const shape = `${jti === undefined ? '' : 'j'}${userKey === undefined ? '' : bar === undefined ? 'u' : 'ub'}`;
+    return { shape, storeNow: this.#now(), jti, userKey, bar };
+  }
+
+  /** The presented token revoked, as one SQL condition over the check's values (`v` places them). */
+  #presentedRevoked(p: PresentedCheck, v: SlotOf<keyof RotateValues>): RawBuilder<unknown> {
+    const t = this.tables;
+    const checks: RawBuilder<unknown>[] = [];
+    if (p.jti !== undefined) {
+      checks.push(sql`EXISTS (SELECT 1 FROM ${sql.table(t.revokedTokens)}
+        WHERE ${sql.ref(`${t.revokedTokens}.jti`)} = ${v('jti')}
+          AND ${sql.ref(`${t.revokedTokens}.expires_at`)} > ${v('storeNow')})`);
+    }
+    if (p.userKey !== undefined) {
+      const before =
+        p.bar === undefined ? sql`` : sql` AND ${sql.ref(`${t.userCutoffs}.revoked_before`)} > ${v('bar')}`;
+      checks.push(sql`EXISTS (SELECT 1 FROM ${sql.table(t.userCutoffs)}
+        WHERE ${sql.ref(`${t.userCutoffs}.user_key`)} = ${v('userKey')}
+          AND ${sql.ref(`${t.userCutoffs}.keep_until`)} > ${v('storeNow')}${before})`);
+    }
     return sql`(${sql.join(checks, sql` OR `)})`;
   }
 
@@ -688,7 +749,7 @@ export class SqlStore implements TokenStore {
   }
 
   /** A family row is live: not revoked, not expired, not older than its user's live cut-off. */
-  #livePredicate(now: number): RawBuilder<unknown> {
+  #livePredicate(now: unknown): RawBuilder<unknown> {
     const f = this.tables.families;
     const c = this.tables.userCutoffs;
     return sql`(${sql.ref(`${f}.revoked_at`)} IS NULL AND ${sql.ref(`${f}.expires_at`)} > ${now}
