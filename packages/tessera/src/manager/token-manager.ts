@@ -12,7 +12,7 @@ import { refuseUnknownOptions } from '../known-options.js';
 import type { SessionInfo } from '../stores/types.js';
 import { inProfileWords } from '../tokens/profile.js';
 import type { JwtPayload } from '../tokens/validate.js';
-import { isPromise, TokenVerifier } from '../tokens/verifier.js';
+import { isPromise, TokenVerifier, type VerifiedJwt } from '../tokens/verifier.js';
 import { type ResolvedConfig, resolveConfig } from './config.js';
 import { Minter } from './minting.js';
 import { CALL_OPTION_KEYS } from './option-keys.js';
@@ -183,14 +183,29 @@ export class TokenManager<TUser = unknown, TClaims extends object = NoClaims, TI
    * CSRF value when one is given (Flask-JWT-Extended's `decode_token`). No type,
    * freshness, revocation or user checks.
    */
-  async decodeToken(token: string, options: DecodeTokenOptions = NO_OPTIONS): Promise<TokenPayload<TClaims>> {
-    refuseUnknownOptions(options, CALL_OPTION_KEYS.decodeToken, 'decodeToken options');
+  decodeToken(token: string, options: DecodeTokenOptions = NO_OPTIONS): Promise<TokenPayload<TClaims>> {
+    // Not an async function: a synchronous answer is handed over in one settled promise,
+    // without the extra turn an inner await costs (the caller's own await is the only one).
+    let result: VerifiedJwt | Promise<VerifiedJwt>;
     try {
-      return (await this.#verification.decode(token, options)).payload as TokenPayload<TClaims>;
+      refuseUnknownOptions(options, CALL_OPTION_KEYS.decodeToken, 'decodeToken options');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    try {
+      result = this.#verification.decode(token, options);
     } catch (error) {
       this.#refused('decode', error);
-      throw error;
+      return Promise.reject(error);
     }
+    if (!isPromise(result)) return Promise.resolve(result.payload as TokenPayload<TClaims>);
+    return result.then(
+      (verified) => verified.payload as TokenPayload<TClaims>,
+      (error: unknown) => {
+        this.#refused('decode', error);
+        throw error;
+      },
+    );
   }
 
   /** Decode and run every check a protected route makes. */

@@ -551,6 +551,23 @@ describe('decodeToken', () => {
       type: 'refresh',
     });
   });
+
+  it('answers every refusal as a rejected promise, never a synchronous throw, and tells token_refused once', async () => {
+    const m = new TokenManager({ secret: SECRET });
+    const refused: string[] = [];
+    m.events.on('token_refused', (event) => refused.push(`${event.operation}:${event.code}`));
+    let answers: Promise<unknown>[] = [];
+    expect(() => {
+      answers = [
+        m.decodeToken('not-a-token'),
+        m.decodeToken('not-a-token', { allowExpire: true } as never),
+        m.decodeToken(42 as never),
+      ];
+    }).not.toThrow();
+    for (const answer of answers) await expect(answer).rejects.toBeInstanceOf(TesseraError);
+    // The unknown option is a configuration error of the call, not a refused token.
+    expect(refused).toEqual(['decode:token_malformed', 'decode:token_malformed']);
+  });
 });
 
 describe('verifyToken order of checks (docs/reference/python-peers.md 3.5)', () => {
