@@ -125,7 +125,8 @@ async function main(): Promise<void> {
     throw new Error('--only must be tokens, http, stores or service');
   }
   const info = machine();
-  const stamp = info.date.slice(0, 10);
+  // Date and commit: a second run on the same day, at another commit, keeps the first one's file.
+  const stamp = `${info.date.slice(0, 10)}-${info.commit.split(' ')[0]}`;
   const resultsDir = join(here, 'results');
   const log = (line: string) => process.stderr.write(`${line}\n`);
   log(`machine: ${info.nproc} cores, ${info.cpu}, node ${info.node}; gc between slices: ${hasGc}`);
