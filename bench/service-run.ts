@@ -15,6 +15,7 @@ interface Flags {
   readonly soak?: boolean | undefined;
   readonly 'soak-minutes'?: string | undefined;
   readonly databases?: string | undefined;
+  readonly rounds?: string | undefined;
 }
 
 function databases(value: string | undefined): ('sqlite' | 'postgres')[] {
@@ -59,6 +60,7 @@ export async function runServiceBench(
       durationSeconds: positive(flags.duration, 'duration', 5),
       databases: databases(flags.databases),
       timingSamples: 40,
+      rounds: flags.rounds === undefined ? 5 : Math.floor(positive(flags.rounds, 'rounds', 5)),
     },
     log,
   );

@@ -42,6 +42,8 @@ export interface ServiceBenchOptions {
   readonly databases: readonly ('sqlite' | 'postgres')[];
   /** Sequential sign-ins per case in the timing comparison. */
   readonly timingSamples: number;
+  /** Rounds of the interleaved refresh and check comparison (0: none). */
+  readonly rounds: number;
 }
 
 /** One wrk run. */
@@ -66,11 +68,28 @@ export interface SideResult {
   readonly timing?: Timing;
 }
 
+/** One workload of the interleaved comparison: each side's req/s per round, in round order. */
+export interface Alternated {
+  readonly tessera: readonly number[];
+  readonly betterAuth: readonly number[];
+  readonly errors: number;
+}
+
+/** The interleaved comparison of one database: refresh against renewal, check against check. */
+export interface Interleaved {
+  readonly rounds: number;
+  readonly seconds: number;
+  readonly refresh: Alternated;
+  readonly check: Alternated;
+}
+
 export interface ServiceReport {
   readonly seconds: number;
   readonly notes: readonly string[];
   readonly calibration: { readonly scryptMs: number; readonly argon2: string; readonly argon2Ms: number };
   readonly databases: Readonly<Record<string, readonly SideResult[]>>;
+  /** Per database, when rounds were asked for. */
+  readonly interleaved?: Readonly<Record<string, Interleaved>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -571,6 +590,94 @@ async function measureBetterAuth(
   };
 }
 
+/**
+ * The two headline ratios in alternated rounds, all three servers up at once (each pinned
+ * to CPU 1, only one under load at a time): per round, the service's refresh then
+ * better-auth's renewal (updateAge 0), the service's `/auth/me` then better-auth's session
+ * check, the order swapped every other round. A ratio taken within one round sees the
+ * same machine on both sides; the sequential tables above do not, and a shared VM's
+ * speed moves by tens of percent between minutes.
+ */
+async function measureInterleaved(
+  db: 'sqlite' | 'postgres',
+  options: ServiceBenchOptions,
+  log: (line: string) => void,
+): Promise<Interleaved> {
+  const started = performance.now();
+  const d = options.durationSeconds;
+  const rounds = options.rounds;
+  const envs = [
+    await databaseEnv(db, 'tessera'),
+    await databaseEnv(db, 'better-auth'),
+    await databaseEnv(db, 'better-auth'),
+  ] as const;
+  const refresh = { tessera: [] as number[], betterAuth: [] as number[], errors: 0 };
+  const check = { tessera: [] as number[], betterAuth: [] as number[], errors: 0 };
+  try {
+    await withServer({ ...envs[0].env, BENCH_TARGET: 'tessera', BENCH_ARGON2: '19456,2,1' }, (tessera) =>
+      withServer({ ...envs[1].env, BENCH_TARGET: 'better-auth' }, (checks) =>
+        withServer(
+          { ...envs[2].env, BENCH_TARGET: 'better-auth', BENCH_UPDATE_AGE: '0' },
+          async (renewals) => {
+            log(`interleaved ${db}: ${rounds} rounds; signing in`);
+            // A refresh token is spent once: a fresh pool per round (users sign in several times).
+            const perRound = 4 * CONNECTIONS;
+            const tokens = await tesseraTokens(tessera.url, perRound * (rounds + 1));
+            const access = linesFile(`i-access-${db}.txt`, tokens.access.slice(0, perRound));
+            const pool = (r: number) =>
+              linesFile(`i-refresh-${db}-${r}.txt`, tokens.refresh.slice(r * perRound, (r + 1) * perRound));
+            const checkCookies = linesFile(
+              `i-check-${db}.txt`,
+              await betterAuthCookies(checks.url, CONNECTIONS),
+            );
+            const renewCookies = linesFile(
+              `i-renew-${db}.txt`,
+              await betterAuthCookies(renewals.url, CONNECTIONS),
+            );
+            const session = { BENCH_PATH: '/api/auth/get-session', BENCH_HEADER: 'cookie' };
+            const me = { BENCH_PATH: '/auth/me', BENCH_HEADER: 'authorization' };
+            const sides = {
+              refresh: [
+                (r: number) => wrk(tessera.url, 'tesseraRefresh', d, { args: [pool(r)] }),
+                () => wrk(renewals.url, 'rotatingGet', d, { args: [renewCookies], env: session }),
+              ],
+              check: [
+                () => wrk(tessera.url, 'rotatingGet', d, { args: [access], env: me }),
+                () => wrk(checks.url, 'rotatingGet', d, { args: [checkCookies], env: session }),
+              ],
+            } as const;
+            // Warm-up: round 0's pool, every route for 2 s.
+            await wrk(tessera.url, 'tesseraRefresh', 2, { args: [pool(rounds)] });
+            await wrk(renewals.url, 'rotatingGet', 2, { args: [renewCookies], env: session });
+            await wrk(tessera.url, 'rotatingGet', 2, { args: [access], env: me });
+            await wrk(checks.url, 'rotatingGet', 2, { args: [checkCookies], env: session });
+            for (let r = 0; r < rounds; r++) {
+              for (const [name, [ours, theirs]] of Object.entries(sides)) {
+                const into = name === 'refresh' ? refresh : check;
+                const first = r % 2 === 0;
+                const a = first ? await ours(r) : await theirs();
+                const b = first ? await theirs() : await ours(r);
+                const [t, o] = first ? [a, b] : [b, a];
+                into.tessera.push(t.rps);
+                into.betterAuth.push(o.rps);
+                into.errors += t.errors + o.errors;
+              }
+              log(
+                `interleaved ${db} round ${r + 1}: refresh ${formatOps(refresh.tessera[r] as number)} / renewal ` +
+                  `${formatOps(refresh.betterAuth[r] as number)}; check ${formatOps(check.tessera[r] as number)} / ` +
+                  `${formatOps(check.betterAuth[r] as number)}`,
+              );
+            }
+          },
+        ),
+      ),
+    );
+  } finally {
+    for (const e of envs) await e.drop();
+  }
+  return { rounds, seconds: (performance.now() - started) / 1000, refresh, check };
+}
+
 function setup(): string[] {
   const notes: string[] = [];
   try {
@@ -609,11 +716,13 @@ export async function runService(
   try {
     const calibration = await calibrate(log);
     const databases: Record<string, SideResult[]> = {};
+    const interleaved: Record<string, Interleaved> = {};
     for (const db of options.databases) {
       const owasp = await measureTessera(db, [19456, 2, 1], true, options, log);
       const equal = await measureTessera(db, calibration.argon2, false, options, log);
       const other = await measureBetterAuth(db, options, log);
       databases[db] = [owasp, equal, other];
+      if (options.rounds > 0) interleaved[db] = await measureInterleaved(db, options, log);
     }
     notes.push(
       `load average at end ${loadavg()
@@ -629,6 +738,7 @@ export async function runService(
         argon2Ms: calibration.argon2Ms,
       },
       databases,
+      ...(options.rounds > 0 ? { interleaved } : {}),
     };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -758,8 +868,37 @@ export function renderService(report: ServiceReport): string {
         rows,
       ),
     );
+    const alternated = report.interleaved?.[db];
+    if (alternated !== undefined) parts.push(renderInterleaved(alternated));
   }
   return parts.join('\n\n');
+}
+
+/** The interleaved rounds of one database: each side's median req/s and the median of per-round ratios. */
+function renderInterleaved(i: Interleaved): string {
+  const row = (label: string, a: Alternated): string[] => {
+    const ratios = a.tessera.map((t, r) => t / (a.betterAuth[r] as number));
+    return [
+      label,
+      `${formatOps(median(a.tessera))}/s`,
+      `${formatOps(median(a.betterAuth))}/s`,
+      `${median(ratios).toFixed(1)} (${Math.min(...ratios).toFixed(1)}–${Math.max(...ratios).toFixed(1)})`,
+      String(a.errors),
+    ];
+  };
+  return `Interleaved, ${i.rounds} rounds (${i.seconds.toFixed(0)} s; the sides alternated within each round, all servers up at once):\n\n${markdownTable(
+    [
+      'workload',
+      'Tessera service (median)',
+      'better-auth 1.7 (median)',
+      'ratio: median of rounds (min–max)',
+      'errors',
+    ],
+    [
+      row('refresh (rotation) / session renewal', i.refresh),
+      row('protected route (`/auth/me`) / session check', i.check),
+    ],
+  )}`;
 }
 
 /** Markdown of a soak run. */
