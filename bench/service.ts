@@ -646,7 +646,7 @@ async function measureInterleaved(
                 () => wrk(checks.url, 'rotatingGet', d, { args: [checkCookies], env: session }),
               ],
             } as const;
-            // Warm-up: round 0's pool, every route for 2 s.
+            // Warm-up, every route for 2 s: the refresh on the extra pool no round uses.
             await wrk(tessera.url, 'tesseraRefresh', 2, { args: [pool(rounds)] });
             await wrk(renewals.url, 'rotatingGet', 2, { args: [renewCookies], env: session });
             await wrk(tessera.url, 'rotatingGet', 2, { args: [access], env: me });
