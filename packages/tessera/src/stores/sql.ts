@@ -280,6 +280,12 @@ interface FamilyRow {
  * {@link SqlStore.mysql} or `new SqlStore(kysely, { dialect })`, then call
  * {@link SqlStore.migrate} once (it is idempotent).
  *
+ * The rotation and the revocation check, run on every refresh and verified
+ * request, are compiled once per statement shape and then run with each call's
+ * values. With your own Kysely instance, its plugins' `transformQuery` runs when
+ * such a statement is compiled (once), `transformResult` on every run; the other
+ * statements go through both on every call. Kysely's `log` sees every run.
+ *
  * Atomicity: every state change is one conditional statement whose WHERE
  * clause re-checks the state it depends on (for rotation, `current_jti =
  * presented AND revoked_at IS NULL ...`) and whose affected-row count says
