@@ -264,12 +264,17 @@ interface PresentedCheck {
   readonly bar: number | undefined;
 }
 
+/**
+ * Result columns are read under aliases of lower-case letters only: an application's
+ * own Kysely may rename result keys (CamelCasePlugin makes `family_id` `familyId`),
+ * and such a name reads the same in every casing.
+ */
 interface FamilyRow {
-  family_id: unknown;
-  user_key: unknown;
-  created_at: unknown;
-  last_used_at: unknown;
-  expires_at: unknown;
+  familyid: unknown;
+  userkey: unknown;
+  createdat: unknown;
+  lastusedat: unknown;
+  expiresat: unknown;
   metadata: unknown;
 }
 
@@ -663,16 +668,22 @@ export class SqlStore implements TokenStore {
     const touch = sql`UPDATE ${fam} SET last_used_at = ${r.now}
         WHERE family_id = ${r.familyId} AND previous_jti = ${r.presentedJti}
           AND rotated_at >= ${r.now - r.graceSeconds} AND ${live}`;
-    type Row = { current_jti: unknown; expires_at: unknown };
+    type Row = { currentjti: unknown; expiresat: unknown };
     let row: Row | undefined;
     if (this.dialect !== 'mysql') {
-      row = (await sql<Row>`${touch} RETURNING current_jti, expires_at`.execute(this.#db)).rows[0];
+      row = (
+        await sql<Row>`${touch} RETURNING current_jti AS currentjti, expires_at AS expiresat`.execute(
+          this.#db,
+        )
+      ).rows[0];
     } else {
       row = await this.#db.transaction().execute(async (trx) => {
         const touched = await touch.execute(trx);
         // The affected count is trusted only with FOUND_ROWS (mysql2's default): otherwise a
         // row whose last_used_at already equals now counts as unchanged, so look at the row.
-        const state = await sql<Row & { grace: unknown }>`SELECT current_jti, expires_at,
+        const state = await sql<
+          Row & { grace: unknown }
+        >`SELECT current_jti AS currentjti, expires_at AS expiresat,
             CASE WHEN previous_jti = ${r.presentedJti} AND rotated_at >= ${r.now - r.graceSeconds}
               AND ${live} THEN 1 ELSE 0 END AS grace
           FROM ${fam} WHERE family_id = ${r.familyId}`.execute(trx);
@@ -681,7 +692,7 @@ export class SqlStore implements TokenStore {
       });
     }
     if (row === undefined) return undefined;
-    return { status: 'grace', currentJti: text(row.current_jti), expiresAt: num(row.expires_at) };
+    return { status: 'grace', currentJti: text(row.currentjti), expiresAt: num(row.expiresat) };
   }
 
   async revokeFamily(familyId: string): Promise<boolean> {
@@ -714,18 +725,19 @@ export class SqlStore implements TokenStore {
     checkId('userKey', userKey);
     checkTime('now', now);
     const result = await this.#guard('listSessions', () =>
-      sql<FamilyRow>`SELECT family_id, user_key, created_at, last_used_at, expires_at, metadata
+      sql<FamilyRow>`SELECT family_id AS familyid, user_key AS userkey, created_at AS createdat,
+              last_used_at AS lastusedat, expires_at AS expiresat, metadata
           FROM ${sql.table(this.tables.families)}
           WHERE user_key = ${userKey} AND ${this.#livePredicate(now)}`.execute(this.#db),
     );
     return result.rows
       .map(
         (row): SessionInfo => ({
-          familyId: text(row.family_id),
-          userKey: text(row.user_key),
-          createdAt: num(row.created_at),
-          lastUsedAt: num(row.last_used_at),
-          expiresAt: num(row.expires_at),
+          familyId: text(row.familyid),
+          userKey: text(row.userkey),
+          createdAt: num(row.createdat),
+          lastUsedAt: num(row.lastusedat),
+          expiresAt: num(row.expiresat),
           metadata: parseMetadata(typeof row.metadata === 'string' ? row.metadata : text(row.metadata)),
         }),
       )

@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { CamelCasePlugin, Kysely, SqliteDialect } from 'kysely';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { StoreUnavailableError } from 'tessera-auth';
@@ -27,6 +29,21 @@ describeStoreContract('SqlStore sqlite file', async (clock) => {
   await store.migrate();
   return { store };
 });
+
+// An application's own Kysely with CamelCasePlugin, which renames result columns (current_jti to
+// currentJti): the store's reads must not depend on how the application's rows are cased.
+describeStoreContract(
+  'SqlStore over an application Kysely with CamelCasePlugin (sqlite :memory:)',
+  async (clock) => {
+    const db = new Kysely<unknown>({
+      dialect: new SqliteDialect({ database: new Database(':memory:') }),
+      plugins: [new CamelCasePlugin()],
+    });
+    const store = new SqlStore(db, { dialect: 'sqlite', now: clock.now, destroyOnClose: true });
+    await store.migrate();
+    return { store };
+  },
+);
 
 describe('SqlStore sqlite: schema and restart', () => {
   it('migrate() is idempotent and records its version', async () => {
