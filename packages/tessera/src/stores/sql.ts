@@ -581,16 +581,18 @@ export class SqlStore implements TokenStore {
       );
       if (affected(rotated) === 1)
         return { status: 'rotated', currentJti: r.nextJti, expiresAt: r.expiresAt };
+      // The rare branches below build their SQL per call, with the values written in.
+      const liveNow = live(inline);
 
       // 2. A retry of the previous jti inside the grace window (never when graceSeconds is 0):
       // nothing changes but last_used_at, and the answer is the successor already minted.
       if (r.graceSeconds > 0) {
-        const grace = await this.#graceRetry(r, live(inline));
+        const grace = await this.#graceRetry(r, liveNow);
         if (grace !== undefined) return grace;
       }
 
       // 3. Why did neither match? Missing, dead (or the presented token revoked), or a spent jti.
-      const state = await sql<{ live: unknown }>`SELECT CASE WHEN ${live(inline)} THEN 1 ELSE 0 END AS live
+      const state = await sql<{ live: unknown }>`SELECT CASE WHEN ${liveNow} THEN 1 ELSE 0 END AS live
           FROM ${fam} WHERE family_id = ${r.familyId}`.execute(this.#db);
       const row = state.rows[0];
       if (row === undefined) return { status: 'unknown' };
