@@ -23,7 +23,7 @@ import type {
 } from '../manager/token-manager.js';
 import { inProfileWords } from '../tokens/profile.js';
 import { setAccessCookies } from './cookies.js';
-import { type FoundToken, locateToken } from './locate.js';
+import { type FoundToken, type KnownToken, locateToken } from './locate.js';
 import type { RequestLike } from './request.js';
 import { errorResponse } from './responses.js';
 
@@ -147,6 +147,8 @@ function untypedGuard<TUser>(manager: TokenManager<TUser>, options: JwtRequiredO
   const locations = routeLocations(options.locations, config.transport.locations);
   const verifyOptions = routeVerifyOptions(options);
   const exemptOptions = config.profile.exemptOptions;
+  const verifier = manager.verifier;
+  const known: KnownToken | undefined = verifier.caches ? (token) => verifier.isCached(token) : undefined;
   const classes = simpleJwtClasses(manager, options);
   const refused = (error: unknown, req: RequestLike | undefined): Promise<GuardResult<TUser>> => {
     if (error instanceof ClassesRefused) {
@@ -186,9 +188,9 @@ function untypedGuard<TUser>(manager: TokenManager<TUser>, options: JwtRequiredO
   // and no store or callbacks, a request costs no turn of the event loop.
   return (req) => {
     try {
-      if (exemptOptions && req.method.toUpperCase() === 'OPTIONS')
+      if (exemptOptions && isOptionsMethod(req.method))
         return { ok: true, jwt: null, setCookies: NO_COOKIES };
-      const jwt = verifyInRequest(manager, req, options, locations, verifyOptions);
+      const jwt = verifyInRequest(manager, req, options, locations, verifyOptions, known);
       if (jwt instanceof Promise) return jwt.then(accepted).catch(refusal(req));
       const result = accepted(jwt);
       return result instanceof Promise ? result.catch(refusal(req)) : result;
@@ -199,6 +201,12 @@ function untypedGuard<TUser>(manager: TokenManager<TUser>, options: JwtRequiredO
 }
 
 const NO_COOKIES: readonly string[] = Object.freeze([]);
+
+// Methods are case-sensitive (RFC 9110) but some clients send them in lower case;
+// the length test spares every other request a new upper-case string.
+function isOptionsMethod(method: string): boolean {
+  return method.length === 7 && method.toUpperCase() === 'OPTIONS';
+}
 
 const JWT_REQUIRED_OPTIONS = [
   'optional',
@@ -386,11 +394,12 @@ function verifyInRequest<TUser>(
   options: JwtRequiredOptions,
   locations: readonly TokenLocation[],
   verifyOptions: VerifyTokenOptions = routeVerifyOptions(options),
+  known?: KnownToken,
 ): JwtContext<TUser> | null | Promise<JwtContext<TUser> | null> {
   const refresh = verifyOptions.refresh === true;
   let found: FoundToken | Promise<FoundToken>;
   try {
-    found = locateToken(req, manager.config.transport, manager.config.profile, locations, refresh);
+    found = locateToken(req, manager.config.transport, manager.config.profile, locations, refresh, known);
   } catch (error) {
     return missingIsFine(options, error);
   }

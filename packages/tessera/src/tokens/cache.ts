@@ -21,28 +21,40 @@ export class VerifiedTokenCache {
   // a new string that the Map must hash, and 16 characters hash in a fraction of
   // the time the whole token would. The whole token is compared on a hit, and only
   // verified tokens are stored, so a forged token sharing the tail only misses.
-  readonly #entries = new Map<string, CacheEntry & { readonly token: string; seq: number }>();
+  readonly #entries = new Map<string, Entry>();
   #seq = 0;
+  // The entry found last. A guard asks `has` before it verifies the same token
+  // (to skip the header's separator scan), so the verification finds it here
+  // without a second Map lookup. Cleared whenever its entry leaves the Map.
+  #recent: Entry | undefined;
 
   constructor(maxEntries: number, leeway: number) {
     this.#max = maxEntries;
     this.#leeway = leeway;
   }
 
+  /**
+   * Whether `token` is held (verified before). Says nothing of its expiry or of
+   * its key: {@link get} checks those.
+   */
+  has(token: string): boolean {
+    return this.#find(token) !== undefined;
+  }
+
   get(token: string, now: number, allowExpired: boolean): CacheEntry | undefined {
-    const key = keyOf(token);
-    const hit = this.#entries.get(key);
-    if (hit === undefined || hit.token !== token) return undefined;
+    const hit = this.#find(token);
+    if (hit === undefined) return undefined;
     const { header, payload } = hit.verified;
     const exp = payload.exp;
     if (exp !== undefined && exp <= now - this.#leeway) {
-      this.#entries.delete(key);
+      this.delete(token);
       if (allowExpired) return undefined;
       throw new TokenExpiredError({ header, payload });
     }
     // Approximate LRU: an entry that has drifted into the older half moves back to
     // the young end (Map keeps insertion order); recent hits cost nothing.
     if (this.#seq - hit.seq > this.#max / 2) {
+      const key = keyOf(token);
       this.#entries.delete(key);
       hit.seq = ++this.#seq;
       this.#entries.set(key, hit);
@@ -51,6 +63,8 @@ export class VerifiedTokenCache {
   }
 
   set(token: string, verified: VerifiedJwt, key: TesseraKey): void {
+    // Whatever it evicts or replaces may be the recent entry (a set follows a full verification: rare).
+    this.#recent = undefined;
     if (this.#entries.size >= this.#max) {
       const oldest = this.#entries.keys().next();
       if (!oldest.done) this.#entries.delete(oldest.value);
@@ -64,12 +78,26 @@ export class VerifiedTokenCache {
   delete(token: string): void {
     const key = keyOf(token);
     if (this.#entries.get(key)?.token === token) this.#entries.delete(key);
+    if (this.#recent?.token === token) this.#recent = undefined;
   }
 
   clear(): void {
     this.#entries.clear();
+    this.#recent = undefined;
+  }
+
+  #find(token: string): Entry | undefined {
+    const recent = this.#recent;
+    // The same string object compares by reference: the guard's token, asked twice.
+    if (recent !== undefined && recent.token === token) return recent;
+    const hit = this.#entries.get(keyOf(token));
+    if (hit === undefined || hit.token !== token) return undefined;
+    this.#recent = hit;
+    return hit;
   }
 }
+
+type Entry = CacheEntry & { readonly token: string; seq: number };
 
 // 96 bits of the signature: distinct tokens collide by chance about never.
 const KEY_LENGTH = 16;

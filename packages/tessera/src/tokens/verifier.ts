@@ -120,6 +120,21 @@ export class TokenVerifier {
     return result;
   }
 
+  /**
+   * Whether the verified-token cache holds `token` (false without a cache). A
+   * held token was verified before, so it is a well-formed compact JWS; this says
+   * nothing of its expiry or key, which {@link verify} checks on every call.
+   * Asking before `verify` costs no second lookup: the cache keeps the entry found last.
+   */
+  isCached(token: string): boolean {
+    return this.#cache?.has(token) ?? false;
+  }
+
+  /** Whether this verifier keeps a verified-token cache. */
+  get caches(): boolean {
+    return this.#cache !== undefined;
+  }
+
   /** Forget every cached verification (after removing a key, say). */
   clearCache(): void {
     this.#cache?.clear();

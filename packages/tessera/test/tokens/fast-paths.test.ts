@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  createGuard,
   decodeJws,
   encodeBase64Url,
   InvalidSignatureError,
@@ -147,5 +148,85 @@ describe('minting without callbacks', () => {
     );
     const ids = new Set(tokens.map((t) => m.verifier.verifySync(t).payload.jti));
     expect(ids.size).toBe(50);
+  });
+});
+
+describe('a header token found in the verified-token cache', () => {
+  const request = (authorization: string | undefined) => ({
+    method: 'GET',
+    url: '/protected',
+    header: (name: string) => (name.toLowerCase() === 'authorization' ? authorization : undefined),
+  });
+  const clock = { now: 1_700_000_000 };
+
+  it('isCached: false without a cache or before a verification, true after, false once evicted, cleared or expired', async () => {
+    const uncached = new TokenManager({ algorithm: 'HS256', secret: randomBytes(32) });
+    const once = await uncached.createAccessToken({ identity: 'alice' });
+    uncached.verifier.verifySync(once);
+    expect(uncached.verifier.caches).toBe(false);
+    expect(uncached.verifier.isCached(once)).toBe(false);
+
+    const m = new TokenManager({
+      algorithm: 'HS256',
+      secret: randomBytes(32),
+      verifiedTokenCache: 1,
+      accessTokenExpires: 60,
+      now: () => clock.now,
+    });
+    expect(m.verifier.caches).toBe(true);
+    const a = await m.createAccessToken({ identity: 'alice' });
+    const b = await m.createAccessToken({ identity: 'bob' });
+    expect(m.verifier.isCached(a)).toBe(false);
+    m.verifier.verifySync(a);
+    expect(m.verifier.isCached(a)).toBe(true);
+    // A one-entry cache: verifying b evicts a, which the entry found last must not bring back.
+    m.verifier.verifySync(b);
+    expect(m.verifier.isCached(a)).toBe(false);
+    expect(m.verifier.isCached(b)).toBe(true);
+    expect(m.verifier.verifySync(a).payload.sub).toBe('alice');
+    expect(m.verifier.isCached(b)).toBe(false);
+    m.verifier.clearCache();
+    expect(m.verifier.isCached(a)).toBe(false);
+    m.verifier.verifySync(a);
+    expect(m.verifier.isCached(a)).toBe(true);
+    clock.now += 120;
+    expect(() => m.verifier.verifySync(a)).toThrow(/expired/i);
+    expect(m.verifier.isCached(a)).toBe(false);
+  });
+
+  it('the guard answers every header as it does without the cache (the scan is skipped only for a cached token)', async () => {
+    const secret = randomBytes(32);
+    const plain = new TokenManager({ algorithm: 'HS256', secret });
+    const cached = new TokenManager({ algorithm: 'HS256', secret, verifiedTokenCache: 100 });
+    const token = await cached.createAccessToken({ identity: 'alice' });
+    // Verified once, so the cached manager finds it in its cache from here on.
+    cached.verifier.verifySync(token);
+    const headers = [
+      `Bearer ${token}`,
+      `Bearer ${token}, Basic dXNlcjpwYXNz`,
+      `Basic dXNlcjpwYXNz, Bearer ${token}`,
+      `Bearer ${token} extra`,
+      `Bearer  ${token}`,
+      `Bearer\t${token}`,
+      `bearer ${token}`,
+      `Bearer ${token},`,
+      `Bearer ${token.slice(0, -1)}`,
+      token,
+      undefined,
+    ];
+    const answer = async (manager: TokenManager, header: string | undefined) => {
+      const result = await createGuard(manager)(request(header));
+      return result.ok
+        ? { ok: true, sub: result.jwt?.payload.sub }
+        : { ok: false, code: result.error.code, status: result.response.status, body: result.response.body };
+    };
+    let accepted = 0;
+    for (const header of headers) {
+      const expected = await answer(plain, header);
+      expect(await answer(cached, header), String(header)).toEqual(expected);
+      if (expected.ok) accepted++;
+    }
+    expect(accepted).toBeGreaterThanOrEqual(3);
+    expect(cached.verifier.isCached(token)).toBe(true);
   });
 });
