@@ -7,9 +7,11 @@
  *
  * Serves GET /bare, GET /tessera (the route behind Tessera's adapter), where
  * the framework has a usual JWT middleware GET /other behind it, and without the
- * cache GET /floor behind a middleware that only checks the signature. Every
+ * cache GET /floor behind a middleware that only checks the signature and GET
+ * /ceiling behind one that checks the signature and reads the payload (issue 14's
+ * ceiling: the least a JWT middleware does before a route can use the claims). Every
  * route answers the same small JSON body. Prints one line to stdout when listening:
- * `READY {"port":…,"routes":{"tessera"|"other"|"floor":"ok"|<why not>}}`.
+ * `READY {"port":…,"routes":{"tessera"|"other"|"floor"|"ceiling":"ok"|<why not>}}`.
  */
 import { createHmac, createPublicKey, createSecretKey, timingSafeEqual, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -100,6 +102,25 @@ function signatureCheck(
   };
 }
 
+/**
+ * The signature check, then the payload read as any JWT middleware must read it
+ * (base64url, UTF-8, JSON.parse): the claims, or undefined. No claim is checked.
+ */
+function payloadRead(
+  check: (authorization: string | undefined) => boolean,
+): (authorization: string | undefined) => Record<string, unknown> | undefined {
+  return (authorization) => {
+    if (!check(authorization)) return undefined;
+    const segment = authorization!.slice(authorization!.indexOf('.') + 1, authorization!.lastIndexOf('.'));
+    try {
+      const claims: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+      return isObject(claims) ? claims : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
@@ -175,9 +196,11 @@ async function main(): Promise<void> {
   const verifyKey = keys.secret ?? keys.publicPem!;
   const routes: Record<string, RouteState> = {};
   const check = signatureCheck(spec.alg, keys);
+  const claims = payloadRead(check);
   // With the cache the question is the cache's cost, not the signature's.
   const floor = spec.cache === false;
   routes.floor = floor ? 'ok' : 'none (the cache scenario has no signature floor)';
+  routes.ceiling = floor ? 'ok' : 'none (the cache scenario has no signature floor)';
 
   switch (spec.framework) {
     case 'fastify': {
@@ -221,6 +244,20 @@ async function main(): Promise<void> {
           },
           handler,
         );
+        app.get(
+          '/ceiling',
+          {
+            preHandler: (request, reply, done) => {
+              const payload = claims(request.headers.authorization);
+              if (payload === undefined) reply.code(401).send({ msg: 'unauthorized' });
+              else {
+                (request as { claims?: unknown }).claims = payload;
+                done();
+              }
+            },
+          },
+          handler,
+        );
       }
       await app.listen({ port: 0, host: '127.0.0.1' });
       const address = app.server.address() as AddressInfo;
@@ -251,6 +288,15 @@ async function main(): Promise<void> {
           else res.status(401).json({ msg: 'unauthorized' });
         };
         app.get('/floor', signatureOnly, handler);
+        const withClaims: express.RequestHandler = (req, res, next) => {
+          const payload = claims(req.headers.authorization);
+          if (payload === undefined) res.status(401).json({ msg: 'unauthorized' });
+          else {
+            res.locals.claims = payload;
+            next();
+          }
+        };
+        app.get('/ceiling', withClaims, handler);
       }
       const server = app.listen(0, '127.0.0.1');
       await new Promise((resolve) => server.once('listening', resolve));
@@ -278,6 +324,13 @@ async function main(): Promise<void> {
           await next();
         };
         app.get('/floor', signatureOnly, (c) => c.json(BODY));
+        const withClaims: MiddlewareHandler = async (c, next) => {
+          const payload = claims(c.req.header('authorization'));
+          if (payload === undefined) return c.json({ msg: 'unauthorized' }, 401);
+          c.set('claims' as never, payload as never);
+          await next();
+        };
+        app.get('/ceiling', withClaims, (c) => c.json(BODY));
       }
       serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => ready(info.port, routes));
       return;
@@ -321,28 +374,35 @@ async function main(): Promise<void> {
         }
         await next();
       };
-      // No router package: a two-way dispatch keeps the bare and protected paths alike.
+      const withClaims: Koa.Middleware = async (ctx, next) => {
+        const payload = claims(ctx.get('authorization') || undefined);
+        if (payload === undefined) {
+          ctx.status = 401;
+          ctx.body = { msg: 'unauthorized' };
+          return;
+        }
+        ctx.state.claims = payload;
+        await next();
+      };
+      // No router package: one path read and a lookup keep every route's dispatch alike.
+      const answer = async (ctx: Koa.Context) => {
+        ctx.body = BODY;
+      };
+      const protectedRoutes = new Map<string, Koa.Middleware>([['/other', other]]);
+      if (floor) {
+        protectedRoutes.set('/floor', signatureOnly);
+        protectedRoutes.set('/ceiling', withClaims);
+      }
+      if (tessera !== undefined) protectedRoutes.set('/tessera', tessera);
       app.use(async (ctx, next) => {
-        if (ctx.path === '/bare') {
+        const path = ctx.path;
+        if (path === '/bare') {
           ctx.body = BODY;
           return;
         }
-        if (ctx.path === '/floor' && floor) {
-          await signatureOnly(ctx, async () => {
-            ctx.body = BODY;
-          });
-          return;
-        }
-        if (ctx.path === '/other') {
-          await other(ctx, async () => {
-            ctx.body = BODY;
-          });
-          return;
-        }
-        if (ctx.path === '/tessera' && tessera !== undefined) {
-          await tessera(ctx, async () => {
-            ctx.body = BODY;
-          });
+        const route = protectedRoutes.get(path);
+        if (route !== undefined) {
+          await route(ctx, () => answer(ctx));
           return;
         }
         await next();
@@ -375,6 +435,10 @@ async function main(): Promise<void> {
         }
         if (req.url === '/floor' && floor) {
           if (check(req.headers.authorization)) return send(res, 200, BODY_TEXT);
+          return send(res, 401, '{"msg":"unauthorized"}');
+        }
+        if (req.url === '/ceiling' && floor) {
+          if (claims(req.headers.authorization) !== undefined) return send(res, 200, BODY_TEXT);
           return send(res, 401, '{"msg":"unauthorized"}');
         }
         if (req.url === '/other') {
