@@ -18,7 +18,7 @@ export {
   verifyJwtInRequest,
 } from './guard.js';
 export { AuthResponseError } from './http-error.js';
-export { type FoundToken, locateToken } from './locate.js';
+export { type FoundToken, type KnownToken, locateToken } from './locate.js';
 export {
   createOpaqueTokenGuard,
   generateOpaqueToken,
