@@ -23,9 +23,11 @@ export class VerifiedTokenCache {
   // verified tokens are stored, so a forged token sharing the tail only misses.
   readonly #entries = new Map<string, Entry>();
   #seq = 0;
-  // The entry found last. A guard asks `has` before it verifies the same token
-  // (to skip the header's separator scan), so the verification finds it here
-  // without a second Map lookup. Cleared whenever its entry leaves the Map.
+  // The entry `has` found, for the `get` that follows. A guard asks `has` before it
+  // verifies the same token (to skip the header's separator scan), so the verification
+  // finds the entry here without a second Map lookup. Only `has` sets it and the next
+  // `get` takes it: a caller that only verifies pays nothing for it. Cleared as well
+  // whenever its entry leaves the Map.
   #recent: Entry | undefined;
 
   constructor(maxEntries: number, leeway: number) {
@@ -38,11 +40,23 @@ export class VerifiedTokenCache {
    * its key: {@link get} checks those.
    */
   has(token: string): boolean {
-    return this.#find(token) !== undefined;
+    const hit = this.#lookup(token);
+    if (hit === undefined) return false;
+    this.#recent = hit;
+    return true;
   }
 
   get(token: string, now: number, allowExpired: boolean): CacheEntry | undefined {
-    const hit = this.#find(token);
+    // The entry `has` found is handed to this one call: the guard's token, asked twice
+    // (the same string, compared by reference). Taken once, so a caller that only
+    // verifies never compares tokens with it.
+    const recent = this.#recent;
+    let hit: Entry | undefined;
+    if (recent !== undefined) {
+      this.#recent = undefined;
+      if (recent.token === token) hit = recent;
+    }
+    hit ??= this.#lookup(token);
     if (hit === undefined) return undefined;
     const { header, payload } = hit.verified;
     const exp = payload.exp;
@@ -86,14 +100,9 @@ export class VerifiedTokenCache {
     this.#recent = undefined;
   }
 
-  #find(token: string): Entry | undefined {
-    const recent = this.#recent;
-    // The same string object compares by reference: the guard's token, asked twice.
-    if (recent !== undefined && recent.token === token) return recent;
+  #lookup(token: string): Entry | undefined {
     const hit = this.#entries.get(keyOf(token));
-    if (hit === undefined || hit.token !== token) return undefined;
-    this.#recent = hit;
-    return hit;
+    return hit !== undefined && hit.token === token ? hit : undefined;
   }
 }
 

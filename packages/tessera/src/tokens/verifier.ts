@@ -124,7 +124,8 @@ export class TokenVerifier {
    * Whether the verified-token cache holds `token` (false without a cache). A
    * held token was verified before, so it is a well-formed compact JWS; this says
    * nothing of its expiry or key, which {@link verify} checks on every call.
-   * Asking before `verify` costs no second lookup: the cache keeps the entry found last.
+   * Asking before `verify` costs no second lookup: the cache hands the entry it found
+   * to the next verification.
    */
   isCached(token: string): boolean {
     return this.#cache?.has(token) ?? false;
