@@ -247,23 +247,14 @@ async function benchServer(
       floor: 'signature check only',
       ceiling: 'signature check + payload read',
     };
-    const states: Record<RouteName, string> = {
-      bare: 'ok',
-      tessera: 'ok',
-      other: 'ok',
-      floor: 'ok',
-      ceiling: 'ok',
-    };
+    const states = {} as Record<RouteName, string>;
     for (const route of ROUTES) {
       const declared = route === 'bare' ? 'ok' : (started.routes[route] ?? 'not served');
       states[route] = declared === 'ok' ? await probe(started.port, route, scenario.firstToken) : declared;
     }
     const active = ROUTES.filter((r) => states[r] === 'ok');
     log(
-      `http: ${framework} ${scenario.id}: ${active.join(', ')}${(
-        ['tessera', 'other', 'floor', 'ceiling'] as const
-      )
-        .filter((r) => states[r] !== 'ok')
+      `http: ${framework} ${scenario.id}: ${active.join(', ')}${ROUTES.filter((r) => states[r] !== 'ok')
         .map((r) => ` [${r}: ${states[r]}]`)
         .join('')}`,
     );

@@ -306,22 +306,16 @@ async function prepare(alg: BenchAlgorithm, poolSize: number): Promise<Prepared>
   const signingKey = manager.config.signingKey!().signing!;
   const rawSigning = rawSigner(keys);
   const signingInput = Buffer.from(pool[0]!.slice(0, pool[0]!.lastIndexOf('.')), 'latin1');
-  // Without noTimestamp: fast-jwt then keeps the payload's own iat (with it, it drops it).
+  // Without noTimestamp: fast-jwt keeps a payload's own iat, or writes the clock's
+  // (with it, it drops the payload's).
   const fastSign = createSigner({ key: keys.signPem, algorithm: alg });
-  // What createAccessToken does, written with fast-jwt: the same claims, with this
-  // call's time and a new random jti, so both make the same token. fast-jwt writes
-  // `iat` itself (it drops a payload's own under noTimestamp), from the same clock.
-  const lifetime = Number(claims.exp) - Number(claims.iat);
+  // What createAccessToken does, written with fast-jwt: Tessera's claims with this
+  // call's time and a new random jti, so both make the same token.
+  const { iat, ...fixed } = claims;
+  const lifetime = Number(claims.exp) - Number(iat);
   const fastMint = () => {
     const now = Math.floor(Date.now() / 1000);
-    return fastSign({
-      fresh: false,
-      jti: randomUUID(),
-      type: 'access',
-      sub: 'user-1',
-      nbf: now,
-      exp: now + lifetime,
-    });
+    return fastSign({ ...fixed, jti: randomUUID(), nbf: now, exp: now + lifetime });
   };
   // The same claims on every side (fast-jwt may write iat last: the order is all that differs).
   const claimNames = (token: string) =>
