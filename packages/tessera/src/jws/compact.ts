@@ -26,6 +26,8 @@ export interface DecodedJws {
 }
 
 const SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** {@link SHAPE} after the header and its dot (sticky: set `lastIndex` to where the payload starts). */
+const AFTER_HEADER = /[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/y;
 
 // Tokens signed by one key share one header segment; parsing and checking it once
 // takes JSON.parse of the header off the hot path. Only valid headers are kept.
@@ -39,21 +41,24 @@ export function decodeJws(token: unknown, limits: JwsLimits = DEFAULT_JWS_LIMITS
   if (typeof token !== 'string')
     throw new MalformedTokenError('Invalid token type. Token must be a string', undefined, NOT_STRING);
   if (token.length > limits.maxTokenLength) throw new TokenTooLargeError();
-  if (!SHAPE.test(token)) diagnoseShape(token, limits);
   const firstDot = token.indexOf('.');
-  const lastDot = token.lastIndexOf('.');
-  const signatureSegment = token.slice(lastDot + 1);
   let header: JwsHeader;
   // Most tokens carry the header the previous one did: compare in place, without
-  // slicing it out and hashing it for the Map.
-  if (firstDot === lastHeaderSegment.length && token.startsWith(lastHeaderSegment)) {
-    header = lastHeader!;
+  // slicing it out and hashing it for the Map. That header's text passed the shape
+  // check before, so only the rest of the token is scanned.
+  if (lastHeader !== undefined && firstDot === lastHeaderSegment.length && token.startsWith(lastHeaderSegment)) {
+    AFTER_HEADER.lastIndex = firstDot + 1;
+    if (!AFTER_HEADER.test(token)) diagnoseShape(token, limits);
+    header = lastHeader;
   } else {
+    if (!SHAPE.test(token)) diagnoseShape(token, limits);
     const headerSegment = token.slice(0, firstDot);
     header = headerCache.get(headerSegment) ?? decodeHeader(headerSegment, limits);
     lastHeaderSegment = headerSegment;
     lastHeader = header;
   }
+  const lastDot = token.lastIndexOf('.');
+  const signatureSegment = token.slice(lastDot + 1);
   // Unused trailing bits must be zero in every segment, or two texts would carry
   // one value (the header's were checked when it was decoded).
   if (!hasCanonicalTail(token, firstDot + 1, lastDot)) {

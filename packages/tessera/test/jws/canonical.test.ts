@@ -95,3 +95,62 @@ describe('non-canonical base64url', () => {
     expect(() => thumbprint({ ...rsa, n: twin(rsa.n as string) })).toThrow(KeyImportError);
   });
 });
+
+describe('a token whose header the decoder saw just before', () => {
+  // decodeJws scans only what follows a header it decoded for the previous token:
+  // every malformation after that header must be refused exactly as when the header is new.
+  const header = b64('{"alg":"HS256","typ":"JWT"}');
+  const other = b64('{"alg":"HS256","typ":"at+jwt"}');
+  // 22 bytes: a 30-character segment, so its last character has unused bits.
+  const payload = b64('{"sub":"alice","n":12}');
+  const valid = signHs256(header, payload);
+  const [, , signature] = valid.split('.') as [string, string, string];
+  const mutants: Record<string, string> = {
+    'payload with a space': `${header}.${payload.slice(0, 4)} ${payload.slice(4)}.${signature}`,
+    'payload with "!"': `${header}.${payload.slice(0, 4)}!${payload.slice(5)}.${signature}`,
+    'payload with "+"': `${header}.${payload.slice(0, 4)}+${payload.slice(5)}.${signature}`,
+    'payload with "/"': `${header}.${payload.slice(0, 4)}/${payload.slice(5)}.${signature}`,
+    'payload with "="': `${header}.${payload}=.${signature}`,
+    // Latin-1 signing input would read U+0141 as "A": refused before any signature check.
+    'payload with U+0141': `${header}.${payload.slice(0, 4)}\u0141${payload.slice(5)}.${signature}`,
+    'empty payload': `${header}..${signature}`,
+    'signature with "*"': `${header}.${payload}.${signature.slice(0, -1)}*`,
+    'signature with a trailing newline': `${valid}\n`,
+    'missing signature': `${header}.${payload}.`,
+    'no signature segment': `${header}.${payload}`,
+    'four segments': `${valid}.${signature}`,
+    'five segments': `${valid}.${signature}.${signature}`,
+    'header alone': `${header}.`,
+    'non-canonical payload tail': `${header}.${twin(payload)}.${signature}`,
+  };
+
+  function refusal(token: string): { code: string; message: string } {
+    try {
+      decodeJws(token);
+    } catch (error) {
+      expect(error).toBeInstanceOf(MalformedTokenError);
+      const { code, message } = error as MalformedTokenError;
+      return { code, message };
+    }
+    throw new Error(`accepted: ${JSON.stringify(token)}`);
+  }
+
+  for (const [name, token] of Object.entries(mutants)) {
+    it(`refuses a token with ${name} as it would with a header it had not seen`, () => {
+      decodeJws(signHs256(other, payload));
+      const fresh = refusal(token);
+      decodeJws(valid);
+      expect(refusal(token)).toEqual(fresh);
+    });
+  }
+
+  it('still accepts the next valid token under that header, with its own segments', () => {
+    const second = b64('{"sub":"bob","n":2}');
+    const next = signHs256(header, second);
+    expect(decodeJws(valid).header).toEqual({ alg: 'HS256', typ: 'JWT' });
+    const decoded = decodeJws(next);
+    expect(decoded.payloadSegment).toBe(second);
+    expect(decoded.signingInput).toBe(`${header}.${second}`);
+    expect(decodeJwsPayload(decoded)).toEqual({ sub: 'bob', n: 2 });
+  });
+});
