@@ -1,38 +1,49 @@
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
-import { type Context, Hono } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { createHonoAuth, type JwtEnv } from '../../src/adapters/hono.js';
 import type { JwtContext } from '../../src/http/guard.js';
-import { adapterSuite, type Started, testManager, type User } from './scenarios.js';
+import { TokenManager } from '../../src/manager/token-manager.js';
+import { adapterSuite, SECRET, type Started, testManager, type User } from './scenarios.js';
 
-function buildApp() {
+/**
+ * The scenario app, its routes guarded by the middleware in front of the handler or
+ * by `auth.jwtRequired(options, handler)`: both forms must answer every scenario alike.
+ */
+function buildApp(form: 'middleware' | 'handler' = 'middleware') {
   const manager = testManager();
   const auth = createHonoAuth(manager);
   const app = new Hono();
   const whoami = (c: Context<JwtEnv<User>>) => c.json({ logged_in_as: c.get('jwt')?.identity });
-  app.get('/protected', auth.jwtRequired(), whoami);
-  app.post('/protected', auth.jwtRequired(), whoami);
-  app.get('/optional', auth.jwtRequired({ optional: true }), (c) =>
-    c.json({ logged_in_as: auth.getJwt(c)?.identity ?? null }),
-  );
-  app.post('/refresh', auth.jwtRequired({ refresh: true }), async (c) =>
-    c.json({ access_token: await manager.createAccessToken({ identity: c.var.jwt?.identity }) }),
-  );
-  app.post('/json', auth.jwtRequired({ locations: ['json'] }), async (c) =>
-    c.json({ logged_in_as: c.var.jwt?.identity, body: await c.req.json() }),
-  );
-  app.get('/user', auth.jwtRequired(), (c) => c.json({ user: c.var.jwt?.user }));
-  app.get(
-    '/app-cookie',
-    async (c, next) => {
-      setCookie(c, 'app', '1');
-      await next();
-    },
-    auth.jwtRequired(),
-    whoami,
-  );
+  const refresh = async (c: Context<JwtEnv<User>>) =>
+    c.json({ access_token: await manager.createAccessToken({ identity: c.var.jwt?.identity }) });
+  const json = async (c: Context<JwtEnv<User>>) =>
+    c.json({ logged_in_as: c.var.jwt?.identity, body: await c.req.json() });
+  const optional = (c: Context) => c.json({ logged_in_as: auth.getJwt(c)?.identity ?? null });
+  const user = (c: Context<JwtEnv<User>>) => c.json({ user: c.var.jwt?.user });
+  const appCookie: MiddlewareHandler = async (c, next) => {
+    setCookie(c, 'app', '1');
+    await next();
+  };
+  if (form === 'middleware') {
+    app.get('/protected', auth.jwtRequired(), whoami);
+    app.post('/protected', auth.jwtRequired(), whoami);
+    app.get('/optional', auth.jwtRequired({ optional: true }), optional);
+    app.post('/refresh', auth.jwtRequired({ refresh: true }), refresh);
+    app.post('/json', auth.jwtRequired({ locations: ['json'] }), json);
+    app.get('/user', auth.jwtRequired(), user);
+    app.get('/app-cookie', appCookie, auth.jwtRequired(), whoami);
+  } else {
+    app.get('/protected', auth.jwtRequired({}, whoami));
+    app.post('/protected', auth.jwtRequired({}, whoami));
+    app.get('/optional', auth.jwtRequired({ optional: true }, optional));
+    app.post('/refresh', auth.jwtRequired({ refresh: true }, refresh));
+    app.post('/json', auth.jwtRequired({ locations: ['json'] }, json));
+    app.get('/user', auth.jwtRequired({}, user));
+    app.get('/app-cookie', appCookie, auth.jwtRequired({}, whoami));
+  }
   app.post('/login/cookies', async (c) => {
     setCookie(c, 'theme', 'dark');
     auth.setAccessCookies(c, await manager.createAccessToken({ identity: 'alice' }));
@@ -47,8 +58,8 @@ function buildApp() {
   return { app, auth, manager };
 }
 
-function start(): Promise<Started> {
-  const { app } = buildApp();
+function start(form: 'middleware' | 'handler' = 'middleware'): Promise<Started> {
+  const { app } = buildApp(form);
   return new Promise((resolve) => {
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
       resolve({
@@ -63,7 +74,8 @@ function start(): Promise<Started> {
   });
 }
 
-adapterSuite('hono', start, { boundedBody: true });
+adapterSuite('hono', () => start('middleware'), { boundedBody: true });
+adapterSuite('hono (jwtRequired(options, handler))', () => start('handler'), { boundedBody: true });
 
 describe('hono adapter specifics', () => {
   it('types the jwt variable and getJwt', () => {
@@ -119,6 +131,110 @@ describe('hono adapter specifics', () => {
     const response = await app.request('/p');
     expect(response.status).toBe(401);
     expect(response.headers.getSetCookie().map((c) => c.split('=', 1)[0])).toEqual(['old']);
+  });
+
+  it('jwtRequired(options, handler): typed jwt, OPTIONS, implicit-refresh cookies, errors to onError', async () => {
+    const manager = testManager();
+    const auth = createHonoAuth(manager);
+    const app = new Hono();
+    let ran = 0;
+    app.all(
+      '/me',
+      auth.jwtRequired({}, (c) => {
+        ran += 1;
+        expectTypeOf(c.get('jwt')).toEqualTypeOf<JwtContext<User>>();
+        return c.json({ identity: c.get('jwt').identity, user: c.var.jwt.user });
+      }),
+    );
+    app.all(
+      '/maybe',
+      auth.jwtRequired({ optional: true }, (c) => {
+        expectTypeOf(c.get('jwt')).toEqualTypeOf<JwtContext<User> | null>();
+        return c.json({ identity: c.get('jwt')?.identity ?? null });
+      }),
+    );
+    app.get(
+      '/bare',
+      auth.jwtRequired({}, () => new Response('ok', { headers: { 'set-cookie': 'own=1' } })),
+    );
+    app.get(
+      '/later',
+      auth.jwtRequired({}, async (c) => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        return c.text('later');
+      }),
+    );
+    app.get(
+      '/throws',
+      auth.jwtRequired({}, () => {
+        throw new Error('handler threw');
+      }),
+    );
+    app.get(
+      '/rejects',
+      auth.jwtRequired({}, async () => {
+        throw new Error('handler rejected');
+      }),
+    );
+    app.onError((error, c) => c.json({ caught: error.message }, 500));
+    const token = await manager.createAccessToken({ identity: 'frank' });
+    const bearer = { authorization: `Bearer ${token}` };
+
+    const me = await app.request('/me', { headers: bearer });
+    expect(await me.json()).toEqual({ identity: 'frank', user: { name: 'frank' } });
+    expect(ran).toBe(1);
+    const missing = await app.request('/me', { method: 'POST' });
+    expect(missing.status).toBe(401);
+    const preflight = await app.request('/me', { method: 'OPTIONS' });
+    expect(preflight.status).toBe(204);
+    expect(await preflight.text()).toBe('');
+    expect(ran).toBe(1);
+    expect(await (await app.request('/maybe', { method: 'OPTIONS' })).json()).toEqual({ identity: null });
+
+    // A cookie token near expiry gets new cookies, on a bare Response and on a late one.
+    const cookie = { cookie: `access_token_cookie=${token}` };
+    const bare = await app.request('/bare', { headers: cookie });
+    expect(await bare.text()).toBe('ok');
+    expect(bare.headers.getSetCookie().map((c) => c.split('=', 1)[0])).toEqual([
+      'own',
+      'access_token_cookie',
+      'csrf_access_token',
+    ]);
+    const later = await app.request('/later', { headers: cookie });
+    expect(await later.text()).toBe('later');
+    expect(later.headers.getSetCookie().map((c) => c.split('=', 1)[0])).toEqual([
+      'access_token_cookie',
+      'csrf_access_token',
+    ]);
+
+    expect(await (await app.request('/throws', { headers: bearer })).json()).toEqual({
+      caught: 'handler threw',
+    });
+    expect(await (await app.request('/rejects', { headers: bearer })).json()).toEqual({
+      caught: 'handler rejected',
+    });
+  });
+
+  it('jwtRequired(options, handler) answers without a promise when the guard and the handler are synchronous', async () => {
+    // What the form is for: Hono hands a single handler's Response straight back. (A
+    // manager with no callback, store or remote keys verifies synchronously.)
+    const manager = new TokenManager({ secret: SECRET });
+    const auth = createHonoAuth(manager);
+    const app = new Hono();
+    const whoami = (c: Context<JwtEnv>) => c.json({ logged_in_as: c.get('jwt')?.identity });
+    app.get('/handler', auth.jwtRequired({}, whoami));
+    app.get('/middleware', auth.jwtRequired(), whoami);
+    const token = await manager.createAccessToken({ identity: 'alice' });
+    const request = (path: string, headers: Record<string, string> = { authorization: `Bearer ${token}` }) =>
+      app.fetch(new Request(`http://local${path}`, { headers }));
+    const answer = request('/handler');
+    expect(answer).toBeInstanceOf(Response);
+    expect(await (answer as Response).json()).toEqual({ logged_in_as: 'alice' });
+    expect((await request('/handler', {})).status).toBe(401);
+    // The middleware form goes through Hono's chain: a promise.
+    const chained = request('/middleware');
+    expect(chained).toBeInstanceOf(Promise);
+    expect(await (await chained).json()).toEqual({ logged_in_as: 'alice' });
   });
 
   it('throws a clear error when the guard did not run', async () => {
