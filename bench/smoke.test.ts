@@ -176,6 +176,7 @@ describe('token bench', () => {
     const verify = report.cases.find((c) => c.op === 'verify')!;
     for (const name of [
       NAMES.decodeFloor,
+      NAMES.decodeFloorAwaited,
       NAMES.tessera,
       NAMES.managerVerify,
       NAMES.decodeToken,
