@@ -9,9 +9,11 @@
  * the framework has a usual JWT middleware GET /other behind it, and without the
  * cache GET /floor behind a middleware that only checks the signature and GET
  * /ceiling behind one that checks the signature and reads the payload (issue 14's
- * ceiling: the least a JWT middleware does before a route can use the claims). Every
+ * ceiling: the least a JWT middleware does before a route can use the claims), and
+ * with the cache GET /passthrough behind a middleware of Tessera's route's shape that
+ * only hands on to the handler (what the framework's own middleware step costs). Every
  * route answers the same small JSON body. Prints one line to stdout when listening:
- * `READY {"port":…,"routes":{"tessera"|"other"|"floor"|"ceiling":"ok"|<why not>}}`.
+ * `READY {"port":…,"routes":{"tessera"|"other"|"floor"|"ceiling"|"passthrough":"ok"|<why not>}}`.
  */
 import { createHmac, createPublicKey, createSecretKey, timingSafeEqual, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -168,7 +170,9 @@ function jwtRequired<T>(auth: Record<string, unknown>): T | string {
 }
 
 /** The handler form of the Hono adapter, `auth.jwtRequired({}, handler)`, checked to return a function. */
-function honoJwtHandler(auth: Record<string, unknown>): ((handler: (c: Context) => Response) => Handler) | string {
+function honoJwtHandler(
+  auth: Record<string, unknown>,
+): ((handler: (c: Context) => Response) => Handler) | string {
   const factory = auth.jwtRequired;
   if (!isFunction<(options: object, handler: (c: Context) => Response) => unknown>(factory))
     return 'no jwtRequired()';
@@ -213,6 +217,10 @@ async function main(): Promise<void> {
   const floor = spec.cache === false;
   routes.floor = floor ? 'ok' : 'none (the cache scenario has no signature floor)';
   routes.ceiling = floor ? 'ok' : 'none (the cache scenario has no signature floor)';
+  // With the cache, the most a middleware can keep of bare is what the framework's
+  // own middleware step leaves: a middleware of the same shape as Tessera's that does nothing.
+  const passthrough = !floor;
+  routes.passthrough = passthrough ? 'ok' : 'none (uncached scenarios have the floor and ceiling)';
 
   switch (spec.framework) {
     case 'fastify': {
@@ -230,6 +238,10 @@ async function main(): Promise<void> {
           app.get('/tessera', { preHandler: hook }, handler);
           routes.tessera = 'ok';
         }
+      }
+      if (passthrough) {
+        // Tessera's hook is callback-style: so is this one.
+        app.get('/passthrough', { preHandler: (_request, _reply, done) => done() }, handler);
       }
       await app.register(fastifyJwt, {
         secret: keys.secret ?? { public: verifyKey },
@@ -292,6 +304,7 @@ async function main(): Promise<void> {
           routes.tessera = 'ok';
         }
       }
+      if (passthrough) app.get('/passthrough', (_req, _res, next) => next(), handler);
       app.get('/other', expressjwt({ secret: verifyKey, algorithms: [spec.alg] as never[] }), handler);
       routes.other = 'ok';
       if (floor) {
@@ -333,6 +346,17 @@ async function main(): Promise<void> {
           );
           routes.tessera = 'ok';
         }
+      }
+      if (passthrough) {
+        // Tessera's handler form wraps the handler: so does this, doing nothing else.
+        const wrap =
+          (handler: Handler): Handler =>
+          (c, next) =>
+            handler(c, next);
+        app.get(
+          '/passthrough',
+          wrap((c) => c.json(BODY)),
+        );
       }
       app.get('/other', honoJwt({ secret: verifyKey, alg: spec.alg }), (c) => c.json(BODY));
       routes.other = 'ok';
@@ -410,6 +434,7 @@ async function main(): Promise<void> {
         protectedRoutes.set('/ceiling', withClaims);
       }
       if (tessera !== undefined) protectedRoutes.set('/tessera', tessera);
+      if (passthrough) protectedRoutes.set('/passthrough', (_ctx, next) => next());
       app.use(async (ctx, next) => {
         const path = ctx.path;
         if (path === '/bare') {
@@ -447,6 +472,12 @@ async function main(): Promise<void> {
           // The guard answers synchronously when nothing has to wait.
           if (outcome instanceof Promise) outcome.then(answer, () => send(res, 500, '{}'));
           else answer(outcome);
+          return;
+        }
+        if (req.url === '/passthrough' && passthrough) {
+          // The same steps as /tessera's answer, without the guard.
+          const answer = (ok: boolean) => (ok ? send(res, 200, BODY_TEXT) : send(res, 401, '{}'));
+          answer(true);
           return;
         }
         if (req.url === '/floor' && floor) {

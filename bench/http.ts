@@ -45,10 +45,13 @@ interface Scenario {
  * no claims). ceiling: the signature check and the payload read (base64url, UTF-8,
  * JSON.parse), no claim checked: issue 14's ceiling, the least a JWT middleware
  * does before a route can use the claims; what is left of bare there is the most
- * any library can keep (uncached scenarios only).
+ * any library can keep (uncached scenarios only). passthrough: a middleware of the
+ * shape of Tessera's that only hands on to the handler: what the framework's own
+ * middleware step costs, the most a cached verification can keep of bare (cache
+ * scenario only).
  */
-type RouteName = 'bare' | 'tessera' | 'other' | 'floor' | 'ceiling';
-const ROUTES: readonly RouteName[] = ['bare', 'tessera', 'other', 'floor', 'ceiling'];
+type RouteName = 'bare' | 'tessera' | 'other' | 'floor' | 'ceiling' | 'passthrough';
+const ROUTES: readonly RouteName[] = ['bare', 'tessera', 'other', 'floor', 'ceiling', 'passthrough'];
 
 export interface RouteResult {
   readonly route: RouteName;
@@ -90,6 +93,7 @@ export interface HttpRow {
   readonly other?: RatioResult;
   readonly floor?: RatioResult;
   readonly ceiling?: RatioResult;
+  readonly passthrough?: RatioResult;
   /** The same ratios on requests per server CPU second. */
   readonly tesseraCpu?: RatioResult;
   readonly otherCpu?: RatioResult;
@@ -97,6 +101,8 @@ export interface HttpRow {
   readonly vsCeiling?: RatioResult;
   readonly vsSignature?: RatioResult;
   readonly vsOther?: RatioResult;
+  /** Tessera ÷ the pass-through middleware (cache scenario). */
+  readonly vsPassthrough?: RatioResult;
   readonly vsCeilingCpu?: RatioResult;
   readonly vsOtherCpu?: RatioResult;
   readonly error?: string;
@@ -246,6 +252,7 @@ async function benchServer(
       other: otherLabel(framework, scenario.otherCache),
       floor: 'signature check only',
       ceiling: 'signature check + payload read',
+      passthrough: 'pass-through middleware',
     };
     const states = {} as Record<RouteName, string>;
     for (const route of ROUTES) {
@@ -288,12 +295,14 @@ async function benchServer(
     const other = ratio(routes[2], bare);
     const floor = ratio(routes[3], bare);
     const ceiling = ratio(routes[4], bare);
+    const passthrough = ratio(routes[5], bare);
     const cpu = (r: RouteResult) => r.cpuSamples;
     const tesseraCpu = ratio(routes[1], bare, cpu);
     const otherCpu = ratio(routes[2], bare, cpu);
     const vsCeiling = ratio(routes[1], routes[4]);
     const vsSignature = ratio(routes[1], routes[3]);
     const vsOther = ratio(routes[1], routes[2]);
+    const vsPassthrough = ratio(routes[1], routes[5]);
     const vsCeilingCpu = ratio(routes[1], routes[4], cpu);
     const vsOtherCpu = ratio(routes[1], routes[2], cpu);
     return {
@@ -304,11 +313,13 @@ async function benchServer(
       ...(other === undefined ? {} : { other }),
       ...(floor === undefined ? {} : { floor }),
       ...(ceiling === undefined ? {} : { ceiling }),
+      ...(passthrough === undefined ? {} : { passthrough }),
       ...(tesseraCpu === undefined ? {} : { tesseraCpu }),
       ...(otherCpu === undefined ? {} : { otherCpu }),
       ...(vsCeiling === undefined ? {} : { vsCeiling }),
       ...(vsSignature === undefined ? {} : { vsSignature }),
       ...(vsOther === undefined ? {} : { vsOther }),
+      ...(vsPassthrough === undefined ? {} : { vsPassthrough }),
       ...(vsCeilingCpu === undefined ? {} : { vsCeilingCpu }),
       ...(vsOtherCpu === undefined ? {} : { vsOtherCpu }),
     };
@@ -351,6 +362,13 @@ function checkTargets(rows: readonly HttpRow[]): HttpTarget[] {
     if (row.scenario === 'EdDSA + cache, 1,000 tokens') {
       push(`${row.framework}, EdDSA + cache: Tessera ≥ 0.90 × bare`, 0.9, row.tessera, row.tesseraCpu);
       push(`${row.framework}, EdDSA + cache: Tessera ≥ ${other}`, 1, row.vsOther, row.vsOtherCpu);
+      // Not one of the issue's goals: the same bar, measured from the framework's own middleware step.
+      push(
+        `${row.framework}, EdDSA + cache: Tessera ≥ 0.90 × pass-through middleware (not an issue goal)`,
+        0.9,
+        row.vsPassthrough,
+        undefined,
+      );
     }
   }
   return targets;
@@ -381,7 +399,7 @@ export function renderHttp(report: HttpReport): string {
       .filter((r) => r.scenario === scenario)
       .map((r) => {
         if (r.error !== undefined)
-          return [r.framework, `server failed: ${r.error}`, ...Array(cached ? 9 : 13).fill('')];
+          return [r.framework, `server failed: ${r.error}`, ...Array(cached ? 11 : 13).fill('')];
         const [bare, tessera, other] = r.routes;
         return [
           r.framework,
@@ -393,7 +411,7 @@ export function renderHttp(report: HttpReport): string {
           cellOps(other),
           cellRatio(r.other),
           ...(cached
-            ? []
+            ? [cellRatio(r.passthrough), cellRatio(r.vsPassthrough)]
             : [cellRatio(r.floor), cellRatio(r.ceiling), cellRatio(r.vsSignature), cellRatio(r.vsCeiling)]),
           cellRatio(r.vsOther),
           formatRatio(r.vsOtherCpu?.roundsMedian),
@@ -411,7 +429,7 @@ export function renderHttp(report: HttpReport): string {
           'its req/s',
           'its ÷ bare',
           ...(cached
-            ? []
+            ? ['pass-through middleware ÷ bare', 'Tessera ÷ pass-through']
             : [
                 'signature check only ÷ bare',
                 'ceiling (signature + payload read) ÷ bare',
@@ -427,8 +445,16 @@ export function renderHttp(report: HttpReport): string {
   }
   const skipped = report.rows.flatMap((r) =>
     r.routes
-      // The floor and ceiling are measured on uncached scenarios only: not a skip worth a note.
-      .filter((x) => x.route !== 'bare' && x.route !== 'floor' && x.route !== 'ceiling' && x.state !== 'ok')
+      // The floor and ceiling are measured on uncached scenarios only, the pass-through on
+      // the cached one: not skips worth a note.
+      .filter(
+        (x) =>
+          x.route !== 'bare' &&
+          x.route !== 'floor' &&
+          x.route !== 'ceiling' &&
+          x.route !== 'passthrough' &&
+          x.state !== 'ok',
+      )
       .map((x) => `${r.framework} / ${r.scenario} / ${x.route}: ${x.state}`),
   );
   parts.push(
