@@ -201,7 +201,9 @@ export function createHonoAuth<TUser, TClaims extends object = NoClaims, TIdenti
       ): ReturnType<MiddlewareHandler> | Response => {
         if (!result.ok) return refuse(refusal, c, result.error, result.response);
         // The guard's OPTIONS exemption: a required route's handlers never see a null context.
-        if (result.jwt === null && !optional) return c.body(null, 204);
+        // The middleware's own type promises a promise (it can be called by hand).
+        if (result.jwt === null && !optional)
+          return handler === undefined ? Promise.resolve(c.body(null, 204)) : c.body(null, 204);
         contexts.set(c, result.jwt);
         c.set('jwt', result.jwt);
         const { setCookies } = result;

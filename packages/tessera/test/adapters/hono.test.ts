@@ -176,6 +176,13 @@ describe('hono adapter specifics', () => {
         throw new Error('handler rejected');
       }),
     );
+    const middleware = auth.jwtRequired();
+    const returned: unknown[] = [];
+    app.all('/by-hand', (c, next) => {
+      const answer = middleware(c, next);
+      returned.push(answer);
+      return answer;
+    });
     app.onError((error, c) => c.json({ caught: error.message }, 500));
     const token = await manager.createAccessToken({ identity: 'frank' });
     const bearer = { authorization: `Bearer ${token}` };
@@ -190,6 +197,11 @@ describe('hono adapter specifics', () => {
     expect(await preflight.text()).toBe('');
     expect(ran).toBe(1);
     expect(await (await app.request('/maybe', { method: 'OPTIONS' })).json()).toEqual({ identity: null });
+    // The middleware form called by hand keeps its promise on every path, the preflight's too.
+    expect((await app.request('/by-hand', { method: 'OPTIONS' })).status).toBe(204);
+    expect((await app.request('/by-hand')).status).toBe(401);
+    expect(returned).toHaveLength(2);
+    for (const answer of returned) expect(answer).toBeInstanceOf(Promise);
 
     // A cookie token near expiry gets new cookies, on a bare Response and on a late one.
     const cookie = { cookie: `access_token_cookie=${token}` };
