@@ -46,7 +46,11 @@ export function decodeJws(token: unknown, limits: JwsLimits = DEFAULT_JWS_LIMITS
   // Most tokens carry the header the previous one did: compare in place, without
   // slicing it out and hashing it for the Map. That header's text passed the shape
   // check before, so only the rest of the token is scanned.
-  if (lastHeader !== undefined && firstDot === lastHeaderSegment.length && token.startsWith(lastHeaderSegment)) {
+  if (
+    lastHeader !== undefined &&
+    firstDot === lastHeaderSegment.length &&
+    token.startsWith(lastHeaderSegment)
+  ) {
     AFTER_HEADER.lastIndex = firstDot + 1;
     if (!AFTER_HEADER.test(token)) diagnoseShape(token, limits);
     header = lastHeader;
