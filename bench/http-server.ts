@@ -161,26 +161,15 @@ async function loadAuth(
   return auth;
 }
 
-/** The middleware `auth.jwtRequired()` returns, checked to be a function. */
-function jwtRequired<T>(auth: Record<string, unknown>): T | string {
+/**
+ * What `auth.jwtRequired(...args)` returns (the middleware, or with `({}, handler)`
+ * the handler form), checked to be a function.
+ */
+function jwtRequired<T>(auth: Record<string, unknown>, ...args: unknown[]): T | string {
   const factory = auth.jwtRequired;
-  if (!isFunction<() => unknown>(factory)) return 'no jwtRequired()';
-  const mw = factory.call(auth);
+  if (!isFunction<(...args: unknown[]) => unknown>(factory)) return 'no jwtRequired()';
+  const mw = factory.call(auth, ...args);
   return isFunction<T>(mw) ? mw : 'jwtRequired() did not return a function';
-}
-
-/** The handler form of the Hono adapter, `auth.jwtRequired({}, handler)`, checked to return a function. */
-function honoJwtHandler(
-  auth: Record<string, unknown>,
-): ((handler: (c: Context) => Response) => Handler) | string {
-  const factory = auth.jwtRequired;
-  if (!isFunction<(options: object, handler: (c: Context) => Response) => unknown>(factory))
-    return 'no jwtRequired()';
-  return (handler) => {
-    const wrapped = factory.call(auth, {}, handler);
-    if (!isFunction<Handler>(wrapped)) throw new Error('jwtRequired({}, handler) did not return a function');
-    return wrapped;
-  };
 }
 
 function listen(server: Server): Promise<number> {
@@ -337,13 +326,10 @@ async function main(): Promise<void> {
       // middleware form, measured apart, is in docs/performance.md).
       if (typeof auth === 'string') routes.tessera = auth;
       else {
-        const guarded = honoJwtHandler(auth);
-        if (typeof guarded === 'string') routes.tessera = guarded;
+        const route = jwtRequired<Handler>(auth, {}, (c: Context) => c.json(BODY));
+        if (typeof route === 'string') routes.tessera = route;
         else {
-          app.get(
-            '/tessera',
-            guarded((c) => c.json(BODY)),
-          );
+          app.get('/tessera', route);
           routes.tessera = 'ok';
         }
       }

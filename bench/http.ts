@@ -445,16 +445,9 @@ export function renderHttp(report: HttpReport): string {
   }
   const skipped = report.rows.flatMap((r) =>
     r.routes
-      // The floor and ceiling are measured on uncached scenarios only, the pass-through on
-      // the cached one: not skips worth a note.
-      .filter(
-        (x) =>
-          x.route !== 'bare' &&
-          x.route !== 'floor' &&
-          x.route !== 'ceiling' &&
-          x.route !== 'passthrough' &&
-          x.state !== 'ok',
-      )
+      // A route the server serves in other scenarios only (floor and ceiling without the
+      // cache, the pass-through with it) says 'none (...)': not a skip worth a note.
+      .filter((x) => x.state !== 'ok' && !x.state.startsWith('none'))
       .map((x) => `${r.framework} / ${r.scenario} / ${x.route}: ${x.state}`),
   );
   parts.push(

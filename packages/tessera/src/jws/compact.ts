@@ -25,9 +25,11 @@ export interface DecodedJws {
   readonly signatureSegment: string;
 }
 
-const SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** One non-empty segment of base64url characters. */
+const SEGMENT = '[A-Za-z0-9_-]+';
+const SHAPE = new RegExp(`^${SEGMENT}\\.${SEGMENT}\\.${SEGMENT}$`);
 /** {@link SHAPE} after the header and its dot (sticky: set `lastIndex` to where the payload starts). */
-const AFTER_HEADER = /[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/y;
+const AFTER_HEADER = new RegExp(`${SEGMENT}\\.${SEGMENT}$`, 'y');
 
 // Tokens signed by one key share one header segment; parsing and checking it once
 // takes JSON.parse of the header off the hot path. Only valid headers are kept.

@@ -187,13 +187,10 @@ export class TokenManager<TUser = unknown, TClaims extends object = NoClaims, TI
     // Not an async function: a synchronous answer is handed over in one settled promise,
     // without the extra turn an inner await costs (the caller's own await is the only one).
     let result: VerifiedJwt | Promise<VerifiedJwt>;
-    // The shared default has no keys to check; listing them would allocate on every call.
-    if (options !== NO_OPTIONS) {
-      try {
-        refuseUnknownOptions(options, CALL_OPTION_KEYS.decodeToken, 'decodeToken options');
-      } catch (error) {
-        return Promise.reject(error);
-      }
+    try {
+      refuseUnknownOptions(options, CALL_OPTION_KEYS.decodeToken, 'decodeToken options');
+    } catch (error) {
+      return Promise.reject(error);
     }
     try {
       result = this.#verification.decode(token, options);
