@@ -17,7 +17,7 @@
  */
 import { createHmac, createPublicKey, createSecretKey, timingSafeEqual, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fastifyJwt from '@fastify/jwt';
 import { serve } from '@hono/node-server';
@@ -28,9 +28,8 @@ import Fastify, { type FastifyPluginCallback, type preHandlerAsyncHookHandler } 
 import { type Context, type Handler, Hono } from 'hono';
 import { jwt as honoJwt } from 'hono/jwt';
 import Koa from 'koa';
-import type { GuardResult, JwsAlgorithm } from 'tessera-auth';
+import type { JwsAlgorithm } from 'tessera-auth';
 import { buildPlainCopy, startProfiler, stopProfiler, type Tessera } from './profiling.js';
-import { requestLike } from './request-like.js';
 
 /**
  * The library is the built package (`tessera-auth` resolves to dist/, see plain-js.ts).
@@ -45,7 +44,7 @@ const libraryModule = (adapter?: string): Promise<unknown> =>
   plainCopy === undefined
     ? import(adapter === undefined ? 'tessera-auth' : `tessera-auth/${adapter}`)
     : import(`${plainCopy}${adapter === undefined ? 'index' : `adapters/${adapter}`}.js`);
-const { createGuard, TokenManager } = (await libraryModule()) as Tessera;
+const { TokenManager } = (await libraryModule()) as Tessera;
 type TokenManager = InstanceType<typeof TokenManager>;
 if (profileReport !== undefined) {
   let session: Awaited<ReturnType<typeof startProfiler>> | undefined;
@@ -439,33 +438,37 @@ async function main(): Promise<void> {
       return;
     }
     case 'node:http': {
-      const guard = createGuard(manager);
+      type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
+      const auth = await loadAuth('node', 'createNodeAuth', manager);
+      let tessera: NodeHandler | undefined;
+      if (typeof auth === 'string') routes.tessera = auth;
+      else {
+        // The adapter's handler form: the guard and the route's answer in one handler.
+        const handler = jwtRequired<NodeHandler>(auth, {}, (_req: IncomingMessage, res: ServerResponse) =>
+          send(res, 200, BODY_TEXT),
+        );
+        if (typeof handler === 'string') routes.tessera = handler;
+        else {
+          tessera = handler;
+          routes.tessera = 'ok';
+        }
+      }
       const verify = createVerifier({
         key: verifyKey,
         algorithms: [spec.alg],
         ...(spec.otherCache ? { cache: true } : {}),
       });
-      routes.tessera = 'ok';
       routes.other = 'ok';
+      // Tessera's handler form wraps the route's answer: so does this, doing nothing else.
+      const wrap =
+        (handler: NodeHandler): NodeHandler =>
+        (req, res) =>
+          handler(req, res);
+      const passthroughRoute = wrap((_req, res) => send(res, 200, BODY_TEXT));
       const server = createServer((req, res) => {
         if (req.url === '/bare') return send(res, 200, BODY_TEXT);
-        if (req.url === '/tessera') {
-          const answer = (result: GuardResult<unknown>) => {
-            if (result.ok) send(res, 200, BODY_TEXT);
-            else send(res, result.response.status, result.response.body, { ...result.response.headers });
-          };
-          const outcome = guard(requestLike(req));
-          // The guard answers synchronously when nothing has to wait.
-          if (outcome instanceof Promise) outcome.then(answer, () => send(res, 500, '{}'));
-          else answer(outcome);
-          return;
-        }
-        if (req.url === '/passthrough' && passthrough) {
-          // The same steps as /tessera's answer, without the guard.
-          const answer = (ok: boolean) => (ok ? send(res, 200, BODY_TEXT) : send(res, 401, '{}'));
-          answer(true);
-          return;
-        }
+        if (req.url === '/tessera' && tessera !== undefined) return tessera(req, res);
+        if (req.url === '/passthrough' && passthrough) return passthroughRoute(req, res);
         if (req.url === '/floor' && floor) {
           if (check(req.headers.authorization)) return send(res, 200, BODY_TEXT);
           return send(res, 401, '{"msg":"unauthorized"}');

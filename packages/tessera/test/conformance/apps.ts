@@ -1,6 +1,6 @@
 /**
- * The one conformance app, built seven times: on each adapter (express, fastify,
- * hono, koa, fetch, nestjs) and once directly on the framework-neutral guard
+ * The one conformance app, built eight times: on each adapter (express, fastify,
+ * hono, koa, fetch, node, nestjs) and once directly on the framework-neutral guard
  * ("reference", plain node:http). Every build serves the same routes and answers
  * the same JSON, so any difference in what a client sees is an adapter's doing.
  *
@@ -48,7 +48,7 @@ export interface RunningApp {
 /** Builds and starts one app around a manager. */
 export type AppFactory = (manager: TokenManager<TestUser>) => Promise<RunningApp>;
 
-export type AppName = 'reference' | 'express' | 'fastify' | 'hono' | 'koa' | 'fetch' | 'nestjs';
+export type AppName = 'reference' | 'express' | 'fastify' | 'hono' | 'koa' | 'fetch' | 'node' | 'nestjs';
 
 // ---------------------------------------------------------------------------
 // node:http helpers
@@ -407,6 +407,65 @@ export const fetchAdapter: AppFactory = async (manager) => {
 };
 
 // ---------------------------------------------------------------------------
+// node:http through the node adapter (no router: a lookup by method and path)
+
+export const nodeAdapter: AppFactory = async (manager) => {
+  const { createNodeAuth } = await import('../../src/adapters/node.js');
+  type Handler = import('../../src/adapters/node.js').NodeHandler;
+  const auth = createNodeAuth(manager);
+  const hooked = createNodeAuth(manager, {
+    onError: (error, req, response) => hookedAnswer(error, pathOf(req.url), response),
+  });
+  const answer = (res: ServerResponse, body: unknown) => {
+    res.writeHead(200, JSON_HEADERS);
+    res.end(JSON.stringify(body));
+  };
+  const guarded = new Map<string, Handler>(
+    GUARDED_ROUTES.map(([path, options]) => [
+      path as string,
+      auth.jwtRequired(options, (req, res) => answer(res, routeAnswer(req.jwt))),
+    ]),
+  );
+  const sessionRoutes = new Map<string, Handler>([
+    ['POST /auth/refresh', auth.refresh()],
+    ['POST /hooked/refresh', hooked.refresh()],
+    [
+      `POST ${LOGOUT_ROUTE}`,
+      auth.jwtRequired({}, async (req, res) => {
+        await manager.logout(req.jwt.payload);
+        auth.unsetJwtCookies(res);
+        answer(res, LOGOUT_ANSWER);
+      }),
+    ],
+    ['GET /hooked/protected', hooked.jwtRequired({}, (req, res) => answer(res, routeAnswer(req.jwt)))],
+    [
+      'POST /login/cookies',
+      (_req, res) => {
+        loginTokens(manager).then(({ access, refresh }) => {
+          auth.setAccessCookies(res, access);
+          auth.setRefreshCookies(res, refresh);
+          answer(res, LOGIN_ANSWER);
+        });
+      },
+    ],
+    [
+      'POST /logout',
+      (_req, res) => {
+        auth.unsetJwtCookies(res);
+        answer(res, LOGOUT_ANSWER);
+      },
+    ],
+  ]);
+  const server = createServer((req, res) => {
+    const path = pathOf(req.url);
+    const handler = sessionRoutes.get(`${req.method} ${path}`) ?? guarded.get(path);
+    if (handler === undefined) return sendJson(res, 404, { error: 'not found' });
+    handler(req, res);
+  });
+  return listen(server);
+};
+
+// ---------------------------------------------------------------------------
 // NestJS on @nestjs/platform-express (decorators applied as calls: the repo
 // compiles without experimentalDecorators). No body parser, as the Express app:
 // the guard reads bodies itself, with the adapters' bound.
@@ -529,5 +588,6 @@ export const APPS: Readonly<Record<AppName, AppFactory>> = {
   hono,
   koa,
   fetch: fetchAdapter,
+  node: nodeAdapter,
   nestjs,
 };

@@ -8,7 +8,7 @@
  */
 
 /** The frameworks the test builds an app for. */
-export const FRAMEWORKS = ['express', 'fastify', 'hono', 'koa', 'fetch', 'nestjs'] as const;
+export const FRAMEWORKS = ['express', 'fastify', 'hono', 'koa', 'fetch', 'node', 'nestjs'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
 
 /** The module modes, each with the tsconfig options and package type that go with it. */
@@ -38,6 +38,7 @@ export const APP_DEPENDENCIES: Record<Framework, readonly string[]> = {
   hono: ['hono', '@hono/node-server'],
   koa: ['koa', '@types/koa'],
   fetch: [],
+  node: [],
   nestjs: [
     '@nestjs/common',
     '@nestjs/core',
@@ -170,6 +171,26 @@ async function main(): Promise<void> {
 }
 void main();
 `,
+  node: `
+import { createServer } from 'node:http';
+import { createNodeAuth } from 'tessera-auth/node';
+${COMMON}
+const auth = createNodeAuth(manager);
+const protectedRoute = auth.jwtRequired({}, (req, res) => {
+  const user: User | undefined = req.jwt.user;
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify({ logged_in_as: req.jwt.identity, user: user?.name }));
+});
+const server = createServer((req, res) => {
+  if (req.url === '/protected') return protectedRoute(req, res);
+  res.statusCode = 404;
+  res.end();
+});
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  if (address !== null && typeof address === 'object') void report(address.port);
+});
+`,
   nestjs: `
 import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
@@ -208,6 +229,7 @@ export const ENTRY_POINTS = [
   'tessera-auth/hono',
   'tessera-auth/koa',
   'tessera-auth/fetch',
+  'tessera-auth/node',
   'tessera-auth/nestjs',
   'tessera-auth/otel',
   'tessera-auth/stores/sql',

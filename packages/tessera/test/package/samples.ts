@@ -99,6 +99,14 @@ const CONTEXTS = {
       code: 'declare const Bun: { serve(options: { fetch(request: Request): Response | Promise<Response> }): unknown };',
     },
   },
+  node: {
+    createServer: { code: "import { createServer } from 'node:http';" },
+    createNodeAuth: { code: "import { createNodeAuth } from 'tessera-auth/node';" },
+    auth: { code: 'const auth = createNodeAuth(manager);', needs: ['createNodeAuth', 'manager'] },
+    req: { code: "declare const req: import('node:http').IncomingMessage;" },
+    res: { code: "declare const res: import('node:http').ServerResponse;" },
+    other: { code: "declare const other: import('tessera-auth/node').NodeHandler;" },
+  },
   nestjs: {},
 } satisfies Record<string, Record<string, Definition>>;
 
@@ -147,6 +155,8 @@ function contextOf(file: string): ContextName {
   for (const context of ['express', 'fastify', 'hono', 'koa', 'fetch', 'nestjs'] as const) {
     if (name.includes(context)) return context;
   }
+  // The node:http adapter and its guide (not node-request.ts, which has no samples).
+  if (name === 'node.ts' || name === 'node.md') return 'node';
   // Framework-neutral helpers document themselves with Node's request and response.
   if (/adapters\/(shared|body)\.ts$|http\/http-error\.ts$/.test(file)) return 'express';
   return 'common';

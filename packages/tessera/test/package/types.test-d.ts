@@ -26,6 +26,7 @@ import { createFetchAuth } from 'tessera-auth/fetch';
 import { createHonoAuth, type JwtEnv } from 'tessera-auth/hono';
 import { createKoaAuth, type JwtState } from 'tessera-auth/koa';
 import { CurrentJwt, CurrentUser, JwtRequired, TesseraAuth } from 'tessera-auth/nestjs';
+import { createNodeAuth } from 'tessera-auth/node';
 import { expectTypeOf } from 'vitest';
 
 interface User {
@@ -272,6 +273,21 @@ export const fetchHandler = fetchAuth.jwtRequired({ optional: true }, (_request,
   expectTypeOf(jwt).toEqualTypeOf<JwtContext<User> | null>();
   return Response.json({ name: jwt?.user.name });
 });
+
+// node:http handlers: req.jwt, non-null on a required route.
+const nodeAuth = createNodeAuth(manager);
+export const nodeDesign = nodeAuth.jwtRequired({}, (req, res) => {
+  expectTypeOf(req.jwt).toEqualTypeOf<JwtContext<User>>();
+  expectTypeOf(req).toMatchTypeOf<IncomingMessage>();
+  res.end(req.jwt.user.name);
+});
+export const nodeNoOptions = nodeAuth.jwtRequired(undefined, (req, res) => res.end(req.jwt.user.name));
+export const nodeOptional = nodeAuth.jwtRequired({ optional: true }, (req, res) => {
+  expectTypeOf(req.jwt).toEqualTypeOf<JwtContext<User> | null>();
+  // @ts-expect-error an optional route's context may be null
+  res.end(req.jwt.user.name);
+});
+expectTypeOf(nodeAuth.getCurrentUser).returns.toEqualTypeOf<User | undefined>();
 
 // NestJS: parameter decorators are typed by the parameter's annotation, as Nest's
 // own are (docs/typescript.md); the module's auth carries the manager's types.
