@@ -25,6 +25,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Hono', link: '/guide/hono' },
       { text: 'Koa', link: '/guide/koa' },
       { text: 'Fetch handlers', link: '/guide/fetch' },
+      { text: 'node:http', link: '/guide/node' },
       ...ifPage({ text: 'NestJS', link: '/guide/nestjs' }),
       ...ifPage({ text: 'TypeScript', link: '/typescript' }),
     ],

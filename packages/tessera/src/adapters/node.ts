@@ -43,7 +43,6 @@ import {
   cookieBindings,
   type JwtAccessors,
   jwtAccessors,
-  type Refusals,
   refusalError,
   refusals,
   requestHeader,

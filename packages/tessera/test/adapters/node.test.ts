@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { AuthResponseError, TokenManager } from 'tessera-auth';
+import { AuthResponseError, MemoryStore, TokenManager } from 'tessera-auth';
 import {
   createNodeAuth,
   type NodeAuthOptions,
@@ -210,6 +210,29 @@ describe('node:http adapter specifics', () => {
       expect(printed.map((e) => (e as Error).message)).toEqual(['before writing', 'after writing']);
     } finally {
       console.error = original;
+      await server.close();
+    }
+  });
+
+  it("answers a Tessera error a handler throws with the profile's answer (a store that is down: 503)", async () => {
+    const store = new MemoryStore();
+    const manager = new TokenManager({ secret: SECRET, store });
+    const seen: unknown[] = [];
+    const auth = createNodeAuth(manager, { onServerError: (error) => void seen.push(error) });
+    const server = await serveOne(
+      auth.jwtRequired({ skipRevocationCheck: true }, async (req, res) => {
+        await manager.logout(req.jwt.payload);
+        json(res, { logout: true });
+      }),
+    );
+    try {
+      const headers = await bearer(manager);
+      await store.close();
+      const response = await fetch(`${server.url}/logout`, { method: 'POST', headers });
+      expect(response.status).toBe(503);
+      expect((await response.json()).code).toBe('store_unavailable');
+      expect(seen).toEqual([]);
+    } finally {
       await server.close();
     }
   });
