@@ -5,17 +5,7 @@ import Koa from 'koa';
 import { MemoryStore, TokenManager } from 'tessera-auth';
 import { createKoaAuth, type JwtState } from 'tessera-auth/koa';
 import { checkPassword } from '../demo-user.js';
-
-// Koa has no body parser built in; a real app would use @koa/bodyparser.
-async function readCredentials(req: IncomingMessage): Promise<{ username?: unknown; password?: unknown }> {
-  let text = '';
-  for await (const chunk of req) text += text.length < 10_000 ? String(chunk) : '';
-  try {
-    return JSON.parse(text) ?? {};
-  } catch {
-    return {};
-  }
-}
+import { readCredentials } from '../read-credentials.js';
 
 export function createApp(secret = process.env.JWT_SECRET ?? randomBytes(32).toString('hex')) {
   // Cookies are Secure by default; the demo serves plain http outside production.

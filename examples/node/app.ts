@@ -5,27 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { MemoryStore, TokenManager } from 'tessera-auth';
 import { createNodeAuth, type NodeHandler } from 'tessera-auth/node';
 import { checkPassword } from '../demo-user.js';
+import { readCredentials } from '../read-credentials.js';
 
 function json(res: ServerResponse, body: unknown, status = 200): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
-}
-
-// The login body, at most 16 KiB: anything else reads as no credentials.
-async function credentials(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > 16 * 1024) return {};
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
 }
 
 export function createApp(secret = process.env.JWT_SECRET ?? randomBytes(32).toString('hex')) {
@@ -39,7 +23,7 @@ export function createApp(secret = process.env.JWT_SECRET ?? randomBytes(32).toS
   });
   const auth = createNodeAuth(jwt);
   const login = async (req: IncomingMessage) => {
-    const { username, password } = await credentials(req);
+    const { username, password } = await readCredentials(req);
     if (!checkPassword(username, password)) return undefined;
     const pair = await jwt.createTokenPair({ identity: username });
     return { access: pair.accessToken, refresh: pair.refreshToken };
