@@ -1,7 +1,8 @@
 /**
  * Adapter for plain `node:http` (and `node:https`) servers: handlers of the
- * `(req, res)` shape `createServer` takes, with no framework in between. Type
- * imports only: it runs on Node's own request and response objects.
+ * `(req, res)` shape `createServer` takes, with no framework in between. It
+ * imports nothing from Node at run time (types only): it works on the request
+ * and response objects Node hands it.
  *
  * @example
  * ```ts
@@ -104,8 +105,8 @@ export interface NodeAuth<TUser, TClaims extends object = NoClaims, TIdentity = 
    * implicit-refresh cookies already on `res`. An `OPTIONS` request the guard lets
    * through without a token (CORS preflights) is answered 204, without a body, on
    * a required route instead of reaching `handler`. When nothing has to wait (the
-   * token in a header or a cookie, no asynchronous callback) the handler runs in
-   * the same turn as the request, without a promise.
+   * token in a header or a cookie, a local key, no store, no callbacks) the handler
+   * runs in the same turn as the request, without a promise.
    *
    * @example
    * ```ts
