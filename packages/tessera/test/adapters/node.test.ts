@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import { AuthResponseError, MemoryStore, TokenManager } from 'tessera-auth';
 import {
   createNodeAuth,
@@ -210,6 +211,36 @@ describe('node:http adapter specifics', () => {
       expect(printed.map((e) => (e as Error).message)).toEqual(['before writing', 'after writing']);
     } finally {
       console.error = original;
+      await server.close();
+    }
+  });
+
+  it('survives a client that hangs up in the middle of the body it announced, logging nothing', async () => {
+    const manager = testManager();
+    const crashes: unknown[] = [];
+    const auth = createNodeAuth(manager, { onServerError: (error) => void crashes.push(error) });
+    const server = await serveOne(auth.jwtRequired({ locations: ['json'] }, (_req, res) => json(res, {})));
+    try {
+      const { port } = new URL(server.url);
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.write(
+            'POST /json HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"access_token":',
+          );
+          setTimeout(() => socket.destroy(), 50);
+        });
+        socket.on('close', () => resolve());
+        socket.on('error', reject);
+      });
+      const token = await manager.createAccessToken({ identity: 'jo' });
+      const after = await fetch(`${server.url}/json`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ access_token: token }),
+      });
+      expect(after.status).toBe(200);
+      expect(crashes).toEqual([]);
+    } finally {
       await server.close();
     }
   });
