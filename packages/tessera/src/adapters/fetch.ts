@@ -131,9 +131,13 @@ export function createFetchAuth<TUser, TClaims extends object = NoClaims, TIdent
   const config = manager.config;
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const refusal = refusals(options, 'createFetchAuth');
+  // verify() without options, the common call, reuses one guard.
+  const defaultGuard = createGuard(manager);
   return {
     verify: async (request, routeOptions) =>
-      createGuard(manager, routeOptions)(toRequestLike(request, bodyLimit)),
+      (routeOptions === undefined ? defaultGuard : createGuard(manager, routeOptions))(
+        toRequestLike(request, bodyLimit),
+      ),
     // One implementation: the handler's type is the interface's, from the options' type.
     jwtRequired: ((
       routeOptions: JwtRequiredOptions | undefined,
