@@ -1,6 +1,6 @@
 /**
  * Runs every row of the scenario table over real HTTP against every app
- * (the guard itself and the five adapters), in both profiles. One server per
+ * (the guard itself and every adapter), in both profiles. One server per
  * app × profile × distinct row config, started on first use.
  */
 import { afterAll, describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
  * The refresh handler's rows of the conformance table, run over real HTTP on
- * the guard itself and on the five adapters, in both profiles: every adapter
+ * the guard itself and on every adapter, in both profiles: every adapter
  * must give the same answer to the same refresh request, and a refusal must be
  * the profile's (status, body, `WWW-Authenticate`), as a guarded route's is.
  * Rows are sequences (log in, refresh, replay...), so they live here rather
