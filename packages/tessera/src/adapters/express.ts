@@ -20,7 +20,6 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
-import type { TesseraError } from '../errors.js';
 import {
   createGuard,
   type GuardResult,
@@ -28,26 +27,22 @@ import {
   type JwtRequiredOptions,
   type RouteJwt,
 } from '../http/guard.js';
-import { AuthResponseError } from '../http/http-error.js';
 import { createRefreshHandler, type RefreshHandlerOptions } from '../http/refresh.js';
-import { errorResponse } from '../http/responses.js';
 import { refuseUnknownOptions } from '../known-options.js';
-import type { ResponseData } from '../manager/options.js';
 import type { NoClaims, TokenManager } from '../manager/token-manager.js';
 import { DEFAULT_BODY_LIMIT } from './body.js';
-import { type NodeRequest, nodeRequestLike, writeNodeResponse } from './node-request.js';
+import { answerRefusal, type NodeRequest, nodeRequestLike, writeNodeResponse } from './node-request.js';
 import {
   AUTH_ERROR_OPTION_KEYS,
   type AuthErrorOptions,
   appendSetCookie,
   bodyParserError,
   type CookieBindings,
+  caughtResponse,
   contextStore,
   cookieBindings,
   type JwtAccessors,
   jwtAccessors,
-  type Refusals,
-  refusalError,
   refusals,
   tesseraErrorOf,
 } from './shared.js';
@@ -217,7 +212,7 @@ export function createExpressAuth<TUser, TClaims extends object = NoClaims, TIde
     const guard = createGuard(manager, routeOptions);
     const optional = routeOptions?.optional === true;
     const handle = (req: ExpressRequest, res: ExpressResponse, next: ExpressNext, result: Result) => {
-      if (!result.ok) return refuse(refusal, result.error, result.response, req, res, next);
+      if (!result.ok) return answerRefusal(refusal, result.error, result.response, req, res, next);
       contexts.set(req, result.jwt);
       (req as ExpressJwtRequest<TUser, TClaims, TIdentity>).jwt = result.jwt;
       appendSetCookie(res, result.setCookies);
@@ -253,7 +248,7 @@ export function createExpressAuth<TUser, TClaims extends object = NoClaims, TIde
       const handler = createRefreshHandler(manager, handlerOptions);
       return (req, res, next) => {
         handler(nodeRequestLike(req, bodyLimit)).then((outcome) => {
-          if (!outcome.ok) return refuse(refusal, outcome.error, outcome.response, req, res, next);
+          if (!outcome.ok) return answerRefusal(refusal, outcome.error, outcome.response, req, res, next);
           appendSetCookie(res, outcome.setCookies);
           writeNodeResponse(res, outcome.response);
         }, next);
@@ -263,14 +258,10 @@ export function createExpressAuth<TUser, TClaims extends object = NoClaims, TIde
       return (error, req, res, next) => {
         const tessera = tesseraErrorOf(config, error, bodyParserError(error));
         if (tessera === undefined || res.headersSent) return next(error);
-        // A refusal passed to next() already carries its answer, the app's hook included.
-        const base =
-          error instanceof AuthResponseError
-            ? Promise.resolve(error.response)
-            : errorResponse(config, tessera, req.headers['accept-language']).then((response) =>
-                refusal.answer(tessera, req, response),
-              );
-        base.then((response) => writeNodeResponse(res, response), next);
+        caughtResponse(config, refusal, error, tessera, req, req.headers['accept-language']).then(
+          (response) => writeNodeResponse(res, response),
+          next,
+        );
       };
     },
     ...jwtAccessors<ExpressRequest, TUser, TClaims, TIdentity>(contexts),
@@ -279,22 +270,6 @@ export function createExpressAuth<TUser, TClaims extends object = NoClaims, TIde
 }
 
 const EXPRESS_OPTIONS = ['bodyLimit', ...AUTH_ERROR_OPTION_KEYS];
-
-/** Answer a refusal after the app's hook: directly, or into Express's error handling. */
-function refuse<TRequest extends ExpressRequest>(
-  refusal: Refusals<TRequest>,
-  error: TesseraError,
-  response: ResponseData,
-  req: TRequest,
-  res: ExpressResponse,
-  next: ExpressNext,
-): void {
-  const send = (answer: ResponseData) =>
-    refusal.throws ? next(refusalError(error, answer)) : writeNodeResponse(res, answer);
-  const answer = refusal.answer(error, req, response);
-  if (answer instanceof Promise) answer.then(send, next);
-  else send(answer);
-}
 
 // Express 4 does not catch a handler's rejected promise; Express 5 would, but only
 // from a handler it calls itself.

@@ -30,10 +30,8 @@ import {
   type JwtRequiredOptions,
   type RouteJwt,
 } from '../http/guard.js';
-import { AuthResponseError } from '../http/http-error.js';
 import { createRefreshHandler, type RefreshHandlerOptions } from '../http/refresh.js';
 import type { RequestLike } from '../http/request.js';
-import { errorResponse } from '../http/responses.js';
 import { refuseUnknownOptions } from '../known-options.js';
 import type { ResponseData } from '../manager/options.js';
 import type { NoClaims, TokenManager } from '../manager/token-manager.js';
@@ -42,6 +40,7 @@ import {
   AUTH_ERROR_OPTION_KEYS,
   type AuthErrorOptions,
   type CookieBindings,
+  caughtResponse,
   contextStore,
   cookieBindings,
   type JwtAccessors,
@@ -330,13 +329,7 @@ export function createFastifyAuth<TUser, TClaims extends object = NoClaims, TIde
     const tessera = tesseraErrorOf(config, error, fastifyBodyError(error, request));
     // Sending an error from an error handler hands it to the parent error handler.
     if (tessera === undefined) return void reply.send(error);
-    const answer =
-      error instanceof AuthResponseError
-        ? Promise.resolve(error.response)
-        : errorResponse(config, tessera, request.headers['accept-language']).then((response) =>
-            refusal.answer(tessera, request, response),
-          );
-    answer.then(
+    caughtResponse(config, refusal, error, tessera, request, request.headers['accept-language']).then(
       (response) => send(reply, response),
       (failure: unknown) => reply.send(asError(failure)),
     );

@@ -27,7 +27,6 @@ import {
 } from '../http/guard.js';
 import { createRefreshHandler, type RefreshHandlerOptions } from '../http/refresh.js';
 import { isFormContentType, isJsonContentType, type RequestLike } from '../http/request.js';
-import { errorResponse } from '../http/responses.js';
 import { refuseUnknownOptions } from '../known-options.js';
 import type { ResponseData } from '../manager/options.js';
 import type { NoClaims, TokenManager } from '../manager/token-manager.js';
@@ -36,6 +35,7 @@ import {
   AUTH_ERROR_OPTION_KEYS,
   type AuthErrorOptions,
   type CookieBindings,
+  caughtResponse,
   contextStore,
   cookieBindings,
   type JwtAccessors,
@@ -247,11 +247,7 @@ export function createHonoAuth<TUser, TClaims extends object = NoClaims, TIdenti
       }
       return respond(
         c,
-        await refusal.answer(
-          tessera,
-          c,
-          await errorResponse(config, tessera, c.req.header('accept-language')),
-        ),
+        await caughtResponse(config, refusal, error, tessera, c, c.req.header('accept-language')),
       );
     },
     ...jwtAccessors<Context, TUser, TClaims, TIdentity>(contexts),

@@ -23,10 +23,8 @@ import {
   type JwtRequiredOptions,
   type RouteJwt,
 } from '../http/guard.js';
-import { AuthResponseError } from '../http/http-error.js';
 import { createRefreshHandler, type RefreshHandlerOptions } from '../http/refresh.js';
 import type { RequestLike } from '../http/request.js';
-import { errorResponse } from '../http/responses.js';
 import { refuseUnknownOptions } from '../known-options.js';
 import type { ResponseData } from '../manager/options.js';
 import type { NoClaims, TokenManager } from '../manager/token-manager.js';
@@ -36,6 +34,7 @@ import {
   type AuthErrorOptions,
   bodyParserError,
   type CookieBindings,
+  caughtResponse,
   contextStore,
   cookieBindings,
   type JwtAccessors,
@@ -210,16 +209,9 @@ export function createKoaAuth<TUser, TClaims extends object = NoClaims, TIdentit
         } catch (error) {
           const tessera = tesseraErrorOf(config, error, bodyParserError(error));
           if (tessera === undefined) throw error;
-          // A thrown refusal already carries its answer, the app's hook included.
           respond(
             ctx,
-            error instanceof AuthResponseError
-              ? error.response
-              : await refusal.answer(
-                  tessera,
-                  ctx,
-                  await errorResponse(config, tessera, ctx.get('accept-language')),
-                ),
+            await caughtResponse(config, refusal, error, tessera, ctx, ctx.get('accept-language')),
           );
         }
       };

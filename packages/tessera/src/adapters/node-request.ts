@@ -1,14 +1,15 @@
 /**
  * The http layer's view of a Node request, and writing an answer to a Node
  * response: one copy for the adapters that hold Node's own objects (Express,
- * and NestJS on its Express platform). Internal to the adapters (no subpath
+ * plain node:http, and NestJS on its Express platform). Internal to the adapters (no subpath
  * export); type imports only, so nothing here loads a Node module.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TesseraError } from '../errors.js';
 import type { RequestLike } from '../http/request.js';
 import type { ResponseData } from '../manager/options.js';
 import { readNodeBody } from './body.js';
-import { nodeHeader, requestHeader } from './shared.js';
+import { nodeHeader, type Refusals, refusalError, requestHeader } from './shared.js';
 
 /** What the Node adapters read from a request (an Express `Request` is one). */
 export type NodeRequest = IncomingMessage & {
@@ -46,4 +47,24 @@ export function writeNodeResponse(res: ServerResponse, response: ResponseData): 
   res.statusCode = response.status;
   for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
   res.end(response.body);
+}
+
+/**
+ * Answer a refusal after the app's hook: written to `res`, or with `errors: 'throw'`
+ * handed to `onThrow` as an `AuthResponseError` (Express's `next`, the node
+ * adapter's `onServerError`), which also gets the hook's own failure.
+ */
+export function answerRefusal<TRequest>(
+  refusal: Refusals<TRequest>,
+  error: TesseraError,
+  response: ResponseData,
+  req: TRequest,
+  res: ServerResponse,
+  onThrow: (error: unknown) => void,
+): void {
+  const send = (answer: ResponseData) =>
+    refusal.throws ? onThrow(refusalError(error, answer)) : writeNodeResponse(res, answer);
+  const answer = refusal.answer(error, req, response);
+  if (answer instanceof Promise) answer.then(send, onThrow);
+  else send(answer);
 }

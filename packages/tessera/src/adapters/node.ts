@@ -27,24 +27,23 @@ import {
   type JwtRequiredOptions,
   type RouteJwt,
 } from '../http/guard.js';
-import { AuthResponseError } from '../http/http-error.js';
+import type { AuthResponseError } from '../http/http-error.js';
 import { createRefreshHandler, type RefreshHandlerOptions } from '../http/refresh.js';
-import { errorResponse } from '../http/responses.js';
 import { refuseUnknownOptions } from '../known-options.js';
 import type { ResponseData } from '../manager/options.js';
 import type { NoClaims, TokenManager } from '../manager/token-manager.js';
 import { DEFAULT_BODY_LIMIT } from './body.js';
-import { type NodeRequest, nodeRequestLike, writeNodeResponse } from './node-request.js';
+import { answerRefusal, type NodeRequest, nodeRequestLike, writeNodeResponse } from './node-request.js';
 import {
   AUTH_ERROR_OPTION_KEYS,
   type AuthErrorOptions,
   appendSetCookie,
   type CookieBindings,
+  caughtResponse,
   contextStore,
   cookieBindings,
   type JwtAccessors,
   jwtAccessors,
-  refusalError,
   refusals,
   requestHeader,
   tesseraErrorOf,
@@ -84,12 +83,14 @@ export interface NodeAuthOptions extends AuthErrorOptions<IncomingMessage> {
   bodyLimit?: number;
   /**
    * What a handler's or a callback's error becomes (see
-   * {@link NodeServerErrorHandler}). Default: the error is printed with
-   * `console.error` and the request answered 500 `{"msg":"Internal Server Error"}`
-   * (the connection closed instead when the headers were already sent): a plain
-   * `node:http` server would otherwise crash on the throw, or leave the request
-   * hanging on the rejection. With `errors: 'throw'`, refusals come here too,
-   * as an {@link AuthResponseError} carrying their answer.
+   * {@link NodeServerErrorHandler}): a plain `node:http` server would otherwise
+   * crash on the throw, or leave the request hanging on the rejection. With
+   * `errors: 'throw'`, Tessera's errors come here too: refusals as an
+   * {@link AuthResponseError} carrying their answer, and errors such as a store
+   * that is down. Default: Tessera's errors get the profile's answer (as with
+   * `errors: 'respond'`); any other is printed with `console.error` and answered
+   * 500 `{"msg":"Internal Server Error"}`, or the connection is closed when the
+   * headers were already sent.
    */
   onServerError?: NodeServerErrorHandler;
 }
@@ -163,45 +164,38 @@ export function createNodeAuth<TUser, TClaims extends object = NoClaims, TIdenti
   const config = manager.config;
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const refusal = refusals(options, 'createNodeAuth');
-  const onServerError = options.onServerError ?? answerServerError;
-  if (typeof onServerError !== 'function') {
-    throw new ConfigError('createNodeAuth: onServerError must be a function');
-  }
   const contexts = contextStore<TUser, TClaims, TIdentity>();
   const defaultGuard = createGuard(manager);
   type Result = GuardResult<TUser, TClaims, TIdentity>;
   type Jwt = JwtContext<TUser, TClaims, TIdentity> | null;
 
-  // An error on its way out: Tessera's answer when it is ours (a store that is down,
-  // a refusal thrown in 'throw' mode), the app's handler otherwise. Never throws.
-  const fail = (error: unknown, req: IncomingMessage, res: ServerResponse): void => {
+  // The default onServerError, and the answer to Tessera's errors in 'respond' mode:
+  // what every adapter's error handler does, then a 500 for the rest.
+  const answerError: NodeServerErrorHandler = (error, req, res) => {
     const tessera = tesseraErrorOf(config, error, NOT_A_PARSER_ERROR);
-    if (tessera === undefined || refusal.throws) {
-      try {
-        onServerError(error, req, res);
-      } catch (thrown) {
-        answerServerError(thrown, req, res);
-      }
-      return;
-    }
+    if (tessera === undefined) return serverError(error, res);
     if (res.headersSent) return void res.destroy();
-    errorResponse(config, tessera, requestHeader(req, 'accept-language'))
-      .then((response) => refusal.answer(tessera, req, response))
-      .then(
-        (response) => writeNodeResponse(res, response),
-        (thrown: unknown) => answerServerError(thrown, req, res),
-      );
+    caughtResponse(config, refusal, error, tessera, req, requestHeader(req, 'accept-language')).then(
+      (response) => writeNodeResponse(res, response),
+      (thrown: unknown) => serverError(thrown, res),
+    );
   };
-
-  const refuse = (error: TesseraError, response: ResponseData, req: IncomingMessage, res: ServerResponse) => {
-    const send = (answer: ResponseData) => {
-      if (refusal.throws) fail(refusalError(error, answer), req, res);
-      else writeNodeResponse(res, answer);
-    };
-    const answer = refusal.answer(error, req, response);
-    if (answer instanceof Promise) answer.then(send, (thrown: unknown) => fail(thrown, req, res));
-    else send(answer);
+  const onServerError = options.onServerError ?? answerError;
+  if (typeof onServerError !== 'function') {
+    throw new ConfigError('createNodeAuth: onServerError must be a function');
+  }
+  // An error on its way out. Never throws.
+  const fail = (error: unknown, req: IncomingMessage, res: ServerResponse): void => {
+    // In 'respond' mode Tessera answers its own errors; the app's handler gets the rest.
+    const own = !refusal.throws && tesseraErrorOf(config, error, NOT_A_PARSER_ERROR) !== undefined;
+    try {
+      (own ? answerError : onServerError)(error, req, res);
+    } catch (thrown) {
+      serverError(thrown, res);
+    }
   };
+  const refuse = (error: TesseraError, response: ResponseData, req: IncomingMessage, res: ServerResponse) =>
+    answerRefusal(refusal, error, response, req, res, (thrown) => fail(thrown, req, res));
 
   const jwtRequired = (
     routeOptions: JwtRequiredOptions | undefined,
@@ -301,15 +295,11 @@ const NOT_A_PARSER_ERROR = { parseFailed: false, tooLarge: undefined };
 
 const SERVER_ERROR_BODY = JSON.stringify({ msg: 'Internal Server Error' });
 
-// The default onServerError. A refusal thrown in 'throw' mode carries its own answer.
-function answerServerError(error: unknown, _req: IncomingMessage, res: ServerResponse): void {
-  const refused = error instanceof AuthResponseError;
-  if (!refused) console.error(error);
-  if (res.headersSent) res.destroy();
-  else if (refused) writeNodeResponse(res, error.response);
-  else {
-    res.statusCode = 500;
-    res.setHeader('content-type', 'application/json');
-    res.end(SERVER_ERROR_BODY);
-  }
+// An error nobody answers: printed, and a 500 (or the connection closed mid-answer).
+function serverError(error: unknown, res: ServerResponse): void {
+  console.error(error);
+  if (res.headersSent) return void res.destroy();
+  res.statusCode = 500;
+  res.setHeader('content-type', 'application/json');
+  res.end(SERVER_ERROR_BODY);
 }

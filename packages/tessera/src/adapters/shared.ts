@@ -288,14 +288,21 @@ export function bodyParserError(error: unknown): { parseFailed: boolean; tooLarg
   };
 }
 
-/** The profile's answer for an error an adapter's error handler caught. */
-export function caughtResponse(
+/**
+ * The answer for an error an adapter's error handler caught (`error` is what
+ * {@link tesseraErrorOf} made of `caught`): a thrown refusal's own answer, which
+ * already went through the app's hook; otherwise the profile's answer, then the hook.
+ */
+export function caughtResponse<TRequest>(
   config: ResolvedConfig<unknown>,
+  refusal: Refusals<TRequest>,
   caught: unknown,
   error: TesseraError,
+  request: TRequest,
   acceptLanguage?: string,
 ): Promise<ResponseData> {
-  // A refusal already carries its answer, the app's hook included.
   if (caught instanceof AuthResponseError) return Promise.resolve(caught.response);
-  return errorResponse(config, error, acceptLanguage);
+  return errorResponse(config, error, acceptLanguage).then((response) =>
+    refusal.answer(error, request, response),
+  );
 }

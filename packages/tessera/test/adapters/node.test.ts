@@ -268,6 +268,30 @@ describe('node:http adapter specifics', () => {
     }
   });
 
+  it("in 'throw' mode without onServerError, answers refusals and a store that is down as in 'respond' mode", async () => {
+    const store = new MemoryStore();
+    const manager = new TokenManager({ secret: SECRET, store });
+    const auth = createNodeAuth(manager, { errors: 'throw' });
+    const server = await serveOne(
+      auth.jwtRequired({ skipRevocationCheck: true }, async (req, res) => {
+        await manager.logout(req.jwt.payload);
+        json(res, { logout: true });
+      }),
+    );
+    try {
+      const missing = await fetch(`${server.url}/logout`, { method: 'POST' });
+      expect(missing.status).toBe(401);
+      expect((await missing.json()).code).toBe('authorization_missing');
+      const headers = await bearer(manager);
+      await store.close();
+      const down = await fetch(`${server.url}/logout`, { method: 'POST', headers });
+      expect(down.status).toBe(503);
+      expect((await down.json()).code).toBe('store_unavailable');
+    } finally {
+      await server.close();
+    }
+  });
+
   it("hands refusals to onServerError as AuthResponseError in 'throw' mode, and to the onError hook first", async () => {
     const manager = testManager();
     const caught: unknown[] = [];
